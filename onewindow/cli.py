@@ -1,0 +1,68 @@
+"""The `onewindow` command: one entry point, subcommands contributed by each package."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+
+# Each module here exposes `add_commands(subparsers)`; it adds its subcommands, each with a
+# `func(args) -> int` default. Listed explicitly so that a broken module fails loudly
+# instead of silently losing its commands.
+COMMAND_MODULES = [
+    "hall.cli",            # hall, db, report, sim-day, device, staff
+    "onewindow.demo",      # demo
+    "drivers.cli",         # sim, devices, print-test
+    "kiosk.cli",           # kiosk
+    "caller_display.cli",  # display
+    "sync.cli",            # sync
+    "central.cli",         # central
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="onewindow",
+        description="OneWindow hall-floor software: queue, kiosk, displays, devices, sync.",
+    )
+    parser.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING or ERROR")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            # A package that is not written yet contributes nothing; any other missing
+            # import is a real error and propagates.
+            if exc.name and name.startswith(exc.name):
+                continue
+            raise
+        module.add_commands(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=getattr(logging, str(args.log_level).upper(), logging.INFO),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # a person reads this, not a traceback
+        from hall.errors import DomainError
+
+        if isinstance(exc, DomainError):
+            print(f"错误：{exc.message}\nError: {exc.message_en}", file=sys.stderr)
+            return 1
+        raise
+
+
+if __name__ == "__main__":
+    sys.exit(main())
