@@ -5,7 +5,12 @@ from __future__ import annotations
 import pytest
 
 from hall.display_layouts import (
-    Layout, announcement_text, builtin_layouts, contrast_ratio, parse_layout, spell_number,
+    Layout,
+    announcement_text,
+    builtin_layouts,
+    contrast_ratio,
+    parse_layout,
+    spell_number,
 )
 from hall.errors import InvalidInput
 
