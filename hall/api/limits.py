@@ -1,0 +1,133 @@
+"""Resource limits for the API: request size caps and per-client rate limits (OWASP API4)."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import dataclass
+
+from fastapi import Request
+
+from hall.errors import DomainError
+
+
+@dataclass
+class ApiLimits:
+    """Tunable limits; the defaults suit a hall LAN. Tests shrink them to exercise refusals."""
+
+    max_body_bytes: int = 32 * 1024
+    max_query_bytes: int = 2048
+    # Public (no-login) endpoints: a token bucket per client address.
+    public_rate_per_second: float = 20.0
+    public_burst: int = 60
+    # Open event streams per client address (phones keep one each; displays one each).
+    max_streams_per_client: int = 50
+    pin_throttle_seconds: float = 1.0
+    heartbeat_seconds: float = 10.0
+    long_poll_max_seconds: float = 30.0
+
+
+class RateLimited(DomainError):
+    status = 429
+    default_code = "rate_limited"
+
+    def __init__(self, retry_after: float):
+        super().__init__(None, "请求过于频繁，请稍后再试", "Too many requests; try again shortly")
+        self.retry_after = max(1, int(retry_after + 0.999))
+
+
+class RateLimiter:
+    """Token buckets keyed by (bucket name, client address). Thread-safe."""
+
+    def __init__(self, rate: float, burst: int, clock=time.monotonic):
+        self.rate = rate
+        self.burst = burst
+        self.clock = clock
+        self._buckets: dict[tuple[str, str], tuple[float, float]] = {}
+        self._lock = threading.Lock()
+
+    def take(self, name: str, client: str) -> None:
+        """Spend one token or raise RateLimited."""
+        now = self.clock()
+        with self._lock:
+            tokens, last = self._buckets.get((name, client), (float(self.burst), now))
+            tokens = min(float(self.burst), tokens + (now - last) * self.rate)
+            if tokens < 1.0:
+                self._buckets[(name, client)] = (tokens, now)
+                raise RateLimited((1.0 - tokens) / self.rate)
+            self._buckets[(name, client)] = (tokens - 1.0, now)
+            if len(self._buckets) > 10000:  # forget idle clients so memory stays bounded
+                for key in [k for k, (t, at) in self._buckets.items() if now - at > 60]:
+                    del self._buckets[key]
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def public_rate_limit(request: Request) -> None:
+    """Dependency for endpoints reachable without a login."""
+    request.app.state.rate_limiter.take(request.url.path.split("/")[3] if request.url.path.count("/") >= 3
+                                        else "root", client_address(request))
+
+
+def _error_body(status: int, code: str, message: str, message_en: str) -> tuple[int, bytes]:
+    return status, json.dumps({"error": {"code": code, "message": message, "message_en": message_en}},
+                              ensure_ascii=False).encode("utf-8")
+
+
+class SizeLimitMiddleware:
+    """Refuses over-long query strings and bodies before any handler reads them."""
+
+    def __init__(self, app, limits: ApiLimits):
+        self.app = app
+        self.limits = limits
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        if len(scope.get("query_string", b"")) > self.limits.max_query_bytes:
+            return await _send_error(send, *_error_body(
+                414, "query_too_long", "请求参数过长", "The query string is too long"))
+        declared = None
+        for key, value in scope.get("headers", []):
+            if key == b"content-length":
+                try:
+                    declared = int(value)
+                except ValueError:
+                    return await _send_error(send, *_error_body(
+                        400, "bad_length", "请求长度无效", "Invalid Content-Length"))
+        if declared is not None and declared > self.limits.max_body_bytes:
+            return await _send_error(send, *_error_body(
+                413, "body_too_large", f"请求内容过大（上限 {self.limits.max_body_bytes} 字节）",
+                f"The request body is too large (limit {self.limits.max_body_bytes} bytes)"))
+        received = 0
+        limit = self.limits.max_body_bytes
+
+        async def limited_receive():
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise _BodyTooLarge()
+            return message
+
+        try:
+            return await self.app(scope, limited_receive, send)
+        except _BodyTooLarge:
+            return await _send_error(send, *_error_body(
+                413, "body_too_large", f"请求内容过大（上限 {limit} 字节）",
+                f"The request body is too large (limit {limit} bytes)"))
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+async def _send_error(send, status: int, body: bytes) -> None:
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json; charset=utf-8"),
+                            (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
