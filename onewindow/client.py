@@ -1,0 +1,180 @@
+"""HTTP client for the hall node's API, shared by the kiosk and the caller display."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+import requests
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TIMEOUT = 5.0
+
+
+class HallUnreachable(Exception):
+    """The hall node did not answer (refused, timed out, dropped). Safe to retry."""
+
+    message = "暂时无法连接大厅服务器"
+    message_en = "The hall server cannot be reached"
+
+    def __init__(self, detail: str = ""):
+        super().__init__(f"{self.message_en}: {detail}" if detail else self.message_en)
+        self.detail = detail
+
+
+class HallError(Exception):
+    """The hall answered with an error body; nothing was changed. Safe to show to a person."""
+
+    def __init__(self, code: str, message: str, message_en: str, status: int):
+        super().__init__(f"{code}: {message_en}")
+        self.code = code
+        self.message = message
+        self.message_en = message_en
+        self.status = status
+
+
+def new_idempotency_key() -> str:
+    """A fresh key for one citizen intent; reuse it for every retry of that intent."""
+    return uuid.uuid4().hex
+
+
+def mask_phone(phone: str | None) -> str:
+    """138****5678: the only form a phone number may take in a log."""
+    if not phone:
+        return ""
+    digits = "".join(ch for ch in phone if ch.isdigit())
+    if len(digits) < 7:
+        return "*" * len(digits)
+    return digits[:3] + "*" * (len(digits) - 7) + digits[-4:]
+
+
+class HallClient:
+    """Talks to one hall node. Every method either returns the decoded JSON body or raises
+    HallUnreachable (no answer: retry later) or HallError (an answer that says no).
+
+    Thread-safety: one requests.Session per client; the kiosk uses it from one worker thread.
+    """
+
+    def __init__(self, base_url: str, token: str | None = None,
+                 timeout: float = DEFAULT_TIMEOUT):
+        self.base_url = base_url.rstrip("/")
+        self.token = token
+        self.timeout = timeout
+        self.session = requests.Session()
+        # requests would otherwise read proxy settings from the environment; the hall is
+        # on the LAN and a stray proxy turns every call into a confusing failure.
+        self.session.trust_env = False
+        if token:
+            self.session.headers["Authorization"] = f"Bearer {token}"
+        self.session.headers["Accept"] = "application/json"
+
+    def close(self) -> None:
+        self.session.close()
+
+    # -- low level -------------------------------------------------------------------------
+
+    def request(self, method: str, path: str, *, json: Any = None, params: dict | None = None,
+                headers: dict | None = None, timeout: float | None = None) -> Any:
+        url = f"{self.base_url}/api/v1{path}"
+        try:
+            resp = self.session.request(method, url, json=json, params=params,
+                                        headers=headers, timeout=timeout or self.timeout)
+        except requests.RequestException as exc:
+            raise HallUnreachable(type(exc).__name__) from exc
+        if resp.status_code >= 500:
+            # A 5xx may or may not have committed; the caller retries with the same key.
+            raise HallUnreachable(f"HTTP {resp.status_code}")
+        if resp.status_code >= 400:
+            raise _error_from(resp)
+        if resp.status_code == 204 or not resp.content:
+            return None
+        try:
+            return resp.json()
+        except ValueError as exc:
+            raise HallUnreachable("invalid JSON") from exc
+
+    def get(self, path: str, **kw) -> Any:
+        return self.request("GET", path, **kw)
+
+    def post(self, path: str, body: Any = None, **kw) -> Any:
+        return self.request("POST", path, json=body if body is not None else {}, **kw)
+
+    # -- resources -------------------------------------------------------------------------
+
+    def health(self) -> dict:
+        return self.get("/health", timeout=min(self.timeout, 3.0))
+
+    def services(self) -> list[dict]:
+        return self.get("/services")
+
+    def windows(self) -> list[dict]:
+        return self.get("/windows")
+
+    def issue_ticket(self, service_id: str, *, idempotency_key: str,
+                     priority_reason: str | None = None, phone: str | None = None,
+                     lang: str = "zh") -> dict:
+        """Issue a ticket. Retrying with the same idempotency_key returns the same ticket."""
+        body: dict[str, Any] = {"service_id": service_id, "lang": lang}
+        if priority_reason:
+            body["priority_reason"] = priority_reason
+        if phone:
+            body["phone"] = phone
+        log.info("issue ticket service=%s green=%s phone=%s key=%s", service_id,
+                 priority_reason or "-", mask_phone(phone) or "-", idempotency_key[:8])
+        return self.post("/tickets", body, headers={"Idempotency-Key": idempotency_key})
+
+    def check_in(self, code: str) -> dict:
+        return self.post("/appointments/checkin", {"code": code})
+
+    def ticket(self, token: str) -> dict:
+        return self.get(f"/tickets/{requests.utils.quote(token, safe='')}")
+
+    def rate(self, token: str, level: int, reasons: list[str] | None = None) -> dict:
+        body: dict[str, Any] = {"token": token, "level": int(level)}
+        if reasons:
+            body["reasons"] = list(reasons)
+        return self.post("/ratings", body)
+
+    def file_complaint(self, category: str, *, text: str = "", phrases: list[str] | None = None,
+                       phone: str | None = None, kind: str = "complaint") -> dict:
+        body: dict[str, Any] = {"category": category, "kind": kind}
+        if text:
+            body["text"] = text
+        if phrases:
+            body["phrases"] = list(phrases)
+        if phone:
+            body["phone"] = phone
+        return self.post("/complaints", body)
+
+    def raise_help(self, note: str | None = None) -> dict:
+        return self.post("/help-requests", {"note": note} if note else {})
+
+    def help_request(self, help_id: Any) -> dict:
+        return self.get(f"/help-requests/{help_id}")
+
+    def report_print_failure(self, ticket_id: str, reason: str) -> Any:
+        return self.post(f"/tickets/{ticket_id}/print-failed", {"reason": reason})
+
+    def sign_in(self, staff_id: str, pin: str) -> dict:
+        return self.post("/session", {"staff_id": staff_id, "pin": pin})
+
+    def events(self, after: int = 0, wait: float = 0) -> dict:
+        return self.get("/events", params={"after": after, "wait": wait},
+                        timeout=(self.timeout + wait) if wait else None)
+
+
+def _error_from(resp: requests.Response) -> HallError:
+    try:
+        err = resp.json().get("error") or {}
+    except (ValueError, AttributeError):
+        err = {}
+    if not isinstance(err, dict):
+        err = {}
+    return HallError(
+        str(err.get("code") or f"http_{resp.status_code}"),
+        str(err.get("message") or "请求未被接受，请联系工作人员"),
+        str(err.get("message_en") or f"The hall refused the request (HTTP {resp.status_code})"),
+        resp.status_code,
+    )

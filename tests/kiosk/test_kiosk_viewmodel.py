@@ -1,0 +1,257 @@
+"""View-model flows: what a citizen sees after each tap, with a stand-in hall and printer."""
+
+from __future__ import annotations
+
+from kiosk.devices import PrintFailure
+from onewindow.client import HallError
+
+
+def test_home_lists_domains_with_waiting_and_closed_services_shown(vm):
+    names = {d["name"]: d for d in vm.domains}
+    assert set(names) == {"公安", "税务", "综合"}
+    assert names["公安"]["waiting"] == 3
+    assert names["税务"]["open"] is False          # closed, still listed
+    assert [s["id"] for s in vm.pinned] == ["hukou", "pickup"]
+
+
+def test_three_taps_domain_service_confirm_prints_ticket(vm, qtbot, fake_hall, fake_printer):
+    vm.openDomain("公安")
+    assert [s["id"] for s in vm.domainServices] == ["hukou", "idcard"]
+    vm.chooseService("hukou")
+    assert vm.screen == "confirm"
+    assert vm.service["materials"] == ["居民身份证", "户口簿", "近期免冠照片"]
+    vm.issue()
+    qtbot.waitUntil(lambda: vm.screen == "ticket", timeout=3000)
+    assert vm.ticket["number"] == "A001"
+    assert fake_printer.jobs == [("ticket", "A001", None)]
+
+
+def test_materials_list_printed_when_chosen(vm, qtbot, fake_printer):
+    vm.chooseService("hukou")               # pinned: two taps from home
+    vm.togglePrintMaterials()
+    vm.issue()
+    qtbot.waitUntil(lambda: vm.screen == "ticket", timeout=3000)
+    assert fake_printer.jobs[1] == ("notice", "户籍办理", ("居民身份证", "户口簿", "近期免冠照片"))
+
+
+def test_full_and_closed_services_say_why_and_issue_nothing(vm, fake_hall):
+    vm.chooseService("idcard")
+    assert vm.screen == "message"
+    assert "已取完" in vm.notice["title"]["zh"]
+    vm.goHome()
+    vm.chooseService("tax")
+    assert "不在办理时间" in vm.notice["title"]["zh"]
+    assert "issue_ticket" not in fake_hall.names()
+
+
+def test_green_channel_reason_goes_with_the_ticket(vm, qtbot, fake_hall, fake_printer):
+    vm.chooseService("hukou")
+    vm.openGreen()
+    assert vm.screen == "green"
+    vm.chooseGreen("elderly")
+    assert vm.screen == "confirm" and vm.green["zh"] == "老年人"
+    vm.issue()
+    qtbot.waitUntil(lambda: vm.screen == "ticket", timeout=3000)
+    assert fake_hall.calls[-1][3] == "elderly"
+    assert fake_printer.jobs[0][2] == "elderly"
+
+
+def test_phone_needs_eleven_digits_and_consent_and_is_masked(vm, qtbot, fake_hall):
+    vm.chooseService("hukou")
+    vm.openPhone()
+    for d in "1380013":
+        vm.phoneKey(d)
+    vm.phoneDone()
+    assert vm.screen == "phone" and "不完整" in vm.notice["title"]["zh"]
+    for d in "8000":
+        vm.phoneKey(d)
+    assert vm.phone == "138****8000"
+    vm.phoneDone()
+    assert vm.screen == "phone" and "同意" in vm.notice["title"]["zh"]
+    vm.togglePhoneConsent()
+    vm.phoneDone()
+    assert vm.screen == "confirm"
+    vm.issue()
+    qtbot.waitUntil(lambda: vm.screen == "ticket", timeout=3000)
+    assert fake_hall.calls[-1][4] == "13800138000"
+    assert vm.ticket["phone_masked"] == "138****8000"
+
+
+def test_retry_after_lost_answer_reuses_the_key_and_makes_one_ticket(vm, qtbot, fake_hall,
+                                                                     fake_printer):
+    fake_hall.fail_once_after_commit = True
+    vm.chooseService("hukou")
+    vm.issue()
+    qtbot.waitUntil(lambda: vm.screen == "ticket", timeout=3000)
+    issues = [c for c in fake_hall.calls if c[0] == "issue_ticket"]
+    assert len(issues) == 2 and issues[0][2] == issues[1][2]
+    assert fake_hall.count == 1
+    assert fake_printer.jobs == [("ticket", "A001", None)]
+
+
+def test_hall_down_shows_pause_screen_and_recovers(vm, qtbot, fake_hall):
+    fake_hall.down = True
+    vm.chooseService("hukou")
+    vm.issue()
+    qtbot.waitUntil(lambda: vm.screen == "unreachable", timeout=3000)
+    assert vm.online is False
+    vm.goHome()                               # no way around the pending ticket
+    assert vm.screen == "unreachable"
+    fake_hall.down = False
+    qtbot.waitUntil(lambda: vm.screen == "ticket", timeout=3000)
+    assert fake_hall.count == 1 and vm.online
+
+
+def test_hall_down_while_idle_then_back_home(vm, qtbot, fake_hall):
+    fake_hall.down = True
+    vm.refresh()
+    qtbot.waitUntil(lambda: vm.screen == "unreachable", timeout=3000)
+    fake_hall.down = False
+    qtbot.waitUntil(lambda: vm.screen == "home", timeout=3000)
+
+
+def test_printer_failure_shows_ticket_and_alerts_staff(vm, qtbot, fake_hall, fake_printer):
+    fake_printer.fail = PrintFailure("out", "缺纸", "Paper out")
+    fake_printer.paper = "out"
+    vm.chooseService("hukou")
+    vm.issue()
+    qtbot.waitUntil(lambda: vm.screen == "printer_failed", timeout=3000)
+    assert vm.ticket["number"] == "A001" and vm.ticket["status_url"].endswith("tok00000001")
+    assert vm.printError["zh"] == "缺纸"
+    qtbot.waitUntil(lambda: "report_print_failure" in fake_hall.names(), timeout=3000)
+    alert = [c for c in fake_hall.calls if c[0] == "report_print_failure"][0]
+    assert alert[1] == "t1" and "Paper out" in alert[2]
+    qtbot.waitUntil(lambda: "缺纸" in vm.banner.get("zh", ""), timeout=3000)
+
+
+def test_checkin_by_keypad_prints_ticket(vm, qtbot, fake_hall, fake_printer):
+    vm.openCheckin()
+    for d in "1234567":
+        vm.codeKey(d)
+    vm.submitCode()
+    assert vm.screen == "checkin" and "8 位" in vm.notice["title"]["zh"]
+    vm.codeKey("8")
+    vm.submitCode()
+    qtbot.waitUntil(lambda: vm.screen == "ticket", timeout=3000)
+    assert ("check_in", "12345678") in fake_hall.calls
+    assert fake_printer.jobs[0][1] == "Y001"
+
+
+def test_checkin_early_late_unknown_say_what_next(vm, qtbot, fake_hall):
+    cases = [(HallError("checkin_too_early", "还没到签到时间", "Too early", 422), "再来签到", "未到"),
+             (HallError("checkin_too_late", "已超过签到时间", "Too late", 422), "普通号", "已过"),
+             (HallError("not_found", "没有该预约", "No such appointment", 404), "核对", "没有找到")]
+    for error, next_word, title_word in cases:
+        fake_hall.checkin_error = error
+        vm.scan("OW1:A:12345678")
+        qtbot.waitUntil(lambda: vm.screen == "message", timeout=3000)
+        assert title_word in vm.notice["title"]["zh"]
+        assert next_word in vm.notice["next"]["zh"]
+        assert vm.notice["body"]["zh"] == error.message
+        vm.goHome()
+
+
+def test_scan_on_any_screen_checks_in(vm, qtbot, fake_hall):
+    vm.openComplaint()
+    vm.scan("OW1:A:87654321")
+    qtbot.waitUntil(lambda: vm.screen == "ticket", timeout=3000)
+    assert ("check_in", "87654321") in fake_hall.calls
+
+
+def test_unreadable_scan_is_explained(vm):
+    vm.scan("hello world")
+    assert vm.screen == "message" and "无法识别" in vm.notice["title"]["zh"]
+
+
+def test_scan_ticket_qr_to_rate(vm, qtbot, fake_hall):
+    fake_hall.ticket_views["tokdone0001"] = {"number": "A007", "service_name_zh": "户籍办理",
+                                             "service_name_en": "Household", "can_rate": True}
+    vm.scan("http://hall.local/t/tokdone0001")
+    qtbot.waitUntil(lambda: vm.screen == "rate", timeout=3000)
+    assert vm.rating["number"] == "A007"
+    vm.chooseLevel(2)
+    vm.toggleRatingReason("slow")
+    vm.submitRating()
+    qtbot.waitUntil(lambda: vm.screen == "rate_done", timeout=3000)
+    assert ("rate", "tokdone0001", 2, ["办理慢"]) in fake_hall.calls
+
+
+def test_scan_unfinished_ticket_cannot_rate(vm, qtbot, fake_hall):
+    fake_hall.ticket_views["tokwait0001"] = {"number": "A008", "can_rate": False}
+    vm.scan("http://hall.local/t/tokwait0001")
+    qtbot.waitUntil(lambda: vm.screen == "message", timeout=3000)
+    assert "A008" in vm.notice["body"]["zh"]
+
+
+def test_help_confirms_and_shows_acknowledgement(vm, qtbot, fake_hall):
+    vm.requestHelp()
+    assert vm.screen == "help"
+    qtbot.waitUntil(lambda: vm.help.get("state") == "waiting", timeout=3000)
+    fake_hall.help_state = "acknowledged"
+    qtbot.waitUntil(lambda: vm.help.get("state") == "acknowledged", timeout=3000)
+    assert len(vm.help["acknowledged_at"]) == 5      # HH:MM
+
+
+def test_complaint_needs_category_then_prints_receipt(vm, qtbot, fake_hall, fake_printer):
+    vm.openComplaint()
+    vm.submitComplaint()
+    assert vm.screen == "complaint" and "类别" in vm.complaint["error"]
+    vm.chooseCategory("waiting")
+    vm.togglePhrase("slow")
+    vm.submitComplaint()
+    qtbot.waitUntil(lambda: vm.screen == "complaint_done", timeout=3000)
+    assert vm.complaint["code"] == "TS20261128-0007"
+    qtbot.waitUntil(lambda: vm.complaint.get("printed") is True, timeout=3000)
+    assert fake_printer.jobs[-1] == ("complaint", "TS20261128-0007", "等候太久")
+    assert ("file_complaint", "等候太久", ["办理速度慢"], None, "complaint") in fake_hall.calls
+
+
+def test_pickup_button_goes_to_confirm(vm):
+    vm.openPickup()
+    assert vm.screen == "confirm" and vm.service["id"] == "pickup"
+
+
+def test_idle_returns_home(vm, qtbot):
+    vm.openDomain("公安")
+    assert vm.screen == "domain"
+    qtbot.waitUntil(lambda: vm.screen == "home", timeout=3000)
+
+
+def test_manager_gesture_pin_and_exit(vm, qtbot, fake_hall):
+    for _ in range(4):
+        vm.cornerTap()
+    assert vm.screen == "home"
+    vm.cornerTap()
+    assert vm.screen == "pin"
+    vm.pinKey("9")
+    vm.pinKey("next")
+    for d in "1111":
+        vm.pinKey(d)
+    vm.submitPin()
+    qtbot.waitUntil(lambda: "不正确" in vm.pin.get("error", ""), timeout=3000)
+    for d in "2468":
+        vm.pinKey(d)
+    vm.submitPin()
+    qtbot.waitUntil(lambda: vm.screen == "manager", timeout=3000)
+    rows = {r["name_en"]: r for r in vm.deviceStatus}
+    assert rows["Hall link"]["ok"] is True
+    with qtbot.waitSignal(vm.quitRequested, timeout=1000):
+        vm.exitKiosk()
+
+
+def test_clerk_pin_is_not_enough(vm, qtbot):
+    for _ in range(5):
+        vm.cornerTap()
+    vm.pinKey("3")
+    vm.pinKey("next")
+    for d in "2468":
+        vm.pinKey(d)
+    vm.submitPin()
+    qtbot.waitUntil(lambda: "管理员" in vm.pin.get("error", ""), timeout=3000)
+    assert vm.screen == "pin"
+
+
+def test_language_and_elder_mode_toggle(vm):
+    vm.toggleLanguage()
+    vm.toggleElder()
+    assert vm.lang == "en" and vm.elder is True
