@@ -1,0 +1,1 @@
+"""Reference central platform: receives hall events, serves configuration and appointments."""

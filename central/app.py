@@ -1,0 +1,282 @@
+"""The reference central's HTTP service: the sync endpoints, the booking page, the summaries."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import html
+import io
+import json
+import time
+from urllib.parse import parse_qs, urlencode
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+
+from central import booking
+from central.db import CentralDB
+from central.summary import hall_summaries
+from sync import signing
+
+MAX_BATCH = 5000
+MAX_BODY = 16 * 1024 * 1024
+
+
+class Refused(Exception):
+    def __init__(self, status: int, code: str, message: str, message_en: str, **extra):
+        super().__init__(message_en)
+        self.status, self.code, self.message, self.message_en = status, code, message, message_en
+        self.extra = extra
+
+
+def _error(status: int, code: str, message: str, message_en: str, **extra) -> JSONResponse:
+    return JSONResponse({"error": {"code": code, "message": message, "message_en": message_en},
+                         **extra}, status_code=status)
+
+
+def create_app(db: CentralDB, *, admin_token: str | None = None, clock=time.time) -> FastAPI:
+    """The central as an ASGI app over `db`; `clock` is injectable for skew tests."""
+    app = FastAPI(title="OneWindow central", version="1", docs_url=None, redoc_url=None)
+    app.state.db = db
+
+    @app.exception_handler(Refused)
+    async def _refused(_request: Request, exc: Refused):
+        return _error(exc.status, exc.code, exc.message, exc.message_en, **exc.extra)
+
+    async def authenticate(request: Request) -> tuple[str, bytes]:
+        body = await request.body()
+        if len(body) > MAX_BODY:
+            raise Refused(413, "too_large", "请求过大", "request too large")
+        path = request.scope.get("raw_path", request.url.path.encode()).decode("latin-1")
+        query = request.scope.get("query_string", b"").decode("latin-1")
+        if query:
+            path += "?" + query
+        hall_id = request.headers.get(signing.H_HALL, "")
+        now = clock()
+        refusal = signing.check_request(request.headers, request.method, path, body,
+                                        db.hall_secret(hall_id) if hall_id else None, now=now)
+        if refusal:
+            extra = {"server_time": now} if refusal.code == "clock_skew" else {}
+            raise Refused(401, refusal.code, refusal.message, refusal.message_en, **extra)
+        if not db.use_nonce(hall_id, request.headers[signing.H_NONCE], now):
+            raise Refused(401, "replayed", "重复的请求（随机数已用过）", "replayed request (nonce seen before)")
+        return hall_id, body
+
+    @app.get("/health")
+    def health():
+        return {"ok": True, "time": clock()}
+
+    @app.post("/sync/v1/events")
+    async def push_events(request: Request):
+        hall_id, body = await authenticate(request)
+        events, after = _parse_batch(body)
+        hwm = db.hwm(hall_id)
+        if after > hwm:
+            raise Refused(409, "cursor_ahead", "中心记录落后于大厅游标，请从中心确认处重发",
+                          "the central holds less than the hall's cursor: resend from acked_upto",
+                          acked_upto=hwm)
+        return db.apply_events(hall_id, events, clock())
+
+    @app.get("/sync/v1/config")
+    async def pull_config(request: Request):
+        hall_id, _ = await authenticate(request)
+        current = db.current_config(hall_id)
+        if current is None:
+            return Response(status_code=204)
+        version, text = current
+        etag = f'"v{version}"'
+        if request.headers.get("if-none-match") == etag:
+            return Response(status_code=304, headers={"ETag": etag})
+        return JSONResponse({"version": version, "toml": text}, headers={"ETag": etag})
+
+    @app.get("/sync/v1/appointments")
+    async def pull_appointments(request: Request, date: str, after: int = 0, limit: int = 500):
+        hall_id, _ = await authenticate(request)
+        try:
+            dt.date.fromisoformat(date)
+        except ValueError:
+            raise Refused(422, "bad_date", "日期格式应为 YYYY-MM-DD", "date must be YYYY-MM-DD") from None
+        return booking.changes(db, hall_id, date, max(0, after), max(1, min(limit, 2000)))
+
+    def _admin(request: Request) -> None:
+        if admin_token and request.headers.get("authorization") != f"Bearer {admin_token}" \
+                and request.query_params.get("token") != admin_token:
+            raise Refused(401, "admin_only", "需要管理令牌", "admin token required")
+
+    @app.get("/api/v1/summary")
+    def summary_json(request: Request, date: str | None = None):
+        _admin(request)
+        return hall_summaries(db, date, clock())
+
+    @app.get("/summary", response_class=HTMLResponse)
+    def summary_page(request: Request, date: str | None = None):
+        _admin(request)
+        return _summary_html(hall_summaries(db, date, clock()))
+
+    @app.get("/book", response_class=HTMLResponse)
+    def book_form(hall: str | None = None):
+        return _book_html(db, hall, None, {})
+
+    @app.post("/book", response_class=HTMLResponse)
+    async def book_submit(request: Request):
+        form = {k: v[0] for k, v in parse_qs((await request.body()).decode("utf-8", "replace")).items()}
+        hall_id = form.get("hall", "")
+        try:
+            appt = booking.book(db, hall_id=hall_id, service_id=form.get("service", ""),
+                                date=form.get("date", ""), slot=form.get("slot", ""),
+                                name=form.get("name", ""), id_number=form.get("id_number", ""),
+                                phone=form.get("phone", ""))
+        except booking.BookingRefused as exc:
+            return HTMLResponse(_book_html(db, hall_id, exc, form), status_code=422)
+        return HTMLResponse(_booked_html(appt))
+
+    return app
+
+
+def _parse_batch(body: bytes) -> tuple[list[dict], int]:
+    def bad(why: str):
+        return Refused(422, "invalid_batch", f"批次格式不正确：{why}", f"invalid batch: {why}")
+
+    try:
+        data = json.loads(body)
+    except ValueError:
+        raise bad("not JSON") from None
+    if not isinstance(data, dict) or not isinstance(data.get("events"), list) \
+            or not isinstance(data.get("after"), int):
+        raise bad("expected {after: int, events: [...]}")
+    events = data["events"]
+    if len(events) > MAX_BATCH:
+        raise bad(f"more than {MAX_BATCH} events")
+    previous = data["after"]
+    for e in events:
+        if not isinstance(e, dict) or not isinstance(e.get("seq"), int) \
+                or not isinstance(e.get("id"), str) or not isinstance(e.get("type"), str) \
+                or not isinstance(e.get("at"), int | float) \
+                or not isinstance(e.get("business_date"), str):
+            raise bad("each event needs seq, id, type, at, business_date, payload")
+        if e["seq"] <= previous:
+            raise bad("events must be in increasing seq order after the cursor")
+        previous = e["seq"]
+        payload = e.get("payload")
+        e["payload_json"] = json.dumps(payload if payload is not None else {},
+                                       ensure_ascii=False, separators=(",", ":"))
+    return events, data["after"]
+
+
+# -- pages -------------------------------------------------------------------------------
+_CSS = """
+body{font-family:"WenQuanYi Micro Hei","Noto Sans CJK SC",sans-serif;margin:0;background:#f4f6f8;
+color:#1b2733}
+header{background:#b3261e;color:#fff;padding:16px 20px}
+header h1{margin:0;font-size:22px} header p{margin:4px 0 0;font-size:14px;opacity:.9}
+main{max-width:720px;margin:0 auto;padding:16px}
+fieldset{border:0;background:#fff;border-radius:10px;margin:0 0 14px;padding:14px}
+legend{font-weight:bold;font-size:17px;padding:0}
+label.opt{display:block;border:2px solid #d0d7de;border-radius:8px;padding:12px;margin:8px 0;
+font-size:17px;min-height:24px}
+label.opt small{color:#57606a;margin-left:6px}
+input[type=text],input[type=tel],select{width:100%;box-sizing:border-box;font-size:18px;
+padding:12px;margin:6px 0 10px;border:2px solid #d0d7de;border-radius:8px}
+button{width:100%;font-size:20px;padding:16px;background:#b3261e;color:#fff;border:0;
+border-radius:10px}
+.err{background:#fde7e9;border:2px solid #b3261e;border-radius:8px;padding:12px;margin-bottom:14px}
+.code{font-size:44px;letter-spacing:6px;font-weight:bold;text-align:center;margin:8px 0}
+.card{background:#fff;border-radius:10px;padding:16px;margin-bottom:14px}
+table{border-collapse:collapse;width:100%;background:#fff}
+th,td{border-bottom:1px solid #d0d7de;padding:8px;text-align:right;font-size:14px}
+th:first-child,td:first-child{text-align:left}
+.bad{color:#b3261e;font-weight:bold}
+"""
+
+
+def _page(title_zh: str, title_en: str, body: str) -> str:
+    return (f"<!doctype html><html lang='zh-CN'><head><meta charset='utf-8'>"
+            f"<meta name='viewport' content='width=device-width,initial-scale=1'>"
+            f"<title>{html.escape(title_zh)} · {html.escape(title_en)}</title>"
+            f"<style>{_CSS}</style></head><body><header><h1>{html.escape(title_zh)}</h1>"
+            f"<p>{html.escape(title_en)}</p></header><main>{body}</main></body></html>")
+
+
+def _book_html(db: CentralDB, hall_id: str | None, error, form: dict) -> str:
+    e = html.escape
+    halls = [h for h in db.halls() if booking.hall_offer(db, h["id"])]
+    if not hall_id and len(halls) == 1:
+        hall_id = halls[0]["id"]
+    offer = booking.hall_offer(db, hall_id) if hall_id else None
+    parts = []
+    if error is not None:
+        parts.append(f"<div class='err' role='alert'>{e(error.message)}<br><small>"
+                     f"{e(error.message_en)}</small></div>")
+    if offer is None:
+        items = "".join(f"<label class='opt'><a href='/book?{urlencode({'hall': h['id']})}'>"
+                        f"{e(h['name'])}</a></label>" for h in halls)
+        parts.append(f"<fieldset><legend>选择大厅 · Choose a hall</legend>"
+                     f"{items or '<p>暂无可预约的大厅 · No hall takes bookings yet</p>'}</fieldset>")
+        return _page("网上预约", "Book an appointment", "".join(parts))
+    chosen = form.get("service")
+    services = "".join(
+        f"<label class='opt'><input type='radio' name='service' value='{e(s['id'])}'"
+        f"{' checked' if s['id'] == chosen else ''} required> {e(s['name_zh'])}"
+        f"<small>{e(s['name_en'])}</small></label>" for s in offer.services)
+    today = dt.date.today()
+    weekdays = "一二三四五六日"
+    dates = "".join(
+        f"<option value='{d.isoformat()}'{' selected' if d.isoformat() == form.get('date') else ''}>"
+        f"{d.month}月{d.day}日 星期{weekdays[d.weekday()]} · {d.isoformat()}</option>"
+        for d in (today + dt.timedelta(days=i) for i in range(booking.DAYS_AHEAD + 1)))
+    slot_opts = "".join(
+        f"<option value='{a}'{' selected' if a == form.get('slot') else ''}>{a}–{b}</option>"
+        for a, b in booking.slots(offer))
+    parts.append(
+        f"<form method='post' action='/book'><input type='hidden' name='hall' value='{e(offer.hall_id)}'>"
+        f"<div class='card'><b>{e(offer.hall_name)}</b></div>"
+        f"<fieldset><legend>1 选择事项 · Service</legend>{services}</fieldset>"
+        f"<fieldset><legend>2 日期与时段 · Date and time</legend>"
+        f"<select name='date' aria-label='日期 date'>{dates}</select>"
+        f"<select name='slot' aria-label='时段 slot'>{slot_opts}</select></fieldset>"
+        f"<fieldset><legend>3 实名信息 · Your details</legend>"
+        f"<input type='text' name='name' placeholder='姓名 Name' value='{e(form.get('name', ''))}' required>"
+        f"<input type='text' name='id_number' placeholder='身份证号码 ID number' maxlength='18' required>"
+        f"<input type='tel' name='phone' placeholder='手机号码 Mobile' maxlength='11' "
+        f"value='{e(form.get('phone', ''))}' required>"
+        f"<small>同一事项每人每天限约一次；爽约三次将暂停网上预约。<br>"
+        f"One booking per person per service per day; three missed bookings suspend online booking."
+        f"</small></fieldset><button type='submit'>提交预约 · Book</button></form>")
+    return _page("网上预约", "Book an appointment", "".join(parts))
+
+
+def _qr_data_uri(text: str) -> str:
+    import qrcode
+
+    img = qrcode.make(text, box_size=8, border=2)
+    buf = io.BytesIO()
+    img.save(buf, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+
+
+def _booked_html(appt: dict) -> str:
+    e = html.escape
+    body = (f"<div class='card'><p>预约成功 · Booked</p>"
+            f"<p>{e(appt['hall_name'])}<br>{e(appt['service_name_zh'])} · {e(appt['service_name_en'])}</p>"
+            f"<p>{e(appt['date'])} {e(appt['slot_start'])}–{e(appt['slot_end'])} · {e(appt['name_masked'])}</p>"
+            f"<p>预约码 · Appointment code</p><div class='code' id='code'>{e(appt['code'])}</div>"
+            f"<p style='text-align:center'><img alt='QR {e(appt['qr'])}' src='{_qr_data_uri(appt['qr'])}'></p>"
+            f"<p>到大厅后在自助取号机扫描此二维码或输入预约码签到；请在预约时段前 30 分钟至开始后 15 分钟内签到。<br>"
+            f"At the hall, scan this code at the kiosk or type the number to check in, from 30 minutes "
+            f"before the slot to 15 minutes after it starts.</p></div>")
+    return _page("预约成功", "Appointment booked", body)
+
+
+def _summary_html(summary: dict) -> str:
+    e = html.escape
+    head = ("<tr><th>大厅 Hall</th><th>取号 Tickets</th><th>平均等候 Wait (min)</th>"
+            "<th>评价 Ratings</th><th>差评 Bad</th><th>投诉 Complaints</th><th>否决报备 Refusals</th>"
+            "<th>未结案件 Open cases</th><th>超期 Overdue</th></tr>")
+    rows = "".join(
+        f"<tr><td>{e(h['name'])}<br><small>{e(h['hall'])}</small></td><td>{h['tickets']}</td>"
+        f"<td>{'' if h['wait_avg_minutes'] is None else h['wait_avg_minutes']}</td>"
+        f"<td>{h['ratings']}</td><td class='{'bad' if h['bad_ratings'] else ''}'>{h['bad_ratings']}</td>"
+        f"<td>{h['complaints']}</td><td>{h['refusals']}</td><td>{h['cases_open']}</td>"
+        f"<td class='{'bad' if h['cases_overdue'] else ''}'>{h['cases_overdue']}</td></tr>"
+        for h in summary["halls"])
+    return _page("各大厅运行概况", "All halls at a glance", f"<table>{head}{rows}</table>")

@@ -1,0 +1,157 @@
+"""`onewindow central`: serve the reference central, register halls, push hall configuration."""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from pathlib import Path
+
+DEFAULT_DB = os.environ.get("ONEWINDOW_CENTRAL_DB", "central.db")
+
+
+def _open(args):
+    from central.db import CentralDB
+
+    return CentralDB(args.db)
+
+
+def _serve(args) -> int:
+    import uvicorn
+
+    from central.app import create_app
+
+    db = _open(args)
+    app = create_app(db, admin_token=args.admin_token or os.environ.get("ONEWINDOW_CENTRAL_TOKEN"))
+    config = uvicorn.Config(app, host=args.host, port=args.port, log_level="info",
+                            ssl_certfile=args.tls_cert, ssl_keyfile=args.tls_key)
+    server = uvicorn.Server(config)
+    if args.port_file:
+        # Tests and supervisors start us on port 0 and read the real port from this file.
+        import threading
+        import time
+
+        def report():
+            while not server.started:
+                time.sleep(0.01)
+            port = server.servers[0].sockets[0].getsockname()[1]
+            tmp = Path(args.port_file + ".tmp")
+            tmp.write_text(str(port))
+            tmp.replace(args.port_file)
+
+        threading.Thread(target=report, daemon=True).start()
+    server.run()
+    return 0
+
+
+_HALL_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
+
+
+def _hall_add(args) -> int:
+    from sync.signing import new_secret
+
+    if not _HALL_ID.match(args.hall):
+        print(f"错误：大厅编号只能用小写字母、数字、- 和 _：{args.hall!r}\n"
+              f"Error: a hall id uses lower-case letters, digits, - and _ only: {args.hall!r}",
+              file=sys.stderr)
+        return 2
+    db = _open(args)
+    if db.hall_secret(args.hall) is not None:
+        print(f"错误：大厅 {args.hall} 已登记\nError: hall {args.hall} is already registered",
+              file=sys.stderr)
+        return 1
+    secret = new_secret()
+    db.add_hall(args.hall, args.name or args.hall, secret)
+    print(f"# 大厅 {args.hall} 已登记；把下面的密钥写入大厅 hall.toml 的 [sync] hall_key")
+    print(f"# hall {args.hall} registered; put this key in the hall's hall.toml [sync] hall_key")
+    print(secret)
+    return 0
+
+
+def _hall_list(args) -> int:
+    for h in _open(args).halls():
+        print(f"{h['id']}\t{h['name']}\tacked_upto={h['hwm']}")
+    return 0
+
+
+def strip_sync_section(text: str) -> str:
+    """The pushed configuration never carries a hall's own [sync] section (its credential)."""
+    return re.sub(r"(?ms)^\[sync\][^\[]*", "", text)
+
+
+def _config_push(args) -> int:
+    from hall.config import ConfigError, parse_config
+
+    path = Path(args.file)
+    try:
+        text = path.read_text(encoding="utf-8")
+        cfg = parse_config(text, str(path))
+    except FileNotFoundError:
+        print(f"错误：找不到文件 {path}\nError: file not found: {path}", file=sys.stderr)
+        return 2
+    except ConfigError as exc:
+        print(f"错误：配置无效，未推送：{exc}\nError: invalid configuration, not pushed: {exc}",
+              file=sys.stderr)
+        return 2
+    if cfg.hall.id != args.hall:
+        print(f"错误：文件中的大厅编号是 {cfg.hall.id}，不是 {args.hall}\n"
+              f"Error: the file is for hall {cfg.hall.id}, not {args.hall}", file=sys.stderr)
+        return 2
+    db = _open(args)
+    try:
+        version = db.push_config(args.hall, strip_sync_section(text))
+    except KeyError:
+        print(f"错误：大厅 {args.hall} 未登记\nError: hall {args.hall} is not registered",
+              file=sys.stderr)
+        return 1
+    print(f"配置版本 {version} 已就绪 · configuration version {version} is ready for {args.hall}")
+    return 0
+
+
+def add_commands(sub) -> None:
+    p = sub.add_parser("central", help="the reference central platform (serve, halls, config)")
+    p.add_argument("--db", default=DEFAULT_DB,
+                   help="sqlite path or postgresql:// URL (default $ONEWINDOW_CENTRAL_DB or central.db)")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8480)
+    p.add_argument("--port-file", help="write the bound port here (for --port 0)")
+    p.add_argument("--tls-cert", help="serve HTTPS with this certificate (PEM)")
+    p.add_argument("--tls-key", help="private key for --tls-cert")
+    p.add_argument("--admin-token", help="token for the summary pages (or $ONEWINDOW_CENTRAL_TOKEN)")
+    p.set_defaults(func=_serve)
+    csub = p.add_subparsers(dest="central_command", metavar="ACTION")
+    s = csub.add_parser("serve", help="serve the central (the default)")
+    s.set_defaults(func=_serve)
+    hall = csub.add_parser("hall", help="hall registration")
+    hsub = hall.add_subparsers(dest="hall_command", metavar="ACTION")
+    add = hsub.add_parser("add", help="register a hall and print its credential")
+    add.add_argument("hall", help="hall id as in its hall.toml [hall] id")
+    add.add_argument("--name", help="display name")
+    add.set_defaults(func=_hall_add)
+    ls = hsub.add_parser("list", help="list registered halls")
+    ls.set_defaults(func=_hall_list)
+    hall.set_defaults(func=_hall_list)
+    cfg = csub.add_parser("config", help="hall configuration versions")
+    cfgsub = cfg.add_subparsers(dest="config_command", metavar="ACTION")
+    push = cfgsub.add_parser("push", help="validate a hall.toml and make it the hall's next version")
+    push.add_argument("hall")
+    push.add_argument("file")
+    push.set_defaults(func=_config_push)
+    cfg.set_defaults(func=lambda a: (cfg.print_help(), 2)[1])
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run `central` without the rest of the onewindow command (used by tests to spawn it)."""
+    import argparse
+    import logging
+
+    logging.basicConfig(level=logging.WARNING)
+    parser = argparse.ArgumentParser(prog="central")
+    sub = parser.add_subparsers(dest="command")
+    add_commands(sub)
+    args = parser.parse_args(["central", *(argv if argv is not None else sys.argv[1:])])
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,216 @@
+"""The central's storage: plain SQL on SQLite or PostgreSQL, with a tiny dialect layer."""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+import threading
+import time
+from pathlib import Path
+
+# One schema for both databases: only types both understand (TEXT, BIGINT, DOUBLE
+# PRECISION), no AUTOINCREMENT/SERIAL (ids are explicit or kept in `counters`).
+SCHEMA = [
+    """CREATE TABLE IF NOT EXISTS halls (
+        id TEXT PRIMARY KEY, name TEXT NOT NULL, secret TEXT NOT NULL,
+        enabled BIGINT NOT NULL DEFAULT 1, created_at DOUBLE PRECISION NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS hall_cursor (
+        hall_id TEXT PRIMARY KEY REFERENCES halls(id), hwm BIGINT NOT NULL,
+        last_push_at DOUBLE PRECISION)""",
+    """CREATE TABLE IF NOT EXISTS events (
+        hall_id TEXT NOT NULL, seq BIGINT NOT NULL, event_id TEXT NOT NULL,
+        type TEXT NOT NULL, at DOUBLE PRECISION NOT NULL, business_date TEXT NOT NULL,
+        payload TEXT NOT NULL, received_at DOUBLE PRECISION NOT NULL,
+        PRIMARY KEY (hall_id, seq), UNIQUE (hall_id, event_id))""",
+    "CREATE INDEX IF NOT EXISTS events_type ON events (hall_id, type)",
+    """CREATE TABLE IF NOT EXISTS nonces (
+        hall_id TEXT NOT NULL, nonce TEXT NOT NULL, at DOUBLE PRECISION NOT NULL,
+        PRIMARY KEY (hall_id, nonce))""",
+    """CREATE TABLE IF NOT EXISTS config_versions (
+        hall_id TEXT NOT NULL REFERENCES halls(id), version BIGINT NOT NULL,
+        toml TEXT NOT NULL, created_at DOUBLE PRECISION NOT NULL,
+        PRIMARY KEY (hall_id, version))""",
+    """CREATE TABLE IF NOT EXISTS appointments (
+        id TEXT PRIMARY KEY, code TEXT NOT NULL UNIQUE, hall_id TEXT NOT NULL,
+        service_id TEXT NOT NULL, date TEXT NOT NULL, slot_start TEXT NOT NULL,
+        slot_end TEXT NOT NULL, name_masked TEXT NOT NULL, person_hash TEXT NOT NULL,
+        phone_hash TEXT NOT NULL, phone_masked TEXT NOT NULL, status TEXT NOT NULL,
+        rev BIGINT NOT NULL, created_at DOUBLE PRECISION NOT NULL)""",
+    "CREATE INDEX IF NOT EXISTS appointments_pull ON appointments (hall_id, date, rev)",
+    "CREATE INDEX IF NOT EXISTS appointments_person ON appointments (person_hash)",
+    "CREATE INDEX IF NOT EXISTS appointments_phone ON appointments (phone_hash, date)",
+    """CREATE TABLE IF NOT EXISTS counters (
+        name TEXT PRIMARY KEY, value BIGINT NOT NULL)""",
+]
+
+
+class CentralDB:
+    """One connection, serialised by a lock; `?` placeholders are rewritten for PostgreSQL.
+
+    `url` is `sqlite:///path/to/central.db` (or a bare path) or `postgresql://…` / a
+    libpq conninfo string such as `host=/tmp/pg dbname=central user=ow`.
+    """
+
+    def __init__(self, url: str):
+        self.url = url
+        self.lock = threading.RLock()
+        if url.startswith(("postgresql:", "postgres:")) or url.startswith("host="):
+            import psycopg
+
+            self.dialect = "postgresql"
+            self.conn = psycopg.connect(url, autocommit=True)
+        else:
+            path = url.removeprefix("sqlite:///").removeprefix("sqlite://")
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            self.dialect = "sqlite"
+            self.conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            self.conn.execute("PRAGMA journal_mode=WAL")
+            self.conn.execute("PRAGMA synchronous=FULL")
+            self.conn.execute("PRAGMA foreign_keys=ON")
+        with self.transaction():
+            for ddl in SCHEMA:
+                self.execute(ddl)
+
+    # -- dialect ---------------------------------------------------------------------
+    def _sql(self, sql: str) -> str:
+        return sql.replace("?", "%s") if self.dialect == "postgresql" else sql
+
+    def execute(self, sql: str, params=()):
+        return self.conn.execute(self._sql(sql), params)
+
+    def executemany(self, sql: str, rows) -> None:
+        if self.dialect == "postgresql":
+            with self.conn.cursor() as cur:
+                cur.executemany(self._sql(sql), rows)
+        else:
+            self.conn.executemany(sql, rows)
+
+    def query(self, sql: str, params=()) -> list[tuple]:
+        with self.lock:
+            return list(self.execute(sql, params).fetchall())
+
+    def one(self, sql: str, params=()):
+        rows = self.query(sql, params)
+        return rows[0] if rows else None
+
+    @contextlib.contextmanager
+    def transaction(self):
+        """One write transaction; rolled back on any exception."""
+        with self.lock:
+            self.conn.execute("BEGIN IMMEDIATE" if self.dialect == "sqlite" else "BEGIN")
+            try:
+                yield self
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+            self.conn.execute("COMMIT")
+
+    def next_counter(self, name: str) -> int:
+        """Increment and return a named counter; call inside a transaction."""
+        row = self.execute("SELECT value FROM counters WHERE name = ?", (name,)).fetchone()
+        value = (row[0] if row else 0) + 1
+        if row:
+            self.execute("UPDATE counters SET value = ? WHERE name = ?", (value, name))
+        else:
+            self.execute("INSERT INTO counters (name, value) VALUES (?, ?)", (name, value))
+        return value
+
+    def close(self) -> None:
+        with self.lock:
+            self.conn.close()
+
+    # -- halls -----------------------------------------------------------------------
+    def add_hall(self, hall_id: str, name: str, secret: str) -> None:
+        with self.transaction():
+            self.execute("INSERT INTO halls (id, name, secret, enabled, created_at) "
+                         "VALUES (?, ?, ?, 1, ?)", (hall_id, name, secret, time.time()))
+            self.execute("INSERT INTO hall_cursor (hall_id, hwm) VALUES (?, 0)", (hall_id,))
+
+    def hall_secret(self, hall_id: str) -> str | None:
+        row = self.one("SELECT secret FROM halls WHERE id = ? AND enabled = 1", (hall_id,))
+        return row[0] if row else None
+
+    def halls(self) -> list[dict]:
+        rows = self.query("SELECT h.id, h.name, c.hwm, c.last_push_at FROM halls h "
+                          "JOIN hall_cursor c ON c.hall_id = h.id ORDER BY h.id")
+        return [{"id": r[0], "name": r[1], "hwm": r[2], "last_push_at": r[3]} for r in rows]
+
+    def use_nonce(self, hall_id: str, nonce: str, now: float) -> bool:
+        """Record a nonce; False when it was seen before (a replay)."""
+        with self.transaction():
+            if self.execute("SELECT 1 FROM nonces WHERE hall_id = ? AND nonce = ?",
+                            (hall_id, nonce)).fetchone():
+                return False
+            self.execute("INSERT INTO nonces (hall_id, nonce, at) VALUES (?, ?, ?)",
+                         (hall_id, nonce, now))
+            # Nonces older than the signature window can never be replayed (the timestamp
+            # check refuses them first), so a small bounded table is enough.
+            if int(now) % 16 == 0:
+                self.execute("DELETE FROM nonces WHERE at < ?", (now - 900,))
+        return True
+
+    # -- events ----------------------------------------------------------------------
+    def hwm(self, hall_id: str) -> int:
+        row = self.one("SELECT hwm FROM hall_cursor WHERE hall_id = ?", (hall_id,))
+        return int(row[0]) if row else 0
+
+    def apply_events(self, hall_id: str, events: list[dict], now: float) -> dict:
+        """Store a batch idempotently in one transaction; returns the acknowledgement."""
+        with self.transaction():
+            row = self.execute("SELECT hwm FROM hall_cursor WHERE hall_id = ?",
+                               (hall_id,)).fetchone()
+            hwm = int(row[0])
+            fresh = [e for e in events if int(e["seq"]) > hwm]
+            if fresh:
+                self.executemany(
+                    "INSERT INTO events (hall_id, seq, event_id, type, at, business_date, "
+                    "payload, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+                    "ON CONFLICT DO NOTHING",
+                    [(hall_id, int(e["seq"]), e["id"], e["type"], float(e["at"]),
+                      e["business_date"], e["payload_json"], now) for e in fresh])
+                hwm = max(hwm, max(int(e["seq"]) for e in fresh))
+            self.execute("UPDATE hall_cursor SET hwm = ?, last_push_at = ? WHERE hall_id = ?",
+                         (hwm, now, hall_id))
+            for e in fresh:
+                self._project(hall_id, e)
+        return {"acked_upto": hwm, "stored": len(fresh),
+                "duplicates": len(events) - len(fresh)}
+
+    def _project(self, hall_id: str, event: dict) -> None:
+        """Appointment status follows what the hall reports (checked in at the kiosk)."""
+        if event["type"] != "ticket.checked_in":
+            return
+        appointment = (event.get("payload") or {}).get("appointment") or {}
+        appointment_id = appointment.get("id")
+        if appointment_id:
+            rev = self.next_counter("appointment_rev")
+            self.execute("UPDATE appointments SET status = 'checked_in', rev = ? "
+                         "WHERE id = ? AND hall_id = ?", (rev, appointment_id, hall_id))
+
+    def event_digest(self, hall_id: str) -> tuple[int, str]:
+        """Count and SHA-256 over (seq, id) in seq order: equal digests mean equal sets."""
+        import hashlib
+
+        h = hashlib.sha256()
+        rows = self.query("SELECT seq, event_id FROM events WHERE hall_id = ? ORDER BY seq",
+                          (hall_id,))
+        for seq, event_id in rows:
+            h.update(f"{seq}:{event_id}\n".encode())
+        return len(rows), h.hexdigest()
+
+    # -- configuration ---------------------------------------------------------------
+    def push_config(self, hall_id: str, toml_text: str) -> int:
+        with self.transaction():
+            if not self.execute("SELECT 1 FROM halls WHERE id = ?", (hall_id,)).fetchone():
+                raise KeyError(hall_id)
+            row = self.execute("SELECT MAX(version) FROM config_versions WHERE hall_id = ?",
+                               (hall_id,)).fetchone()
+            version = int(row[0] or 0) + 1
+            self.execute("INSERT INTO config_versions (hall_id, version, toml, created_at) "
+                         "VALUES (?, ?, ?, ?)", (hall_id, version, toml_text, time.time()))
+        return version
+
+    def current_config(self, hall_id: str) -> tuple[int, str] | None:
+        row = self.one("SELECT version, toml FROM config_versions WHERE hall_id = ? "
+                       "ORDER BY version DESC LIMIT 1", (hall_id,))
+        return (int(row[0]), row[1]) if row else None

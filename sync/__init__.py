@@ -1,0 +1,1 @@
+"""Hall ⇄ central sync: request signing, the uploader and puller, sync status."""

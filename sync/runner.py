@@ -1,0 +1,216 @@
+"""The sync loop: push events until acknowledged, pull configuration and appointments, back off."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import random
+import re
+import sqlite3
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from sync import hallside
+from sync.client import CentralClient, SyncError
+
+log = logging.getLogger(__name__)
+
+
+def backoff_delay(attempt: int, *, base: float = 1.0, cap: float = 300.0,
+                  rng: Callable[[], float] = random.random) -> float:
+    """Exponential backoff with full jitter: uniform in [0, min(cap, base·2^attempt)]."""
+    return rng() * min(cap, base * (2 ** min(attempt, 30)))
+
+
+def local_sync_section(text: str) -> str:
+    m = re.search(r"(?ms)^\[sync\][^\[]*", text)
+    return m.group(0) if m else ""
+
+
+def merge_snapshot(snapshot: str, local_text: str) -> str:
+    """The central's configuration with this hall's own [sync] section (its credential) kept."""
+    body = re.sub(r"(?ms)^\[sync\][^\[]*", "", snapshot).rstrip() + "\n"
+    local = local_sync_section(local_text)
+    return body + ("\n" + local if local else "")
+
+
+class Syncer:
+    """One hall's sync with one central. Every method is safe to interrupt at any point."""
+
+    def __init__(self, conn: sqlite3.Connection, client: CentralClient, *, batch_size: int = 500,
+                 config_path: str | Path | None = None,
+                 upsert_appointments: Callable[[list[dict]], object] | None = None,
+                 timezone: str = "Asia/Shanghai",
+                 clock: Callable[[], float] = time.time):
+        self.conn, self.client = conn, client
+        self.batch_size = batch_size
+        self.config_path = Path(config_path) if config_path else None
+        self.upsert_appointments = upsert_appointments
+        self.timezone = timezone
+        self.clock = clock
+        self.client.clock_offset = float(hallside.get_state(conn, "clock_offset", "0"))
+
+    # -- push ------------------------------------------------------------------------
+    def push_once(self) -> int:
+        """Send the next batch; returns how many events the cursor moved past."""
+        before = hallside.cursor(self.conn)
+        body, n, _last = hallside.batch_body(self.conn, before, self.batch_size)
+        if n == 0:
+            return 0
+        try:
+            ack = self.client.push_raw(body)
+        except SyncError as exc:
+            if exc.code == "cursor_ahead" and isinstance(exc.acked_upto, int):
+                # The central holds less than we thought (restored from a backup): resend
+                # from what it really has. Its dedupe makes any overlap harmless.
+                log.warning("central is behind our cursor (%d < %d); resending", exc.acked_upto, before)
+                hallside.set_state(self.conn, cursor=exc.acked_upto)
+                return 0
+            raise
+        acked = int(ack["acked_upto"])
+        hallside.set_state(self.conn, cursor=acked, last_success_at=self.clock(),
+                           clock_offset=self.client.clock_offset)
+        return n if acked > before else 0
+
+    def push_all(self, max_batches: int | None = None) -> int:
+        total = 0
+        batches = 0
+        while max_batches is None or batches < max_batches:
+            moved = self.push_once()
+            batches += 1
+            if not moved:
+                break
+            total += moved
+        return total
+
+    # -- pull: configuration ---------------------------------------------------------
+    def pull_config(self) -> str:
+        """'unchanged', 'applied' or 'refused'. A refused snapshot leaves the old one in use."""
+        from hall.config import ConfigError, parse_config
+
+        if self.config_path is None:
+            return "unchanged"
+        etag = hallside.get_state(self.conn, "config_etag")
+        status, new_etag, data = self.client.get_config(etag)
+        if data is None:
+            return "unchanged"
+        version, text = int(data["version"]), str(data["toml"])
+        now = self.clock()
+        self.conn.execute("BEGIN IMMEDIATE")
+        self.conn.execute("INSERT INTO sync_config_snapshots (version, etag, toml, fetched_at, state)"
+                          " VALUES (?, ?, ?, ?, 'staged') ON CONFLICT (version) DO UPDATE SET "
+                          "toml = excluded.toml, fetched_at = excluded.fetched_at, state = 'staged',"
+                          " reason = NULL", (version, new_etag or f'"v{version}"', text, now))
+        self.conn.execute("COMMIT")
+        local_text = self.config_path.read_text(encoding="utf-8")
+        merged = merge_snapshot(text, local_text)
+        reason = None
+        try:
+            new_cfg = parse_config(merged, f"central configuration v{version}")
+            old_cfg = parse_config(local_text, str(self.config_path))
+            if new_cfg.hall.id != old_cfg.hall.id:
+                reason = (f"配置属于大厅 {new_cfg.hall.id}，不是本大厅 {old_cfg.hall.id}",
+                          f"the snapshot is for hall {new_cfg.hall.id}, not {old_cfg.hall.id}")
+        except ConfigError as exc:
+            reason = (f"中心配置 v{version} 无效，继续使用原配置：{exc}",
+                      f"central configuration v{version} is invalid; keeping the old one: {exc}")
+        if reason:
+            self.conn.execute("BEGIN IMMEDIATE")
+            self.conn.execute("UPDATE sync_config_snapshots SET state = 'refused', reason = ? "
+                              "WHERE version = ?", (reason[1], version))
+            for key, value in (("config_refused", reason[0] + " / " + reason[1]),
+                               ("config_etag", new_etag)):
+                # Remember the refused etag so we do not download it again every cycle;
+                # a new push on the central gets a new version and a new etag.
+                self.conn.execute("INSERT INTO sync_state (key, value) VALUES (?, ?) ON CONFLICT"
+                                  " (key) DO UPDATE SET value = excluded.value", (key, value))
+            self.conn.execute("COMMIT")
+            log.error("refused configuration v%d: %s", version, reason[1])
+            return "refused"
+        # The file first (atomically: write, fsync, rename), then the record in one
+        # transaction. A crash between the two re-applies the same snapshot next time.
+        tmp = self.config_path.with_name(self.config_path.name + ".sync-tmp")
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.write(merged)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, self.config_path)
+        self.conn.execute("BEGIN IMMEDIATE")
+        self.conn.execute("UPDATE sync_config_snapshots SET state = 'applied', applied_at = ? "
+                          "WHERE version = ?", (now, version))
+        for key, value in (("config_version", str(version)), ("config_etag", new_etag)):
+            self.conn.execute("INSERT INTO sync_state (key, value) VALUES (?, ?) ON CONFLICT (key)"
+                              " DO UPDATE SET value = excluded.value", (key, value))
+        self.conn.execute("DELETE FROM sync_state WHERE key = 'config_refused'")
+        self.conn.execute("COMMIT")
+        log.info("applied central configuration v%d", version)
+        return "applied"
+
+    # -- pull: appointments ----------------------------------------------------------
+    def sync_dates(self) -> list[str]:
+        from zoneinfo import ZoneInfo
+
+        today = dt.datetime.fromtimestamp(self.clock(), ZoneInfo(self.timezone)).date()
+        return [today.isoformat(), (today + dt.timedelta(days=1)).isoformat()]
+
+    def pull_appointments(self, dates: list[str] | None = None) -> int:
+        if self.upsert_appointments is None:
+            return 0
+        total = 0
+        for date in dates or self.sync_dates():
+            key = f"appt_cursor:{date}"
+            after = int(hallside.get_state(self.conn, key, "0"))
+            while True:
+                page = self.client.get_appointments(date, after)
+                items = page.get("appointments") or []
+                if items:
+                    self.upsert_appointments(items)
+                    total += len(items)
+                after = int(page.get("cursor", after))
+                # The cursor is saved after the upsert: a crash in between pulls the same
+                # rows again, and upserting them twice changes nothing.
+                hallside.set_state(self.conn, **{key: after})
+                if not page.get("more"):
+                    break
+        return total
+
+    # -- the loop --------------------------------------------------------------------
+    def cycle(self) -> dict:
+        """One round: push everything, pull config and appointments, purge old phones."""
+        pushed = self.push_all()
+        config = self.pull_config()
+        appointments = self.pull_appointments()
+        purged = hallside.purge_phones(self.conn, self.sync_dates()[0])
+        hallside.set_state(self.conn, last_success_at=self.clock(),
+                           clock_offset=self.client.clock_offset)
+        return {"pushed": pushed, "config": config, "appointments": appointments,
+                "phones_purged": purged}
+
+    def record_error(self, exc: Exception) -> None:
+        if isinstance(exc, SyncError):
+            zh, en = exc.message, exc.message_en
+        else:
+            zh, en = f"同步出错：{type(exc).__name__}", f"sync failed: {exc}"
+        hallside.set_state(self.conn, last_error=zh, last_error_en=en,
+                           last_error_at=self.clock())
+
+    def run(self, stop: threading.Event, *, interval: float = 10.0, base_delay: float = 1.0,
+            cap: float = 300.0, rng: Callable[[], float] = random.random) -> None:
+        """Cycle until `stop` is set; on failure back off with jitter, then try again."""
+        attempt = 0
+        while not stop.is_set():
+            try:
+                result = self.cycle()
+                attempt = 0
+                if result["pushed"]:
+                    log.info("sync: %s", result)
+                stop.wait(interval)
+            except Exception as exc:  # every failure is retried; the reason is kept for status
+                self.record_error(exc)
+                delay = backoff_delay(attempt, base=base_delay, cap=cap, rng=rng)
+                log.warning("sync failed (%s); retrying in %.1f s", exc, delay)
+                attempt += 1
+                stop.wait(delay)
