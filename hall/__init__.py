@@ -1,0 +1,1 @@
+"""The hall node: the one owner of the queue (store, engine, policy, config, API)."""

@@ -1,0 +1,188 @@
+"""SQLite store: durable settings, one writer connection, named forward-only migrations.
+
+The only module that opens the database. Settings (WAL, synchronous=FULL, foreign keys) are
+read back after they are set; a database where they did not take is refused, since a
+committed ticket must survive a power cut.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from hall.errors import StoreError
+
+log = logging.getLogger(__name__)
+
+SCHEMA_DIR = Path(__file__).resolve().parent / "schema"
+# Filesystems on which SQLite locking or fsync cannot be trusted (reliability.md §1.3).
+_NETWORK_FS = {"nfs", "nfs4", "cifs", "smb3", "smbfs", "fuse.sshfs", "9p"}
+
+
+def _fs_type(path: Path) -> str | None:
+    try:
+        best = ("", None)
+        with open("/proc/mounts", encoding="utf-8") as f:
+            for line in f:
+                parts = line.split()
+                mount, fstype = parts[1], parts[2]
+                if str(path).startswith(mount) and len(mount) > len(best[0]):
+                    best = (mount, fstype)
+        return best[1]
+    except OSError:
+        return None
+
+
+def migration_files() -> list[Path]:
+    return sorted(SCHEMA_DIR.glob("[0-9][0-9][0-9][0-9]_*.sql"))
+
+
+class Store:
+    """One writer connection guarded by a lock; `transaction()` is BEGIN IMMEDIATE … COMMIT."""
+
+    def __init__(self, conn: sqlite3.Connection, path: str):
+        self.conn = conn
+        self.path = path
+        self.lock = threading.RLock()
+        self._depth = 0
+
+    @classmethod
+    def open(cls, path: str | os.PathLike, *, synchronous: str = "FULL", migrate: bool = True) -> Store:
+        """Open (creating if needed) and migrate. `synchronous` exists for the negative control
+        of the power-cut test; the hall always runs with FULL."""
+        p = Path(path).resolve()
+        p.parent.mkdir(parents=True, exist_ok=True)
+        fstype = _fs_type(p.parent)
+        if fstype in _NETWORK_FS:
+            raise StoreError("network_fs", f"数据库不能放在网络文件系统（{fstype}）上：{p.parent}",
+                             f"the database must not live on a network filesystem ({fstype}): {p.parent}")
+        try:
+            conn = sqlite3.connect(str(p), isolation_level=None, check_same_thread=False, timeout=10)
+        except sqlite3.Error as exc:
+            raise StoreError("open_failed", f"无法打开数据库 {p}：{exc}", f"cannot open database {p}: {exc}") from exc
+        conn.row_factory = sqlite3.Row
+        # Each PRAGMA on its own: a multi-statement string may stop at the first that returns a row.
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute(f"PRAGMA synchronous={synchronous}")
+        conn.execute("PRAGMA foreign_keys=ON")
+        conn.execute("PRAGMA busy_timeout=10000")
+        store = cls(conn, str(p))
+        store.verify_settings(expect_synchronous=synchronous)
+        if migrate:
+            store.migrate()
+        return store
+
+    def verify_settings(self, expect_synchronous: str = "FULL") -> None:
+        want_sync = {"OFF": 0, "NORMAL": 1, "FULL": 2, "EXTRA": 3}[expect_synchronous.upper()]
+        journal = self.conn.execute("PRAGMA journal_mode").fetchone()[0]
+        sync = self.conn.execute("PRAGMA synchronous").fetchone()[0]
+        fk = self.conn.execute("PRAGMA foreign_keys").fetchone()[0]
+        if journal.lower() != "wal" or sync != want_sync or fk != 1:
+            raise StoreError(
+                "settings_not_applied",
+                f"数据库安全设置未生效（journal={journal}, synchronous={sync}, foreign_keys={fk}），拒绝运行",
+                f"database durability settings did not take (journal={journal}, synchronous={sync}, "
+                f"foreign_keys={fk}); refusing to run")
+
+    def close(self) -> None:
+        with self.lock:
+            self.conn.close()
+
+    # -- transactions
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """BEGIN IMMEDIATE … COMMIT under the writer lock; nested calls join the outer one."""
+        with self.lock:
+            if self._depth:
+                self._depth += 1
+                try:
+                    yield self.conn
+                finally:
+                    self._depth -= 1
+                return
+            self.conn.execute("BEGIN IMMEDIATE")
+            self._depth = 1
+            try:
+                yield self.conn
+            except BaseException:
+                self._depth = 0
+                self.conn.execute("ROLLBACK")
+                raise
+            self._depth = 0
+            self.conn.execute("COMMIT")
+
+    @contextlib.contextmanager
+    def read(self) -> Iterator[sqlite3.Connection]:
+        """Reads share the writer connection (and its lock): simple, and fast enough here."""
+        with self.lock:
+            yield self.conn
+
+    # -- migrations
+    def applied_migrations(self) -> list[str]:
+        self.conn.execute("CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at REAL NOT NULL)")
+        return [r[0] for r in self.conn.execute("SELECT name FROM migrations ORDER BY name")]
+
+    def pending_migrations(self) -> list[Path]:
+        with self.lock:
+            done = set(self.applied_migrations())
+        return [f for f in migration_files() if f.stem not in done]
+
+    def migrate(self) -> list[str]:
+        """Apply each pending schema file in its own transaction, recorded in that transaction."""
+        applied = []
+        with self.lock:
+            done = set(self.applied_migrations())
+            for f in migration_files():
+                if f.stem in done:
+                    continue
+                sql = f.read_text(encoding="utf-8")
+                with self.transaction() as c:
+                    for statement in _split_sql(sql):
+                        c.execute(statement)
+                    c.execute("INSERT INTO migrations (name, applied_at) VALUES (?, ?)", (f.stem, time.time()))
+                log.info("applied migration %s", f.stem)
+                applied.append(f.stem)
+        return applied
+
+    # -- maintenance
+    def integrity_problems(self) -> list[str]:
+        with self.read() as c:
+            rows = [r[0] for r in c.execute("PRAGMA integrity_check")]
+            fk = c.execute("PRAGMA foreign_key_check").fetchall()
+        problems = [] if rows == ["ok"] else rows
+        problems += [f"foreign key: {tuple(r)}" for r in fk]
+        return problems
+
+    def backup(self, dest: str | os.PathLike) -> Path:
+        """Online backup through SQLite's backup API; safe while the hall runs."""
+        d = Path(dest)
+        d.parent.mkdir(parents=True, exist_ok=True)
+        target = sqlite3.connect(str(d))
+        try:
+            with self.lock:
+                self.conn.backup(target)
+        finally:
+            target.close()
+        return d
+
+
+def _split_sql(sql: str) -> list[str]:
+    """Split a schema file into statements (no procedural SQL in our schema files)."""
+    statements, buf = [], []
+    for line in sql.splitlines():
+        stripped = line.strip()
+        if stripped.startswith("--") and not buf:
+            continue
+        buf.append(line)
+        if stripped.endswith(";") and sqlite3.complete_statement("\n".join(buf)):
+            statements.append("\n".join(buf))
+            buf = []
+    if "\n".join(buf).strip():
+        statements.append("\n".join(buf))
+    return statements
