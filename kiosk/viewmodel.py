@@ -10,6 +10,7 @@ from PySide6.QtCore import Property, QObject, QTimer, Signal, Slot
 
 from kiosk import codes
 from kiosk.devices import PrinterPort, PrintFailure
+from kiosk.qtcompat import emit
 from kiosk.settings import KioskSettings
 from kiosk.worker import Lane
 from onewindow.client import HallError, HallUnreachable, mask_phone, new_idempotency_key
@@ -261,7 +262,7 @@ class KioskViewModel(QObject):
             self._screen = screen
             if self.speaker is not None and self.settings.voice and screen in PROMPTS:
                 self.speaker.say(PROMPTS[screen])
-        self.stateChanged.emit()
+        emit(self.stateChanged)
         self._arm_idle()
 
     def _arm_idle(self) -> None:
@@ -339,13 +340,13 @@ class KioskViewModel(QObject):
     @Slot()
     def toggleLanguage(self) -> None:
         self._lang = "en" if self._lang == "zh" else "zh"
-        self.stateChanged.emit()
+        emit(self.stateChanged)
         self._arm_idle()
 
     @Slot()
     def toggleElder(self) -> None:
         self._elder = not self._elder
-        self.stateChanged.emit()
+        emit(self.stateChanged)
         self._arm_idle()
 
     # -- take a number --------------------------------------------------------------------------
@@ -353,7 +354,7 @@ class KioskViewModel(QObject):
     @Slot(str)
     def openDomain(self, name: str) -> None:
         self._domain = name
-        self.servicesChanged.emit()
+        emit(self.servicesChanged)
         self._set_screen("domain")
 
     def _find_service(self, service_id: str) -> dict | None:
@@ -380,7 +381,7 @@ class KioskViewModel(QObject):
     @Slot()
     def togglePrintMaterials(self) -> None:
         self._print_materials = not self._print_materials
-        self.stateChanged.emit()
+        emit(self.stateChanged)
         self._arm_idle()
 
     @Slot()
@@ -411,13 +412,13 @@ class KioskViewModel(QObject):
             self._phone = ""
         elif key.isdigit() and len(self._phone) < 11:
             self._phone += key
-        self.stateChanged.emit()
+        emit(self.stateChanged)
         self._arm_idle()
 
     @Slot()
     def togglePhoneConsent(self) -> None:
         self._phone_consent = not self._phone_consent
-        self.stateChanged.emit()
+        emit(self.stateChanged)
         self._arm_idle()
 
     def _phone_ok(self) -> bool:
@@ -431,12 +432,12 @@ class KioskViewModel(QObject):
         if self._phone and not self._phone_ok():
             self._notice = {"title": _text("手机号不完整", "Incomplete phone number"),
                             "body": _text("请输入 11 位手机号", "Enter an 11-digit mobile number")}
-            self.stateChanged.emit()
+            emit(self.stateChanged)
             return
         if self._phone and not self._phone_consent:
             self._notice = {"title": _text("请先勾选同意", "Please agree first"),
                             "body": _text("勾选后才会发送通知", "Tick the consent to get notices")}
-            self.stateChanged.emit()
+            emit(self.stateChanged)
             return
         self._notice = {}
         self._set_screen("complaint" if self._phone_target == "complaint" else "confirm")
@@ -524,7 +525,7 @@ class KioskViewModel(QObject):
     def _ticket_printed(self, _result: Any, error: BaseException | None) -> None:
         if error is None:
             self._set_screen("ticket")
-            self.ticketPrinted.emit(self._ticket)
+            emit(self.ticketPrinted, self._ticket)
             return
         failure = error if isinstance(error, PrintFailure) else PrintFailure(
             "print_error", "打印机故障", "Printer error")
@@ -534,7 +535,7 @@ class KioskViewModel(QObject):
         self._printer_status = {"state": "offline" if failure.code != "out" else "out",
                                 "text_zh": failure.message, "text_en": failure.message_en}
         self._set_screen("printer_failed")
-        self.ticketShownOnScreen.emit(self._ticket)
+        emit(self.ticketShownOnScreen, self._ticket)
         if self._ticket.get("id"):
             self._send_alert(str(self._ticket["id"]), f"{failure.code}: {failure.message_en}")
         self.check_printer()
@@ -566,7 +567,7 @@ class KioskViewModel(QObject):
         elif key.isdigit() and len(self._code) < 8:
             self._code += key
         self._notice = {}
-        self.stateChanged.emit()
+        emit(self.stateChanged)
         self._arm_idle()
 
     @Slot()
@@ -574,7 +575,7 @@ class KioskViewModel(QObject):
         if len(self._code) != 8:
             self._notice = {"title": _text("预约码为 8 位数字", "The code has 8 digits"),
                             "body": _text("请核对后重新输入", "Please check and type it again")}
-            self.stateChanged.emit()
+            emit(self.stateChanged)
             return
         self._check_in(self._code)
 
@@ -669,7 +670,7 @@ class KioskViewModel(QObject):
                 return
             self._help = {"state": "waiting", "id": str((result or {}).get("id", "")),
                           "raised_at": time.strftime("%H:%M")}
-            self.stateChanged.emit()
+            emit(self.stateChanged)
             self.help_timer.start(int(self.settings.help_poll_seconds * 1000))
 
         self.hall.submit(lambda: self.client.raise_help("kiosk"), done)
@@ -691,7 +692,7 @@ class KioskViewModel(QObject):
                                   acknowledged_at=_clock(acked) or time.strftime("%H:%M"),
                                   by=str(result.get("acknowledged_by_name")
                                          or result.get("staff_name") or ""))
-                self.stateChanged.emit()
+                emit(self.stateChanged)
 
         self.hall.submit(lambda: self.client.help_request(help_id), done)
 
@@ -706,7 +707,7 @@ class KioskViewModel(QObject):
     @Slot(str)
     def chooseCategory(self, category_id: str) -> None:
         self._complaint = dict(self._complaint, category=category_id, error="")
-        self.stateChanged.emit()
+        emit(self.stateChanged)
         self._arm_idle()
 
     @Slot(str)
@@ -717,14 +718,14 @@ class KioskViewModel(QObject):
         else:
             phrases.append(phrase_id)
         self._complaint = dict(self._complaint, phrases=phrases)
-        self.stateChanged.emit()
+        emit(self.stateChanged)
         self._arm_idle()
 
     @Slot()
     def toggleComplaintKind(self) -> None:
         kind = "suggestion" if self._complaint.get("kind") == "complaint" else "complaint"
         self._complaint = dict(self._complaint, kind=kind)
-        self.stateChanged.emit()
+        emit(self.stateChanged)
         self._arm_idle()
 
     @Slot()
@@ -737,7 +738,7 @@ class KioskViewModel(QObject):
         c = self._complaint
         if not c.get("category"):
             self._complaint = dict(c, error="请先选择一个类别 / Choose a category first")
-            self.stateChanged.emit()
+            emit(self.stateChanged)
             return
         if self._pending is not None or c.get("sending"):
             return
@@ -776,7 +777,7 @@ class KioskViewModel(QObject):
     def _receipt_printed(self, _r, err) -> None:
         self._complaint = dict(self._complaint, printed=err is None,
                                print_error=getattr(err, "message", "") if err else "")
-        self.stateChanged.emit()
+        emit(self.stateChanged)
 
     # -- rating --------------------------------------------------------------------------------
 
@@ -814,7 +815,7 @@ class KioskViewModel(QObject):
     @Slot(int)
     def chooseLevel(self, level: int) -> None:
         self._rating = dict(self._rating, level=int(level), reasons=[])
-        self.stateChanged.emit()
+        emit(self.stateChanged)
         self._arm_idle()
 
     @Slot(str)
@@ -825,7 +826,7 @@ class KioskViewModel(QObject):
         else:
             reasons.append(reason_id)
         self._rating = dict(self._rating, reasons=reasons)
-        self.stateChanged.emit()
+        emit(self.stateChanged)
         self._arm_idle()
 
     @Slot()
@@ -871,25 +872,25 @@ class KioskViewModel(QObject):
             value = ""
         elif key == "next":
             self._pin = dict(self._pin, field="pin" if field == "staff" else "staff")
-            self.stateChanged.emit()
+            emit(self.stateChanged)
             return
         elif len(value) < 12:
             value += key
         self._pin = dict(self._pin, **{field: value}, error="")
-        self.stateChanged.emit()
+        emit(self.stateChanged)
         self._arm_idle()
 
     @Slot(str)
     def pinField(self, field: str) -> None:
         self._pin = dict(self._pin, field=field)
-        self.stateChanged.emit()
+        emit(self.stateChanged)
 
     @Slot()
     def submitPin(self) -> None:
         staff, pin = self._pin.get("staff", ""), self._pin.get("pin", "")
         if not staff or not pin:
             self._pin = dict(self._pin, error="请输入工号和密码 / Enter staff ID and PIN")
-            self.stateChanged.emit()
+            emit(self.stateChanged)
             return
 
         def done(result, err):
@@ -897,14 +898,14 @@ class KioskViewModel(QObject):
                 msg = ("无法连接大厅服务器 / Hall unreachable" if isinstance(err, HallUnreachable)
                        else "工号或密码不正确 / Wrong staff ID or PIN")
                 self._pin = {"staff": staff, "pin": "", "field": "pin", "error": msg}
-                self.stateChanged.emit()
+                emit(self.stateChanged)
                 return
             role = str((result or {}).get("role")
                        or ((result or {}).get("staff") or {}).get("role") or "")
             if role != "manager":
                 self._pin = {"staff": "", "pin": "", "field": "staff",
                              "error": "需要大厅管理员 / A hall manager is required"}
-                self.stateChanged.emit()
+                emit(self.stateChanged)
                 return
             self._pin = {"staff": "", "pin": "", "field": "staff", "error": ""}
             self._set_screen("manager")
@@ -928,7 +929,7 @@ class KioskViewModel(QObject):
                             "body": _text(getattr(err, "message", ""),
                                           getattr(err, "message_en", "")) if err else {}}
             self.check_printer()
-            self.stateChanged.emit()
+            emit(self.stateChanged)
 
         self.print_lane.submit(job, done)
 
@@ -936,7 +937,7 @@ class KioskViewModel(QObject):
     def exitKiosk(self) -> None:
         if self._screen == "manager":
             log.info("manager closed the kiosk")
-            self.quitRequested.emit()
+            emit(self.quitRequested)
 
     # -- hall link -----------------------------------------------------------------------------
 
@@ -958,7 +959,7 @@ class KioskViewModel(QObject):
                 log.warning("services refused: %s", err)
                 return
             self._services = [dict(s) for s in (result or [])]
-            self.servicesChanged.emit()
+            emit(self.servicesChanged)
             self._came_online()
 
         self.hall.submit(self.client.services, done)
@@ -977,7 +978,7 @@ class KioskViewModel(QObject):
         if self._screen not in _TICKET_SCREENS:
             self._set_screen("unreachable")
         else:
-            self.stateChanged.emit()
+            emit(self.stateChanged)
 
     def _came_online(self) -> None:
         self._last_ok = time.time()
@@ -987,7 +988,7 @@ class KioskViewModel(QObject):
             if self._screen == "unreachable" and self._pending is None:
                 self._reset_flow()
                 self._set_screen("home")
-            self.stateChanged.emit()
+            emit(self.stateChanged)
         while self._unsent_alerts:
             self._send_alert(*self._unsent_alerts.pop(0))
 
@@ -1001,13 +1002,13 @@ class KioskViewModel(QObject):
         def done(status, err):
             if err is None and status:
                 self._printer_status = status
-                self.stateChanged.emit()
+                emit(self.stateChanged)
 
         self.print_lane.submit(self.printer.status, done)
 
     def set_scanner_ok(self, ok: bool | None) -> None:
         self._scanner_ok = ok
-        self.stateChanged.emit()
+        emit(self.stateChanged)
 
     scannerOk = Property(bool, lambda self: self._scanner_ok is not False, notify=stateChanged)
 

@@ -9,6 +9,8 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 
+from kiosk.qtcompat import emit
+
 log = logging.getLogger(__name__)
 
 
@@ -41,7 +43,7 @@ class Lane(QObject):
                 result, error = fn(), None
             except BaseException as exc:  # delivered to the UI thread, which decides
                 result, error = None, exc
-            self._finished.emit((done, result, error))
+            emit(self._finished, (done, result, error))
 
         self._pool.submit(job)
 

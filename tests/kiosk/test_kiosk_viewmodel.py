@@ -255,3 +255,14 @@ def test_language_and_elder_mode_toggle(vm):
     vm.toggleLanguage()
     vm.toggleElder()
     assert vm.lang == "en" and vm.elder is True
+
+
+def test_state_signals_do_not_eat_references_to_true(vm):
+    """PySide6 6.12.0's Signal.emit() drops a reference to True each call; a kiosk that runs
+    all day would abort. kiosk.qtcompat.emit gives it back."""
+    import sys
+
+    before = sys.getrefcount(True)
+    for _ in range(3000):
+        vm.toggleElder()
+    assert abs(sys.getrefcount(True) - before) < 50
