@@ -71,15 +71,19 @@ class Voice(_Strict):
     enabled: bool = False  # silent calling is the default (无声叫号)
     template: str = DEFAULT_TEMPLATE
     recall_prefix: str = "再次呼叫"
+    # A whole sentence for recalls; when set it replaces recall_prefix + template.
+    recall_template: str | None = None
     repeat: int = Field(1, ge=1, le=3)
     volume: float = Field(1.0, ge=0.0, le=1.0)
     # The window group the voice is on for; None means every window this layout shows.
     windows: list[int] | None = None
     window_kinds: list[Literal[WINDOW_KINDS]] | None = None  # type: ignore[valid-type]
 
-    @field_validator("template")
+    @field_validator("template", "recall_template")
     @classmethod
-    def _template(cls, v: str) -> str:
+    def _template(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
         try:
             fields = {f for _, f, _, _ in string.Formatter().parse(v) if f is not None}
         except ValueError as exc:
@@ -171,16 +175,31 @@ def spell_number(number: str) -> str:
 
 def announcement_text(voice: Voice, number: str, window: str | int, recall: bool = False) -> str:
     """The sentence spoken for a call; recalls start with the recall prefix."""
+    if recall and voice.recall_template:
+        return voice.recall_template.format(number=spell_number(number), window=window)
     text = voice.template.format(number=spell_number(number), window=window)
     if recall and voice.recall_prefix:
         text = f"{voice.recall_prefix} {text}"
     return text
 
 
-def builtin_layouts() -> list[Layout]:
-    """Layouts a fresh hall starts with, so a display shows something before any set-up."""
+def voice_from_config(section) -> Voice:
+    """The hall's [voice] section (hall.config.VoiceSection) as a layout voice."""
+    if section is None:
+        return Voice()
+    return Voice(enabled=bool(section.enabled), template=section.template,
+                 recall_template=getattr(section, "recall_template", None) or None,
+                 repeat=section.repeat, volume=section.volume,
+                 windows=list(section.windows) or None)
+
+
+def builtin_layouts(voice_section=None) -> list[Layout]:
+    """Layouts a fresh hall starts with, so a display shows something before any set-up.
+    Their voice comes from the hall's [voice] section: the per-hall switch."""
+    voice = voice_from_config(voice_section)
     return [
-        Layout(name="default", title="叫号显示 Now calling"),
-        Layout(name="portrait", title="叫号 Calling", orientation="portrait",
-               elements=["banner", "recent", "waiting", "clock", "notice", "connection"]),
+        Layout(name="default", title="叫号显示 Now calling", voice=voice),
+        Layout(name="portrait", title="叫号 Calling", orientation="portrait", voice=voice,
+               elements=["banner", "windows", "recent", "waiting", "clock", "notice",
+                         "connection"]),
     ]

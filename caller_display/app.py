@@ -1,0 +1,143 @@
+"""The running caller display: follower thread -> Qt view-model -> QML screen, plus the voice."""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QSize, Signal, Slot
+
+from caller_display.follower import FollowerCallbacks, HallFollower
+from caller_display.screen import DisplayScreen, ensure_app
+from caller_display.state import Call
+from caller_display.viewmodel import DisplayViewModel
+from caller_display.voice import Announcer
+from hall.display_layouts import Layout, builtin_layouts
+
+log = logging.getLogger(__name__)
+
+
+class DisplayController(QObject):
+    """Lives on the GUI thread; the follower's threads reach it only through its signals."""
+
+    event_arrived = Signal(object, bool)
+    layout_arrived = Signal(object, str)
+    windows_arrived = Signal(object)
+    services_arrived = Signal(object)
+    connection_changed = Signal(bool, str)
+    # (seq, monotonic time) when a frame showing a new call was presented.
+    call_did_show = Signal(int, float)
+
+    def __init__(self, vm: DisplayViewModel, screen: DisplayScreen,
+                 announcer: Announcer | None = None,
+                 screenshot_dir: Path | None = None) -> None:
+        super().__init__()
+        self.vm = vm
+        self.screen = screen
+        self.announcer = announcer
+        self.screenshot_dir = Path(screenshot_dir) if screenshot_dir else None
+        self.disconnect_reason = ""
+        self.received: dict[int, float] = {}   # seq -> monotonic time it reached the UI thread
+        self._shown_seq = 0
+        self.event_arrived.connect(self._on_event)
+        self.layout_arrived.connect(self._on_layout)
+        self.windows_arrived.connect(self._on_windows)
+        self.services_arrived.connect(self._on_services)
+        self.connection_changed.connect(self._on_connection)
+        vm.call_did_arrive.connect(self._on_call)
+        screen.view.frameSwapped.connect(self._on_frame)
+
+    def callbacks(self) -> FollowerCallbacks:
+        return FollowerCallbacks(
+            on_event=self.event_arrived.emit, on_layout=self.layout_arrived.emit,
+            on_windows=self.windows_arrived.emit, on_services=self.services_arrived.emit,
+            on_connection=self.connection_changed.emit)
+
+    @Slot(object, bool)
+    def _on_event(self, event: dict, quiet: bool) -> None:
+        call = self.vm.apply_event(event, quiet)
+        if call is not None and not quiet:
+            self.received[call.seq] = time.monotonic()
+            if len(self.received) > 1000:
+                self.received.pop(next(iter(self.received)))
+
+    @Slot(object, str)
+    def _on_layout(self, layout: Layout, hall_name: str) -> None:
+        if hall_name:
+            self.vm.set_hall_name(hall_name)
+        current = self.vm.state.layout
+        if layout.model_dump() != current.model_dump():
+            log.info("layout %s version %s applied", layout.name, layout.version)
+            self.vm.set_layout(layout)
+
+    @Slot(object)
+    def _on_windows(self, rows: list[dict]) -> None:
+        self.vm.load_snapshot(rows, None)
+
+    @Slot(object)
+    def _on_services(self, rows: list[dict]) -> None:
+        self.vm.load_snapshot(None, rows)
+
+    @Slot(bool, str)
+    def _on_connection(self, connected: bool, reason: str) -> None:
+        self.disconnect_reason = "" if connected else reason
+        self.vm.set_connected(connected)
+
+    def _on_call(self, call: Call) -> None:
+        layout = self.vm.state.layout
+        if self.announcer is not None and layout.voices_window(
+                {"number": call.window_number, "kind": call.window_kind}):
+            self.announcer.announce(layout.voice, call.number, call.window_number, call.recall)
+
+    @Slot()
+    def _on_frame(self) -> None:
+        seq = self.vm.bannerSeq
+        if seq and seq != self._shown_seq:
+            self._shown_seq = seq
+            self.call_did_show.emit(seq, time.monotonic())
+            if self.screenshot_dir is not None:
+                self.screen.save(self.screenshot_dir / "latest.png")
+
+
+class DisplayApp:
+    """One display: `start()` connects and shows; `stop()` closes everything it opened."""
+
+    def __init__(self, hall_url: str, token: str, *, layout_name: str | None = None,
+                 announcer: Announcer | None = None, size: QSize | None = None,
+                 screenshot_dir: Path | None = None, **follower_options) -> None:
+        self.qt_app = ensure_app()
+        self.vm = DisplayViewModel(builtin_layouts()[0])
+        self.screen = DisplayScreen(self.vm, size)
+        self.announcer = announcer
+        self.controller = DisplayController(self.vm, self.screen, announcer, screenshot_dir)
+        self.follower = HallFollower(hall_url, token, self.controller.callbacks(),
+                                     layout_name=layout_name, **follower_options)
+
+    def start(self, full_screen: bool = False) -> DisplayApp:
+        self.vm.start_clock()
+        self.screen.show(full_screen)
+        self.follower.start()
+        return self
+
+    def stop(self) -> None:
+        self.follower.stop()
+        if self.announcer is not None:
+            self.announcer.close()
+        self.screen.close()
+
+    def pump(self, seconds: float) -> None:
+        """Run the Qt event loop for a while (tests, demo, bench run without exec())."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            self.qt_app.processEvents()
+            time.sleep(0.005)
+
+    def pump_until(self, predicate, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self.qt_app.processEvents()
+            if predicate():
+                return True
+            time.sleep(0.005)
+        return bool(predicate())
