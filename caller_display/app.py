@@ -9,6 +9,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QSize, Signal, Slot
 
 from caller_display.follower import FollowerCallbacks, HallFollower
+from caller_display.qtcompat import emit
 from caller_display.screen import DisplayScreen, ensure_app
 from caller_display.state import Call
 from caller_display.viewmodel import DisplayViewModel
@@ -50,9 +51,11 @@ class DisplayController(QObject):
 
     def callbacks(self) -> FollowerCallbacks:
         return FollowerCallbacks(
-            on_event=self.event_arrived.emit, on_layout=self.layout_arrived.emit,
-            on_windows=self.windows_arrived.emit, on_services=self.services_arrived.emit,
-            on_connection=self.connection_changed.emit)
+            on_event=lambda e, q: emit(self.event_arrived, e, q),
+            on_layout=lambda layout, name: emit(self.layout_arrived, layout, name),
+            on_windows=lambda rows: emit(self.windows_arrived, rows),
+            on_services=lambda rows: emit(self.services_arrived, rows),
+            on_connection=lambda up, why: emit(self.connection_changed, up, why))
 
     @Slot(object, bool)
     def _on_event(self, event: dict, quiet: bool) -> None:
@@ -95,7 +98,7 @@ class DisplayController(QObject):
         seq = self.vm.bannerSeq
         if seq and seq != self._shown_seq:
             self._shown_seq = seq
-            self.call_did_show.emit(seq, time.monotonic())
+            emit(self.call_did_show, seq, time.monotonic())
             if self.screenshot_dir is not None:
                 self.screen.save(self.screenshot_dir / "latest.png")
 

@@ -6,6 +6,7 @@ import time
 
 from PySide6.QtCore import Property, QObject, QTimer, Signal, Slot
 
+from caller_display.qtcompat import emit
 from caller_display.state import Call, DisplayState
 from hall.display_layouts import Layout
 
@@ -56,11 +57,11 @@ class DisplayViewModel(QObject):
             self._sync_windows()
             self._sync_recent()
             if not quiet:
-                self.bannerChanged.emit()
+                emit(self.bannerChanged)
                 self._start_flash()
-                self.call_did_arrive.emit(call)
+                emit(self.call_did_arrive, call)
             else:
-                self.bannerChanged.emit()
+                emit(self.bannerChanged)
         elif etype.startswith(("ticket.", "window.")):
             self._sync_windows()
         return call
@@ -75,20 +76,20 @@ class DisplayViewModel(QObject):
 
     def set_layout(self, layout: Layout) -> None:
         self.state.set_layout(layout)
-        self.layoutChanged.emit()
+        emit(self.layoutChanged)
         self._sync_windows()
         self._sync_recent()
         self._sync_waiting()
-        self.bannerChanged.emit()
+        emit(self.bannerChanged)
 
     def set_hall_name(self, name: str) -> None:
         self._hall_name = name
-        self.layoutChanged.emit()
+        emit(self.layoutChanged)
 
     def set_connected(self, connected: bool) -> None:
         if connected != self._connected:
             self._connected = connected
-            self.connectionChanged.emit()
+            emit(self.connectionChanged)
 
     def freeze_flash(self, on: bool) -> None:
         """Hold the flash in one phase (screenshots need a deterministic frame)."""
@@ -96,7 +97,7 @@ class DisplayViewModel(QObject):
         self._flash_end.stop()
         self._flashing = on
         self._flash_on = on
-        self.flashChanged.emit()
+        emit(self.flashChanged)
 
     # -- flash and clock ----------------------------------------------------------------
 
@@ -106,25 +107,25 @@ class DisplayViewModel(QObject):
             return
         self._flashing = True
         self._flash_on = True
-        self.flashChanged.emit()
+        emit(self.flashChanged)
         self._flash_blink.start()
         self._flash_end.start(seconds * 1000)
 
     def _blink(self) -> None:
         self._flash_on = not self._flash_on
-        self.flashChanged.emit()
+        emit(self.flashChanged)
 
     def _stop_flash(self) -> None:
         self._flash_blink.stop()
         self._flashing = False
         self._flash_on = False
-        self.flashChanged.emit()
+        emit(self.flashChanged)
 
     def _tick(self) -> None:
         t = time.localtime()
         self._clock = (f"{t.tm_year}年{t.tm_mon}月{t.tm_mday}日 星期{WEEKDAYS[t.tm_wday]}  "
                        f"{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d}")
-        self.clockChanged.emit()
+        emit(self.clockChanged)
 
     # -- model lists --------------------------------------------------------------------
 
@@ -134,21 +135,21 @@ class DisplayViewModel(QObject):
                 for t in self.state.visible_windows()]
         if rows != self._windows:
             self._windows = rows
-            self.windowsChanged.emit()
+            emit(self.windowsChanged)
 
     def _sync_recent(self) -> None:
         rows = [{"number": c.number, "window": c.window_number, "recall": c.recall,
                  "name": c.masked_name} for c in self.state.recent]
         if rows != self._recent:
             self._recent = rows
-            self.recentChanged.emit()
+            emit(self.recentChanged)
 
     def _sync_waiting(self) -> None:
         rows = [{"name": w["name_zh"], "name_en": w.get("name_en") or "",
                  "waiting": w["waiting"]} for w in self.state.waiting]
         if rows != self._waiting:
             self._waiting = rows
-            self.waitingChanged.emit()
+            emit(self.waitingChanged)
 
     # -- properties for QML -------------------------------------------------------------
 
