@@ -1,0 +1,143 @@
+"""Builds the hall node's FastAPI application: routers, auth, limits, errors, pages."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+import onewindow
+from hall.api.limits import ApiLimits, RateLimiter, SizeLimitMiddleware
+from hall.auth import AuthService
+from hall.errors import DomainError
+
+log = logging.getLogger(__name__)
+
+# Routers owned by other engineers; included when their module imports.
+OPTIONAL_ROUTERS = ["hall.api.display_layouts", "hall.api.manager"]
+
+_HTTP_MESSAGES = {
+    400: ("请求无效", "Bad request"),
+    401: ("需要登录或设备令牌", "Sign in or send a device token"),
+    403: ("无权执行此操作", "You are not allowed to do this"),
+    404: ("没有找到该地址", "No such address"),
+    405: ("不支持该请求方法", "Method not allowed"),
+    413: ("请求内容过大", "Request too large"),
+    429: ("请求过于频繁，请稍后再试", "Too many requests; try again shortly"),
+}
+
+
+def create_app(config, store=None, engine=None, *, db_path=None, limits: ApiLimits | None = None,
+               clock=None) -> FastAPI:
+    """The hall API app. Pass an open `store` and `engine` to share them (tests, demo);
+    otherwise `db_path` is opened here. The app owns nothing it was handed."""
+    from hall import events as hall_events
+
+    limits = limits or ApiLimits()
+    if store is None:
+        from hall.store import Store
+
+        if db_path is None:
+            raise ValueError("create_app needs a store or a db_path")
+        store = Store.open(db_path)
+    if engine is None:
+        from hall.engine import Engine
+
+        engine = Engine(store, config, clock=clock, feed=hall_events.EventFeed())
+    feed = getattr(engine, "feed", None)
+
+    from hall.api.hub import EventHub
+
+    hub = EventHub(store, feed, hall_events.read_events)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI):
+        hub.start(asyncio.get_running_loop())
+        try:
+            yield
+        finally:
+            hub.stop()
+
+    app = FastAPI(
+        title="OneWindow hall node API",
+        version=onewindow.__version__,
+        description="政务服务大厅 hall node: tickets, windows, ratings, cases, live events.",
+        openapi_url="/api/v1/openapi.json",
+        docs_url="/api/v1/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.config = config
+    app.state.store = store
+    app.state.engine = engine
+    app.state.hub = hub
+    app.state.limits = limits
+    app.state.auth = AuthService(store, throttle_seconds=limits.pin_throttle_seconds)
+    app.state.rate_limiter = RateLimiter(limits.public_rate_per_second, limits.public_burst)
+    app.state.open_streams = {}
+    app.add_middleware(SizeLimitMiddleware, limits=limits)
+    _install_error_handlers(app)
+
+    from hall.api import events, pages, routes, windows
+
+    for module in (routes, windows, events):
+        app.include_router(module.router, prefix="/api/v1")
+    for name in OPTIONAL_ROUTERS:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name and name.startswith(exc.name):
+                continue
+            raise
+        router = getattr(module, "router", None)
+        if router is not None:
+            app.include_router(router)
+    pages.mount(app)
+    return app
+
+
+def _error(status: int, code: str, message: str, message_en: str, headers=None) -> JSONResponse:
+    return JSONResponse({"error": {"code": code, "message": message, "message_en": message_en}},
+                        status_code=status, headers=headers)
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def domain_error(request: Request, exc: DomainError):
+        headers = None
+        if getattr(exc, "retry_after", None):
+            headers = {"Retry-After": str(exc.retry_after)}
+        if exc.status == 401:
+            headers = {**(headers or {}), "WWW-Authenticate": "Bearer"}
+        return JSONResponse(exc.to_json(), status_code=exc.status, headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError):
+        errors = exc.errors()
+        where, what = "", ""
+        if errors and errors[0].get("type") == "json_invalid":
+            return _error(422, "invalid_json", "请求内容不是有效的 JSON", "The request body is not valid JSON")
+        if errors:
+            first = errors[0]
+            where = ".".join(str(p) for p in first.get("loc", ()) if p != "body") or "body"
+            what = str(first.get("msg", ""))[:200]
+        return _error(422, "invalid_input", f"请求内容不正确：{where}（{what}）",
+                      f"Invalid request: {where} ({what})")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException):
+        zh, en = _HTTP_MESSAGES.get(exc.status_code, ("请求失败", "Request failed"))
+        return _error(exc.status_code, f"http_{exc.status_code}", zh, en,
+                      headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception):
+        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        return _error(500, "internal", "服务器内部错误，已记录；请重试或联系管理员",
+                      "Internal error (logged); retry or call the hall manager")

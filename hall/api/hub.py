@@ -1,0 +1,141 @@
+"""Fans the event table out to many async HTTP clients with one reader thread.
+
+One thread follows the engine's in-process EventFeed (and, as a fallback, polls the table,
+so events written by another process such as `onewindow sim-day` arrive too), reads each new
+batch once, keeps the most recent events in memory and wakes every waiting stream. 500 open
+streams therefore cost one database read per batch, not 500.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections import deque
+
+log = logging.getLogger(__name__)
+
+_RING = 4000
+_BATCH = 500
+
+
+def _without_tokens(event: dict) -> dict:
+    """Ticket tokens are the citizen's key (status page, rating): never sent to devices or
+    staff, so no one at a window can rate their own service."""
+    payload = event.get("payload")
+    if not isinstance(payload, dict):
+        return event
+    clean = {}
+    for key, value in payload.items():
+        if key == "token":
+            continue
+        if isinstance(value, dict) and "token" in value:
+            value = {k: v for k, v in value.items() if k != "token"}
+        elif isinstance(value, list):
+            value = [{k: v for k, v in item.items() if k != "token"} if isinstance(item, dict) else item
+                     for item in value]
+        clean[key] = value
+    return {**event, "payload": clean}
+
+
+class EventHub:
+    def __init__(self, store, feed, read_events, poll_seconds: float = 0.5):
+        self.store = store
+        self.feed = feed
+        self._read_events = read_events
+        self.poll_seconds = poll_seconds
+        self._ring: deque[dict] = deque(maxlen=_RING)
+        self._lock = threading.Lock()
+        self.last_seq = self._max_seq()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._cond: asyncio.Condition | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def read_events(self, store, after: int, limit: int) -> list[dict]:
+        return [_without_tokens(e) for e in self._read_events(store, after, limit)]
+
+    def _max_seq(self) -> int:
+        with self.store.read() as db:
+            row = db.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()
+        return int(row[0])
+
+    # -- lifecycle (called from the app's lifespan) -----------------------------------
+    def start(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._cond = asyncio.Condition()
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._follow, name="event-hub", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self.feed is not None:
+            try:
+                self.feed.notify(self.last_seq)  # wake the follower so it sees the stop flag
+            except Exception:  # noqa: BLE001 - stopping must not fail
+                pass
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def _follow(self) -> None:
+        while not self._stop.is_set():
+            try:
+                if self.feed is not None:
+                    self.feed.wait_after(self.last_seq, self.poll_seconds)
+                else:
+                    self._stop.wait(self.poll_seconds)
+                if self._stop.is_set():
+                    return
+                self._pull()
+            except Exception:  # noqa: BLE001 - keep following; a hall must not go deaf
+                log.exception("event hub: read failed; retrying")
+                self._stop.wait(self.poll_seconds)
+
+    def _pull(self) -> None:
+        got = False
+        while True:
+            batch = self.read_events(self.store, self.last_seq, _BATCH)
+            if not batch:
+                break
+            with self._lock:
+                self._ring.extend(batch)
+                self.last_seq = batch[-1]["seq"]
+            got = True
+            if len(batch) < _BATCH:
+                break
+        if got and self._loop is not None:
+            self._loop.call_soon_threadsafe(lambda: asyncio.ensure_future(self._wake()))
+
+    async def _wake(self) -> None:
+        async with self._cond:
+            self._cond.notify_all()
+
+    # -- readers -----------------------------------------------------------------------
+    def events_after(self, after: int, limit: int = _BATCH) -> list[dict]:
+        """Events with seq > after, oldest first, at most `limit`."""
+        with self._lock:
+            if self._ring and after >= self._ring[0]["seq"] - 1:
+                out = [e for e in self._ring if e["seq"] > after]
+                return out[:limit]
+            if not self._ring and after >= self.last_seq:
+                return []
+        return self.read_events(self.store, after, limit)
+
+    async def wait_after(self, after: int, timeout: float) -> bool:
+        """Wait until an event with seq > after exists, or timeout. True if there is one."""
+        if self.last_seq > after:
+            return True
+        if self._cond is None:
+            await asyncio.sleep(timeout)
+            return self.last_seq > after
+        try:
+            async with self._cond:
+                await asyncio.wait_for(self._cond.wait_for(lambda: self.last_seq > after), timeout)
+        except TimeoutError:
+            pass
+        return self.last_seq > after
+
+    async def wait_change(self, timeout: float) -> bool:
+        """Wait for any new event (used by per-ticket streams)."""
+        return await self.wait_after(self.last_seq, timeout)

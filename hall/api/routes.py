@@ -1,0 +1,316 @@
+"""Health, services, windows, tickets, check-in, ratings, complaints, help requests, cases."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Header, Path, Request, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+import onewindow
+from hall.api.auth import current_principal, require_any, require_device, require_staff
+from hall.api.limits import client_address, public_rate_limit
+from hall.auth import Principal
+
+router = APIRouter()
+
+Token = Annotated[str, Path(min_length=8, max_length=100, pattern=r"^[A-Za-z0-9_-]+$")]
+ObjectId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class TicketIn(Body):
+    service_id: str = Field(min_length=1, max_length=40)
+    priority_reason: str | None = Field(default=None, max_length=40)
+    phone: str | None = Field(default=None, max_length=20)
+    lang: Literal["zh", "en"] = "zh"
+
+
+class TicketOut(BaseModel):
+    id: str
+    number: str
+    service_id: str
+    state: str
+    ahead: int
+    eta_minutes: int | float | None
+    token: str
+    status_url: str
+    priority: str | None = None
+    issued_at: float | None = None
+    service_name_zh: str | None = None
+    service_name_en: str | None = None
+
+
+class CitizenTicket(BaseModel):
+    """What a citizen's phone sees: no phone, no name, no staff."""
+
+    number: str
+    service_id: str
+    service_name_zh: str
+    service_name_en: str
+    state: str
+    ahead: int | None
+    eta_minutes: int | float | None
+    window_number: int | None = None
+    window_name_zh: str | None = None
+    recalls: int = 0
+    can_rate: bool
+    rated: bool = False
+    rating_level: int | None = None
+    rating_reasons: dict[str, list[str]] = {}
+    complaint_categories: list[dict] = []
+
+
+class CheckinIn(Body):
+    code: str = Field(min_length=1, max_length=40)
+
+
+class RatingIn(Body):
+    token: str = Field(min_length=8, max_length=100, pattern=r"^[A-Za-z0-9_-]+$")
+    level: int = Field(ge=1, le=5)
+    reasons: list[Annotated[str, Field(max_length=40)]] = Field(default=[], max_length=10)
+    comment: str | None = Field(default=None, max_length=500)
+
+
+class ComplaintIn(Body):
+    category: str = Field(min_length=1, max_length=40)
+    text: str = Field(default="", max_length=1000)
+    phrases: list[Annotated[str, Field(max_length=40)]] = Field(default=[], max_length=10)
+    phone: str | None = Field(default=None, max_length=20)
+    kind: Literal["complaint", "suggestion"] = "complaint"
+    ticket_token: str | None = Field(default=None, max_length=100, pattern=r"^[A-Za-z0-9_-]+$")
+
+
+class HelpIn(Body):
+    note: str | None = Field(default=None, max_length=200)
+
+
+class PrintFailedIn(Body):
+    reason: str = Field(min_length=1, max_length=200)
+
+
+class AdvanceIn(Body):
+    step: str = Field(min_length=1, max_length=40)
+    note: str = Field(default="", max_length=1000)
+
+
+def _engine(request: Request):
+    return request.app.state.engine
+
+
+def status_url(request: Request, token: str) -> str:
+    base = request.app.state.config.hall.base_url or str(request.base_url).rstrip("/")
+    return f"{base.rstrip('/')}/t/{token}"
+
+
+def ticket_out(request: Request, ticket: dict) -> dict:
+    engine = _engine(request)
+    public = engine.public_ticket(ticket)
+    svc = request.app.state.config.service(ticket["service_id"])
+    return {
+        "id": ticket["id"], "number": ticket["number"], "service_id": ticket["service_id"],
+        "state": ticket["state"], "ahead": public.get("ahead") or 0,
+        "eta_minutes": public.get("eta_minutes"), "token": ticket["token"],
+        "status_url": status_url(request, ticket["token"]),
+        "priority": ticket.get("priority"), "issued_at": ticket.get("issued_at"),
+        "service_name_zh": svc.name_zh if svc else None,
+        "service_name_en": svc.name_en if svc else None,
+    }
+
+
+def citizen_view(request: Request, ticket: dict) -> dict:
+    """The citizen's view, built field by field so nothing private can leak in."""
+    engine = _engine(request)
+    config = request.app.state.config
+    public = engine.public_ticket(ticket)
+    svc = config.service(ticket["service_id"])
+    return {
+        "number": ticket["number"],
+        "service_id": ticket["service_id"],
+        "service_name_zh": svc.name_zh if svc else ticket["service_id"],
+        "service_name_en": (svc.name_en or svc.name_zh) if svc else ticket["service_id"],
+        "state": ticket["state"],
+        "ahead": public.get("ahead"),
+        "eta_minutes": public.get("eta_minutes"),
+        "window_number": public.get("window_number"),
+        "window_name_zh": public.get("window_name_zh"),
+        "recalls": int(ticket.get("recalls") or 0),
+        "can_rate": bool(public.get("can_rate")),
+        "rated": public.get("rating") is not None,
+        "rating_level": public.get("rating"),
+        "rating_reasons": {k: list(v) for k, v in config.ratings.reasons.items()},
+        "complaint_categories": [{"id": c.id, "zh": c.zh, "en": c.en}
+                                 for c in config.kiosk.complaint_categories],
+    }
+
+
+# -- health, services, windows ------------------------------------------------------------
+@router.get("/health", tags=["hall"])
+def health(request: Request) -> dict:
+    engine = _engine(request)
+    ok = True
+    try:
+        with request.app.state.store.read() as db:
+            db.execute("SELECT 1").fetchone()
+    except Exception:  # noqa: BLE001 - health reports, it does not raise
+        ok = False
+    return {"status": "ok" if ok else "degraded", "version": onewindow.__version__,
+            "database_ok": ok, "business_date": engine.business_date(),
+            "last_seq": request.app.state.hub.last_seq,
+            "hall": {"id": request.app.state.config.hall.id,
+                     "name_zh": request.app.state.config.hall.name_zh,
+                     "name_en": request.app.state.config.hall.name_en}}
+
+
+@router.get("/services", tags=["hall"])
+def services(request: Request, _: None = Depends(public_rate_limit)) -> list[dict]:
+    return _engine(request).services_overview()
+
+
+@router.get("/windows", tags=["hall"])
+def windows(request: Request, _: None = Depends(public_rate_limit)) -> list[dict]:
+    return _engine(request).windows_overview()
+
+
+# -- tickets ------------------------------------------------------------------------------
+@router.post("/tickets", status_code=201, response_model=TicketOut, tags=["tickets"])
+def issue_ticket(
+    body: TicketIn, request: Request, response: Response,
+    idempotency_key: Annotated[str, Header(min_length=8, max_length=100,
+                                           pattern=r"^[A-Za-z0-9_.:-]+$")],
+    principal: Principal = Depends(require_any(("kiosk",), ("helper", "clerk"))),
+) -> dict:
+    """Issue a ticket. The same Idempotency-Key again returns the same ticket (200)."""
+    canonical = json.dumps(body.model_dump(), sort_keys=True, ensure_ascii=False)
+    request_hash = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    source = "kiosk" if principal.kind == "device" else "helper"
+    ticket, created = _engine(request).issue_ticket(
+        body.service_id, priority_reason=body.priority_reason, phone=body.phone, lang=body.lang,
+        source=source, source_detail=principal.name,
+        # Keys are per caller: two kiosks that happen to pick the same key stay apart.
+        idempotency_key=f"{principal.id[:16]}:{idempotency_key}", request_hash=request_hash)
+    if not created:
+        response.status_code = 200
+    return ticket_out(request, ticket)
+
+
+@router.post("/appointments/checkin", status_code=201, response_model=TicketOut, tags=["tickets"])
+def check_in(body: CheckinIn, request: Request,
+             principal: Principal = Depends(require_any(("kiosk",), ("helper", "clerk")))) -> dict:
+    ticket = _engine(request).check_in_appointment(body.code)
+    return ticket_out(request, ticket)
+
+
+def _ticket_by_token(request: Request, token: str) -> dict:
+    """The live ticket behind a token; NotFound (404) for an unknown one."""
+    return _engine(request).ticket_by_token(token)
+
+
+@router.get("/tickets/{token}", response_model=CitizenTicket, tags=["tickets"])
+def ticket_status(token: Token, request: Request, _: None = Depends(public_rate_limit)) -> dict:
+    """The citizen's view of their own ticket, by its unguessable token."""
+    return citizen_view(request, _ticket_by_token(request, token))
+
+
+@router.post("/tickets/{ticket_id}/print-failed", tags=["tickets"])
+def print_failed(ticket_id: ObjectId, body: PrintFailedIn, request: Request,
+                 principal: Principal = Depends(require_device("kiosk"))) -> dict:
+    _engine(request).record_print_failure(ticket_id, body.reason)
+    return {"ok": True}
+
+
+# -- ratings, complaints ------------------------------------------------------------------
+@router.post("/ratings", status_code=201, tags=["ratings"])
+def rate(body: RatingIn, request: Request, _: None = Depends(public_rate_limit)) -> dict:
+    """Rate a served ticket by its token; once per ticket."""
+    _ticket_by_token(request, body.token)
+    rating = _engine(request).rate(body.level, tuple(body.reasons), token=body.token,
+                                   comment=body.comment, channel="qr")
+    with request.app.state.store.read() as db:
+        case = db.execute("SELECT 1 FROM cases WHERE rating_id = ?", (rating["id"],)).fetchone()
+    return {"ok": True, "level": body.level, "case_opened": case is not None}
+
+
+@router.post("/complaints", status_code=201, tags=["complaints"])
+def complain(body: ComplaintIn, request: Request,
+             principal: Principal | None = Depends(current_principal)) -> dict:
+    if principal is None:
+        public_rate_limit(request)
+    source = "kiosk" if principal is not None and principal.role == "kiosk" else "web"
+    complaint = _engine(request).file_complaint(
+        body.category, text=body.text, phrases=tuple(body.phrases), phone=body.phone,
+        kind=body.kind, source=source, ticket_token=body.ticket_token)
+    return {"code": complaint["code"], "kind": body.kind}
+
+
+# -- help requests ------------------------------------------------------------------------
+@router.post("/help-requests", status_code=201, tags=["help"])
+def raise_help(body: HelpIn, request: Request,
+               principal: Principal = Depends(require_device("kiosk"))) -> dict:
+    return _engine(request).raise_help(principal.name, note=body.note)
+
+
+@router.get("/help-requests", tags=["help"])
+def list_help(request: Request, state: Literal["open", "acknowledged", "closed", "all"] = "open",
+              principal: Principal = Depends(require_staff())) -> list[dict]:
+    with request.app.state.store.read() as db:
+        cur = db.execute("SELECT * FROM help_requests ORDER BY raised_at DESC LIMIT 200"
+                         if state == "all" else
+                         "SELECT * FROM help_requests WHERE state = ? ORDER BY raised_at DESC LIMIT 200",
+                         () if state == "all" else (state,))
+        cols = [c[0] for c in cur.description]
+        return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
+
+
+@router.get("/help-requests/{help_id}", tags=["help"])
+def get_help(help_id: ObjectId, request: Request,
+             principal: Principal = Depends(require_any(("kiosk",), ("helper", "clerk")))) -> dict:
+    return _engine(request).get_help(help_id)
+
+
+@router.post("/help-requests/{help_id}/{action}", tags=["help"])
+def help_action(help_id: ObjectId, action: Literal["acknowledge", "close"], request: Request,
+                principal: Principal = Depends(require_staff("helper", "clerk"))) -> dict:
+    engine = _engine(request)
+    if action == "acknowledge":
+        return engine.acknowledge_help(help_id, principal.id)
+    return engine.close_help(help_id, principal.id)
+
+
+# -- cases (the closed loop after a bad rating or a complaint) ------------------------------
+CaseStateQ = Literal["open", "verified", "rectified", "revisited", "appealing", "closed"]
+
+
+@router.get("/cases", tags=["cases"])
+def list_cases(request: Request, state: CaseStateQ | None = None, overdue: bool | None = None,
+               principal: Principal = Depends(require_staff("manager"))) -> list[dict]:
+    return [_mask_row(c) for c in _engine(request).list_cases(state=state, overdue=overdue)]
+
+
+@router.get("/cases/{case_id}", tags=["cases"])
+def get_case(case_id: ObjectId, request: Request,
+             principal: Principal = Depends(require_staff("manager"))) -> dict:
+    return _mask_row(_engine(request).get_case(case_id))
+
+
+@router.post("/cases/{case_id}/advance", tags=["cases"])
+def advance_case(case_id: ObjectId, body: AdvanceIn, request: Request,
+                 principal: Principal = Depends(require_staff("manager"))) -> dict:
+    """One step of the closed loop: assign, contact, verify, rectify, revisit, close, appeal…"""
+    return _mask_row(_engine(request).advance_case(case_id, body.step, principal.id, body.note))
+
+
+def _mask_row(row: dict) -> dict:
+    from hall.models import mask_phone
+
+    if isinstance(row, dict) and row.get("phone"):
+        row = {**row, "phone": mask_phone(row["phone"])}
+    return row
+
+
+__all__ = ["router", "ticket_out", "citizen_view", "client_address"]

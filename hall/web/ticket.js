@@ -1,0 +1,218 @@
+// The citizen's ticket page: live position, the silent call (banner, vibration, tone), rating.
+"use strict";
+(function () {
+  const token = decodeURIComponent(location.pathname.split("/").pop() || "");
+  const api = (p) => "/api/v1" + p;
+  const TEXT = {
+    zh: {
+      your_number: "您的号码", ahead: "前面还有（人）", eta: "预计等候（分钟）",
+      called_title: "轮到您了", please_go: "请到", window_suffix: "号窗口", ack: "我知道了",
+      rate_title: "请为本次服务评价", reasons_title: "请选择不满意的原因（可多选）", submit: "提交评价",
+      thanks: "感谢您的评价！", complain_title: "我要投诉 / 建议", complain_link: "我要投诉 / 建议（吐槽找茬）",
+      complain_label: "请写下您遇到的问题（不必填写姓名）", live_on: "实时更新中", live_off: "正在连接…",
+      not_found: "没有找到这张票，请核对二维码", complaint_done: "已收到，受理编号：", lang: "EN",
+      states: { waiting: "等候中", called: "正在叫您", serving: "正在办理", held: "已挂起，请留意叫号",
+        done: "已办结", no_show: "已过号，请到咨询台", walked_out: "已取消", transferred: "已转办，请留意新号码",
+        refused: "已出具告知单", expired: "今日已结束" },
+      levels: { 5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意" },
+    },
+    en: {
+      your_number: "Your number", ahead: "People ahead", eta: "Est. wait (min)",
+      called_title: "It's your turn", please_go: "Please go to window", window_suffix: "", ack: "Got it",
+      rate_title: "Please rate the service", reasons_title: "What went wrong? (pick any)", submit: "Submit",
+      thanks: "Thank you for your rating!", complain_title: "Complaint / suggestion",
+      complain_link: "File a complaint or suggestion", complain_label: "Tell us what happened (no name needed)",
+      live_on: "Live", live_off: "Connecting…", not_found: "Ticket not found; check the QR code",
+      complaint_done: "Received. Tracking code: ", lang: "中文",
+      states: { waiting: "Waiting", called: "Being called", serving: "Being served", held: "On hold; watch for your call",
+        done: "Completed", no_show: "Missed; please ask at the desk", walked_out: "Cancelled",
+        transferred: "Transferred; watch for your new number", refused: "Notice issued", expired: "Closed for today" },
+      levels: { 5: "Very satisfied", 4: "Satisfied", 3: "Fair", 2: "Dissatisfied", 1: "Very dissatisfied" },
+    },
+  };
+  let lang = (navigator.language || "zh").toLowerCase().startsWith("zh") ? "zh" : "en";
+  try { lang = localStorage.getItem("ow-lang") || lang; } catch (e) { /* private mode */ }
+  let view = null;
+  let chosenLevel = 0;
+  const chosenReasons = new Set();
+  let alertedKey = "";
+  let acked = "";
+  const $ = (id) => document.getElementById(id);
+  const t = (k) => TEXT[lang][k];
+
+  function applyText() {
+    document.documentElement.lang = lang === "zh" ? "zh-CN" : "en";
+    document.querySelectorAll("[data-i18n]").forEach((el) => {
+      const v = t(el.dataset.i18n);
+      if (typeof v === "string") el.textContent = v;
+    });
+    $("lang").textContent = t("lang");
+    if (view) render(view);
+  }
+
+  function showMessage(text) {
+    const box = $("message");
+    box.textContent = text;
+    box.classList.toggle("hidden", !text);
+  }
+
+  function tone() {
+    try {
+      const Ctx = window.AudioContext || window.webkitAudioContext;
+      if (!Ctx) return;
+      const ctx = new Ctx();
+      if (ctx.state === "suspended") ctx.resume();
+      [0, 0.35].forEach((at) => {
+        const osc = ctx.createOscillator();
+        const gain = ctx.createGain();
+        osc.frequency.value = 880;
+        gain.gain.value = 0.25;
+        osc.connect(gain).connect(ctx.destination);
+        osc.start(ctx.currentTime + at);
+        osc.stop(ctx.currentTime + at + 0.25);
+      });
+    } catch (e) { /* the banner and vibration still work */ }
+  }
+
+  function render(v) {
+    view = v;
+    $("number").textContent = v.number;
+    $("service").textContent = lang === "zh" ? v.service_name_zh : (v.service_name_en || v.service_name_zh);
+    $("state").textContent = (t("states")[v.state]) || v.state;
+    const waiting = v.state === "waiting" || v.state === "held";
+    $("queue").classList.toggle("hidden", !waiting);
+    $("ahead").textContent = v.ahead == null ? "-" : String(v.ahead);
+    $("eta").textContent = v.eta_minutes == null ? "-" : String(Math.round(v.eta_minutes));
+    const key = v.state + ":" + (v.recalls || 0) + ":" + (v.window_number || "");
+    const called = v.state === "called" && v.window_number != null;
+    $("called-window").textContent = v.window_number == null ? "" : String(v.window_number);
+    $("called-name").textContent = v.window_name_zh && lang === "zh" ? v.window_name_zh : "";
+    $("called").classList.toggle("hidden", !called || acked === key);
+    if (called && alertedKey !== key) {
+      alertedKey = key;
+      if (navigator.vibrate) navigator.vibrate([400, 200, 400, 200, 400]);
+      tone();
+    }
+    $("rate").classList.toggle("hidden", !v.can_rate || v.rated);
+    $("rated").classList.toggle("hidden", !v.rated);
+    if (v.can_rate && !v.rated) buildLevels(v);
+  }
+
+  function buildLevels(v) {
+    const box = $("levels");
+    box.textContent = "";
+    [5, 4, 3, 2, 1].forEach((lvl) => {
+      const b = document.createElement("button");
+      b.type = "button";
+      b.className = "level" + (chosenLevel === lvl ? " selected" : "");
+      b.dataset.level = String(lvl);
+      const name = document.createElement("span");
+      name.textContent = t("levels")[lvl];
+      const stars = document.createElement("span");
+      stars.className = "stars";
+      stars.textContent = "★".repeat(lvl);
+      b.append(name, stars);
+      b.addEventListener("click", () => { chosenLevel = lvl; chosenReasons.clear(); buildLevels(v); });
+      box.appendChild(b);
+    });
+    const reasons = (v.rating_reasons || {})[String(chosenLevel)] || [];
+    $("reasons-box").classList.toggle("hidden", !(chosenLevel && chosenLevel <= 2 && reasons.length));
+    const rbox = $("reasons");
+    rbox.textContent = "";
+    reasons.forEach((r) => {
+      const b = document.createElement("button");
+      b.type = "button";
+      b.className = "reason" + (chosenReasons.has(r) ? " selected" : "");
+      b.textContent = r;
+      b.addEventListener("click", () => {
+        if (chosenReasons.has(r)) chosenReasons.delete(r); else chosenReasons.add(r);
+        b.classList.toggle("selected");
+        $("rate-submit").disabled = !canSubmit();
+      });
+      rbox.appendChild(b);
+    });
+    $("rate-submit").disabled = !canSubmit();
+  }
+
+  function canSubmit() {
+    if (!chosenLevel) return false;
+    // A bad rating must say why, so the case that follows can be worked.
+    return chosenLevel > 2 || chosenReasons.size > 0;
+  }
+
+  async function post(path, body) {
+    const r = await fetch(api(path), { method: "POST", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(body) });
+    const data = r.status === 204 ? null : await r.json().catch(() => null);
+    if (!r.ok) {
+      const e = (data && data.error) || {};
+      throw new Error(lang === "zh" ? (e.message || "提交失败") : (e.message_en || "Failed"));
+    }
+    return data;
+  }
+
+  async function submitRating() {
+    $("rate-submit").disabled = true;
+    try {
+      await post("/ratings", { token, level: chosenLevel, reasons: Array.from(chosenReasons) });
+      showMessage("");
+      await refresh();
+    } catch (e) {
+      showMessage(e.message);
+      $("rate-submit").disabled = !canSubmit();
+    }
+  }
+
+  async function submitComplaint() {
+    const text = $("complaint-text").value.trim();
+    if (!text) return;
+    $("complaint-submit").disabled = true;
+    try {
+      const res = await post("/complaints", { category: "web", text, ticket_token: token });
+      $("complaint-done").textContent = t("complaint_done") + res.code;
+      $("complaint-done").classList.remove("hidden");
+      $("complaint-text").value = "";
+    } catch (e) {
+      showMessage(e.message);
+    } finally {
+      $("complaint-submit").disabled = false;
+    }
+  }
+
+  async function refresh() {
+    const r = await fetch(api("/tickets/" + encodeURIComponent(token)));
+    if (r.status === 404) { showMessage(t("not_found")); return; }
+    if (r.ok) render(await r.json());
+  }
+
+  function follow() {
+    if (!window.EventSource) { setInterval(refresh, 5000); return; }
+    const es = new EventSource(api("/tickets/" + encodeURIComponent(token) + "/stream"));
+    es.addEventListener("status", (ev) => {
+      $("live").textContent = t("live_on");
+      render(JSON.parse(ev.data));
+    });
+    es.onopen = () => { $("live").textContent = t("live_on"); };
+    es.onerror = () => { $("live").textContent = t("live_off"); };
+  }
+
+  document.addEventListener("DOMContentLoaded", () => {
+    $("lang").addEventListener("click", () => {
+      lang = lang === "zh" ? "en" : "zh";
+      try { localStorage.setItem("ow-lang", lang); } catch (e) { /* ignore */ }
+      applyText();
+    });
+    $("ack").addEventListener("click", () => { acked = alertedKey; $("called").classList.add("hidden"); });
+    $("rate-submit").addEventListener("click", submitRating);
+    $("complaint-link").addEventListener("click", (ev) => {
+      ev.preventDefault();
+      $("complaint").classList.toggle("hidden");
+    });
+    $("complaint-submit").addEventListener("click", submitComplaint);
+    fetch(api("/health")).then((r) => r.json()).then((h) => {
+      if (h.hall) $("hall").textContent = lang === "zh" ? h.hall.name_zh : (h.hall.name_en || h.hall.name_zh);
+    }).catch(() => {});
+    applyText();
+    refresh().then(follow);
+  });
+})();
