@@ -11,7 +11,8 @@ import sys
 # `func(args) -> int` default. Listed explicitly so that a broken module fails loudly
 # instead of silently losing its commands.
 COMMAND_MODULES = [
-    "hall.cli",            # hall, db, report, sim-day, device, staff
+    "hall.cli",            # config, db, report, sim-day
+    "hall.api.cli",        # hall (the server), device, staff
     "onewindow.demo",      # demo
     "drivers.cli",         # sim, devices, print-test
     "kiosk.cli",           # kiosk
