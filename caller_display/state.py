@@ -90,23 +90,27 @@ class DisplayState:
             self.last_seq = seq
         etype = event.get("type", "")
         payload = event.get("payload") or {}
-        window_row = payload.get("window")
-        if window_row and window_row.get("id") is not None:
+        # A payload value is one row or a list of rows (e.g. a day close touching every window).
+        for window_row in _rows(payload.get("window")):
+            if window_row.get("id") is None:
+                continue
             tile = self.windows.get(str(window_row["id"]))
             if tile is None:
                 tile = self.windows[str(window_row["id"])] = _tile(window_row)
             else:
                 tile.state = window_row.get("state", tile.state)
                 tile.name_zh = window_row.get("name_zh", tile.name_zh)
+                # The hall's row says who is at the counter: nobody means an empty tile.
+                if etype == "window.closed" or ("current_ticket_id" in window_row
+                                                and not window_row["current_ticket_id"]):
+                    tile.current = ""
         if etype in CALL_TYPES:
             return self._call(seq, etype, payload, now)
-        ticket = payload.get("ticket") or {}
-        tile = self._tile_of(ticket, window_row)
-        if tile is not None:
-            if etype in RELEASE_TYPES and tile.current == ticket.get("number"):
-                tile.current = ""
-            elif etype == "window.closed":
-                tile.current = ""
+        if etype in RELEASE_TYPES:
+            for ticket in _rows(payload.get("ticket")):
+                for tile in self.windows.values():  # numbers are unique within the day
+                    if tile.current and tile.current == ticket.get("number"):
+                        tile.current = ""
         return None
 
     def _tile_of(self, ticket: dict, window_row: dict | None) -> WindowTile | None:
@@ -114,8 +118,8 @@ class DisplayState:
         return self.windows.get(str(wid)) if wid is not None else None
 
     def _call(self, seq: int, etype: str, payload: dict, now: float | None) -> Call | None:
-        ticket = payload.get("ticket") or {}
-        window_row = payload.get("window") or {}
+        ticket = next(iter(_rows(payload.get("ticket"))), {})
+        window_row = next(iter(_rows(payload.get("window"))), {})
         tile = self._tile_of(ticket, window_row)
         if tile is None or not ticket.get("number"):
             return None
@@ -143,6 +147,14 @@ class DisplayState:
         tiles = [t for t in self.windows.values()
                  if self.layout.shows_window({"number": t.number, "kind": t.kind})]
         return sorted(tiles, key=lambda t: (_num(t.number), t.number))
+
+
+def _rows(value) -> list[dict]:
+    if isinstance(value, dict):
+        return [value]
+    if isinstance(value, list):
+        return [v for v in value if isinstance(v, dict)]
+    return []
 
 
 def _tile(row: dict) -> WindowTile:

@@ -1,0 +1,112 @@
+"""The display against a real hall process: live calls, layout changes, kill and restart."""
+
+from __future__ import annotations
+
+import pytest
+
+from caller_display.app import DisplayApp
+
+from .hall_process import HallProcess
+
+
+@pytest.fixture
+def hall(tmp_path):
+    h = HallProcess(tmp_path / "hall").start()
+    yield h
+    h.stop()
+
+
+@pytest.fixture
+def display_factory():
+    apps = []
+
+    def make(hall, token_name="display-1", **kw):
+        app = DisplayApp(hall.url, hall.tokens[token_name], min_backoff=0.1, max_backoff=0.8,
+                         **kw).start()
+        apps.append(app)
+        shown = []
+        app.vm.call_did_arrive.connect(lambda call: shown.append(call))
+        app.shown = shown
+        assert app.pump_until(lambda: app.vm.connected, 10), app.controller.disconnect_reason
+        return app
+
+    yield make
+    for app in apps:
+        app.stop()
+
+
+def test_calls_reach_the_screen_in_order(hall, display_factory):
+    app = display_factory(hall)
+    called = [hall.serve_and_call(w)["number"] for w in ("w03", "w04", "w05", "w03")]
+    assert app.pump_until(lambda: len(app.shown) == 4, 10)
+    assert [c.number for c in app.shown] == called
+    assert app.screen.item("bannerNumber").property("text") == called[-1]
+    assert app.vm.bannerWindow == "3"
+    tiles = {t.property("windowNumber"): t.property("currentNumber")
+             for t in app.screen.items("windowTile")}
+    assert tiles["4"] == called[1] and tiles["3"] == called[3]
+    # Waiting counts follow the queue (refreshed from /services after queue events).
+    assert app.pump_until(lambda: any(w["waiting"] == 0 for w in app.vm.waiting), 5)
+
+
+def test_a_restarted_display_fills_its_recent_list_without_flashing(hall, display_factory):
+    called = [hall.serve_and_call("w03")["number"] for _ in range(3)]
+    app = display_factory(hall)
+    assert app.pump_until(lambda: len(app.vm.recent) == 3, 10)
+    assert [r["number"] for r in app.vm.recent] == called[::-1]
+    assert app.shown == [] and not app.vm.flashing  # history, not news: no flash, no voice
+
+
+def test_hall_killed_and_restarted_no_call_missed_or_duplicated(hall, display_factory, tmp_path):
+    app = display_factory(hall)
+    called = [hall.serve_and_call(w)["number"] for w in ("w03", "w04")]
+    assert app.pump_until(lambda: len(app.shown) == 2, 10)
+
+    hall.kill()
+    assert app.pump_until(lambda: not app.vm.connected, 10)
+    assert app.screen.item("connectionMark").isVisible()
+    assert app.vm.bannerNumber == called[-1]  # the last state stays on screen
+
+    # Calls committed while the display cannot hear (the last ones before the crash, written
+    # to the hall's database), then more calls once the restarted hall is serving.
+    called += hall.call_offline(["w05", "w03"])
+    hall.start()
+    called += [hall.serve_and_call(w)["number"] for w in ("w04", "w05", "w03")]
+
+    assert app.pump_until(lambda: len(app.shown) == len(called), 15), \
+        [c.number for c in app.shown]
+    app.pump(0.5)  # nothing further may trickle in twice
+    assert [c.number for c in app.shown] == called
+    assert len({c.seq for c in app.shown}) == len(called)
+    assert app.vm.connected and not app.screen.item("connectionMark").isVisible()
+    assert app.vm.bannerNumber == called[-1]
+    assert app.follower.connects >= 2
+
+
+def test_layout_change_reaches_a_running_display_within_two_seconds(hall, display_factory):
+    import time
+
+    app = display_factory(hall, token_name="display-2")
+    assert app.vm.layoutName == "default"
+    body = {"title": "一楼 Floor 1", "windows": [3, 4], "notice": "一楼只办理企业业务",
+            "orientation": "portrait"}
+    hall.put_layout("floor-1", body)
+    import requests
+
+    r = requests.put(f"{hall.url}/api/v1/displays/display-2/layout", json={"layout": "floor-1"},
+                     headers=hall.headers(), timeout=5)
+    assert r.status_code == 200, r.text
+    started = time.monotonic()
+    assert app.pump_until(lambda: app.vm.layoutName == "floor-1", 2.0)
+    assert time.monotonic() - started < 2.0
+    assert app.screen.view.height() > app.screen.view.width()
+    app.pump(0.1)
+    assert [t.property("windowNumber") for t in app.screen.items("windowTile")] == ["3", "4"]
+    # An edit to the assigned layout arrives too.
+    hall.put_layout("floor-1", {**body, "notice": "午间不休息 Open at noon"})
+    assert app.pump_until(lambda: app.vm.notice == "午间不休息 Open at noon", 2.0)
+    # A call to window 5 is not for this floor.
+    hall.serve_and_call("w05")
+    number = hall.serve_and_call("w03")["number"]
+    assert app.pump_until(lambda: app.vm.bannerNumber == number, 5)
+    assert [c.window_number for c in app.shown] == ["3"]
