@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse
 
 from hall import events as hall_events
 from hall.api.auth import require_any, require_device, require_manager
-from hall.auth import Principal
+from hall.auth import Forbidden, Principal
 from hall.display_layouts import NAME_PATTERN, Layout, builtin_layouts, parse_layout
 from hall.errors import Conflict, DomainError, InvalidInput, NotFound
 
@@ -229,6 +229,9 @@ async def list_displays(request: Request, _: Principal = Depends(require_manager
 @router.get("/api/v1/displays/me", tags=["display layouts"])
 async def my_layout(request: Request, me: Principal = Depends(require_device("display"))) -> dict:
     """The calling display's assigned layout (or 'default'), with the hall's name."""
+    if me.kind != "device":  # require_device admits managers too; they have no screen
+        raise Forbidden("not_a_display", "只有显示屏设备可以读取自己的布局",
+                        "Only a display device has a layout of its own")
     return await to_thread.run_sync(_for_device, request, me.name)
 
 
