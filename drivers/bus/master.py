@@ -1,0 +1,345 @@
+"""The bus master: owns one RS-485 port, polls every device, sends writes, survives unplugging."""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from pymodbus.pdu import ExceptionResponse
+
+from ..transport import Transport, TransportError, open_transport
+from . import registers as R
+from .codec import ModbusCodec
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class DeviceSpec:
+    kind: str            # pad | led | keypad
+    address: int         # Modbus slave address 1..247
+    window_id: str | None = None
+
+    def __post_init__(self):
+        if self.kind not in R.KIND_NAMES:
+            raise ValueError(f"设备类型无效：{self.kind}（pad/led/keypad） / invalid device kind {self.kind}")
+        if not 1 <= self.address <= 247:
+            raise ValueError(f"设备地址应为 1..247：{self.address} / address must be 1..247")
+
+
+@dataclass
+class DeviceState:
+    spec: DeviceSpec
+    online: bool | None = None      # None until first contact
+    last_seq: int | None = None     # last event seq handed on, None before first contact
+    failures: int = 0
+    polls: int = 0
+    lit: bool = False               # pad: showing a rating request, so keys may come
+    last_seen: float | None = None
+
+
+@dataclass(frozen=True)
+class BusEvent:
+    """What the master reports: a key (kind 'key') or a device going online/offline."""
+
+    kind: str                # key | online | offline
+    device: DeviceSpec
+    code: int = 0            # pad: level 1..5; keypad: KeypadKey
+    seq: int = 0
+    ref: int = 0             # pad: request id showing when the key was pressed
+    at: float = field(default_factory=time.monotonic)
+
+
+@dataclass
+class BusStats:
+    transactions: int = 0
+    timeouts: int = 0
+    crc_errors: int = 0
+    exceptions: int = 0
+    retries: int = 0
+    reconnects: int = 0
+    cycles: int = 0
+    last_cycle_s: float = 0.0
+    events: int = 0
+    duplicates_suppressed: int = 0
+
+    def as_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+class _Write:
+    __slots__ = ("address", "start", "values", "done", "ok")
+
+    def __init__(self, address: int, start: int, values: list[int]):
+        self.address, self.start, self.values = address, start, values
+        self.done = threading.Event()
+        self.ok = False
+
+
+class BusMaster:
+    """One thread owns the port: every frame on the line is serialised through it.
+
+    Writes (LED text, pad modes) go before the next poll, so a screen update never waits for
+    a whole cycle. Keypads, and pads lit for a rating, are polled every cycle; LED screens,
+    idle pads and offline devices only every `slow_every` cycles, so a dead device costs little. Events are delivered on
+    a separate dispatcher thread, so slow handlers never stall the line.
+    """
+
+    def __init__(self, url: str, devices: list[DeviceSpec], on_event: Callable[[BusEvent], None] | None = None,
+                 *, timeout: float = 0.05, retries: int = 1, slow_every: int = 10,
+                 reconnect_delay: float = 0.3, idle_sleep: float = 0.0):
+        addrs = [d.address for d in devices]
+        if len(set(addrs)) != len(addrs):
+            raise ValueError("总线上设备地址重复 / duplicate addresses on the bus")
+        self.url = url
+        self.devices = {d.address: DeviceState(d) for d in devices}
+        self.on_event = on_event
+        self.timeout = timeout
+        self.retries = retries
+        self.slow_every = slow_every
+        self.reconnect_delay = reconnect_delay
+        self.idle_sleep = idle_sleep
+        self.stats = BusStats()
+        self.connected = False
+        self._codec = ModbusCodec()
+        self._link: Transport | None = None
+        self._writes: deque[_Write] = deque()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._events: queue.Queue = queue.Queue()
+        self._threads: list[threading.Thread] = []
+        self._cycle_done = threading.Condition()
+
+    # lifecycle -----------------------------------------------------------------------------
+    def start(self) -> BusMaster:
+        for fn, name in ((self._run, "bus-master"), (self._dispatch, "bus-events")):
+            t = threading.Thread(target=fn, daemon=True, name=name)
+            t.start()
+            self._threads.append(t)
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        self._events.put(None)
+        for t in self._threads:
+            t.join(timeout=2)
+        self._close_link()
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    # API for the binding -------------------------------------------------------------------
+    def write(self, address: int, start: int, values: list[int]) -> _Write:
+        """Queue a register write; returns a handle whose .done is set when it completed."""
+        w = _Write(address, start, list(values))
+        self._writes.append(w)
+        self._wake.set()
+        return w
+
+    def show_led(self, address: int, mode: R.LedMode, text: str) -> _Write:
+        regs, n = R.text_to_registers(text, R.LED_TEXT_REGS)
+        return self.write(address, R.REG_LED_MODE, [int(mode), n] + regs)
+
+    def pad_text(self, address: int, text: str) -> _Write:
+        regs, _ = R.text_to_registers(text, R.PAD_TEXT_REGS)
+        return self.write(address, R.REG_PAD_TEXT, regs)
+
+    def pad_mode(self, address: int, mode: R.PadMode, request_id: int = 0) -> _Write:
+        st = self.devices.get(address)
+        if st is not None:
+            st.lit = mode == R.PadMode.RATING
+        return self.write(address, R.REG_PAD_MODE, [int(mode), request_id & 0xFFFF])
+
+    def status(self) -> list[dict]:
+        return [{"address": s.spec.address, "kind": s.spec.kind, "window_id": s.spec.window_id,
+                 "online": s.online, "failures": s.failures, "polls": s.polls}
+                for s in sorted(self.devices.values(), key=lambda s: s.spec.address)]
+
+    def wait_cycles(self, n: int = 1, timeout: float = 5.0) -> bool:
+        """Block until n more full poll cycles have finished (for tests and tools)."""
+        with self._cycle_done:
+            target = self.stats.cycles + n
+            return self._cycle_done.wait_for(lambda: self.stats.cycles >= target, timeout)
+
+    # the line ------------------------------------------------------------------------------
+    def _close_link(self) -> None:
+        if self._link is not None:
+            self._link.close()
+            self._link = None
+        self.connected = False
+
+    def _run(self) -> None:
+        cycle = 0
+        while not self._stop.is_set():
+            if self._link is None:
+                try:
+                    self._link = open_transport(self.url, timeout=self.timeout)
+                    self.connected = True
+                    log.info("bus %s open", self.url)
+                except TransportError as exc:
+                    log.warning("bus %s unavailable: %s", self.url, exc.message_en)
+                    self._mark_all_offline()
+                    self._stop.wait(self.reconnect_delay)
+                    continue
+            started = time.monotonic()
+            try:
+                for st in self._schedule(cycle):
+                    if self._stop.is_set():
+                        return
+                    self._flush_writes()
+                    self._poll(st)
+                self._flush_writes()
+            except TransportError as exc:
+                log.warning("bus %s lost: %s; reconnecting", self.url, exc.message_en)
+                self.stats.reconnects += 1
+                self._close_link()
+                self._mark_all_offline()
+                self._fail_writes()
+                self._stop.wait(self.reconnect_delay)
+                continue
+            cycle += 1
+            with self._cycle_done:
+                self.stats.cycles += 1
+                self.stats.last_cycle_s = time.monotonic() - started
+                self._cycle_done.notify_all()
+            if self.idle_sleep:
+                self._wake.wait(self.idle_sleep)
+                self._wake.clear()
+
+    def _schedule(self, cycle: int) -> list[DeviceState]:
+        # Keypads every cycle (a clerk waits on them); pads only while lit for a rating (a
+        # key is accepted only then); LED screens, idle pads and offline devices on slow turns.
+        slow_turn = cycle % self.slow_every == 0
+        out = []
+        for st in self.devices.values():
+            fast = st.online is not False and (st.spec.kind == "keypad" or (st.spec.kind == "pad" and st.lit))
+            if fast or slow_turn:
+                out.append(st)
+        return out
+
+    def _mark_all_offline(self) -> None:
+        for st in self.devices.values():
+            self._set_online(st, False)
+
+    def _fail_writes(self) -> None:
+        while self._writes:
+            w = self._writes.popleft()
+            w.done.set()
+
+    def _set_online(self, st: DeviceState, online: bool) -> None:
+        if st.online is online:
+            return
+        st.online = online
+        self._emit(BusEvent("online" if online else "offline", st.spec))
+
+    def _emit(self, ev: BusEvent) -> None:
+        self._events.put(ev)
+
+    def _dispatch(self) -> None:
+        while True:
+            ev = self._events.get()
+            if ev is None:
+                return
+            if self.on_event is None:
+                continue
+            try:
+                self.on_event(ev)
+            except Exception:   # a handler bug must not stop the bus
+                log.exception("bus event handler failed for %s", ev)
+
+    def _transact(self, address: int, frame: bytes, expect_len: int):
+        """Send a request and return the response PDU, or None after retries (counted)."""
+        link = self._link
+        assert link is not None
+        for attempt in range(self.retries + 1):
+            if attempt:
+                self.stats.retries += 1
+            self.stats.transactions += 1
+            link.reset_input()
+            link.write(frame)
+            buf = bytearray()
+            deadline = time.monotonic() + self.timeout
+            result = None
+            while True:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                chunk = link.read(256, timeout=left)
+                if chunk:
+                    buf += chunk
+                    res = self._codec.decode(buf)
+                    if res.status == "frame" and res.address == address:
+                        result = res.pdu
+                        break
+                    if res.status == "frame":      # another device's reply: noise here
+                        del buf[:res.used]
+                    elif res.status == "crc":
+                        del buf[:res.used]
+                    if len(buf) >= expect_len:
+                        # enough bytes for the reply yet no valid frame: wait only for a
+                        # short gap in case garbage preceded it, then call it corrupt
+                        deadline = min(deadline, time.monotonic() + 0.005)
+            if result is not None:
+                if isinstance(result, ExceptionResponse):
+                    self.stats.exceptions += 1
+                    return result
+                return result
+            if buf:
+                self.stats.crc_errors += 1
+            else:
+                self.stats.timeouts += 1
+        return None
+
+    def _flush_writes(self) -> None:
+        while self._writes:
+            w = self._writes.popleft()
+            st = self.devices.get(w.address)
+            resp = self._transact(w.address, self._codec.write_request(w.address, w.start, w.values), 8)
+            w.ok = resp is not None and not isinstance(resp, ExceptionResponse)
+            if st is not None:
+                self._account(st, resp is not None)
+            w.done.set()
+
+    def _account(self, st: DeviceState, ok: bool) -> None:
+        if ok:
+            st.failures = 0
+            st.last_seen = time.monotonic()
+            self._set_online(st, True)
+        else:
+            st.failures += 1
+            self._set_online(st, False)
+
+    def _poll(self, st: DeviceState) -> None:
+        addr = st.spec.address
+        st.polls += 1
+        resp = self._transact(addr, self._codec.read_request(addr, R.REG_TYPE, R.STATUS_COUNT),
+                              5 + 2 * R.STATUS_COUNT)
+        if resp is None or isinstance(resp, ExceptionResponse):
+            self._account(st, resp is not None)
+            return
+        self._account(st, True)
+        if st.spec.kind == "led":
+            return
+        _type, seq, code, pending, ref = (list(resp.registers) + [0] * 5)[:5]
+        if pending == 0:
+            st.last_seq = seq if st.last_seq is None else st.last_seq
+            return
+        if seq == st.last_seq:
+            # We handled it but the acknowledgement was lost: acknowledge again, never re-count.
+            self.stats.duplicates_suppressed += 1
+        else:
+            st.last_seq = seq
+            self.stats.events += 1
+            if st.spec.kind == "pad":
+                st.lit = False        # the pad itself went to "thank you" on the key
+            self._emit(BusEvent("key", st.spec, code=code, seq=seq, ref=ref))
+        self._transact(addr, self._codec.write_request(addr, R.REG_EVENT_ACK, [seq]), 8)
