@@ -102,28 +102,37 @@ class SizeLimitMiddleware:
             return await _send_error(send, *_error_body(
                 413, "body_too_large", f"请求内容过大（上限 {self.limits.max_body_bytes} 字节）",
                 f"The request body is too large (limit {self.limits.max_body_bytes} bytes)"))
-        received = 0
+        # Bodies are small here (limit ~32 KiB): read the whole body first, so a chunked
+        # upload without a length is refused as cleanly as one that declares its size.
         limit = self.limits.max_body_bytes
-
-        async def limited_receive():
-            nonlocal received
+        chunks: list[bytes] = []
+        received = 0
+        while True:
             message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > limit:
-                    raise _BodyTooLarge()
-            return message
+            if message["type"] != "http.request":
+                return await self.app(scope, _replay([message], receive), send)
+            received += len(message.get("body", b""))
+            if received > limit:
+                return await _send_error(send, *_error_body(
+                    413, "body_too_large", f"请求内容过大（上限 {limit} 字节）",
+                    f"The request body is too large (limit {limit} bytes)"))
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        return await self.app(scope, _replay([{"type": "http.request", "body": body, "more_body": False}],
+                                             receive), send)
 
-        try:
-            return await self.app(scope, limited_receive, send)
-        except _BodyTooLarge:
-            return await _send_error(send, *_error_body(
-                413, "body_too_large", f"请求内容过大（上限 {limit} 字节）",
-                f"The request body is too large (limit {limit} bytes)"))
 
+def _replay(messages: list[dict], receive):
+    pending = list(messages)
 
-class _BodyTooLarge(Exception):
-    pass
+    async def replay():
+        if pending:
+            return pending.pop(0)
+        return await receive()
+
+    return replay
 
 
 async def _send_error(send, status: int, body: bytes) -> None:
