@@ -218,7 +218,7 @@ def _book_html(db: CentralDB, hall_id: str | None, error, form: dict) -> str:
         f"<label class='opt'><input type='radio' name='service' value='{e(s['id'])}'"
         f"{' checked' if s['id'] == chosen else ''} required> {e(s['name_zh'])}"
         f"<small>{e(s['name_en'])}</small></label>" for s in offer.services)
-    today = dt.date.today()
+    today = offer.today()
     weekdays = "一二三四五六日"
     dates = "".join(
         f"<option value='{d.isoformat()}'{' selected' if d.isoformat() == form.get('date') else ''}>"

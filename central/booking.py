@@ -40,6 +40,12 @@ class HallOffer:
     services: list[dict]
     open: str
     close: str
+    timezone: str = "Asia/Shanghai"
+
+    def today(self) -> dt.date:
+        from zoneinfo import ZoneInfo
+
+        return dt.datetime.now(ZoneInfo(self.timezone)).date()
 
 
 def hall_offer(db: CentralDB, hall_id: str) -> HallOffer | None:
@@ -54,7 +60,8 @@ def hall_offer(db: CentralDB, hall_id: str) -> HallOffer | None:
     day = data.get("day", {})
     hall = data.get("hall", {})
     return HallOffer(hall_id, hall.get("name_zh", hall_id), services,
-                     day.get("open", "08:30"), day.get("close", "17:30"))
+                     day.get("open", "08:30"), day.get("close", "17:30"),
+                     hall.get("timezone", "Asia/Shanghai"))
 
 
 def slots(offer: HallOffer) -> list[tuple[str, str]]:
@@ -100,10 +107,10 @@ def mask_phone(phone: str) -> str:
 def book(db: CentralDB, *, hall_id: str, service_id: str, date: str, slot: str, name: str,
          id_number: str, phone: str, today: dt.date | None = None) -> dict:
     """Book one appointment or raise BookingRefused; returns the appointment with its code."""
-    today = today or dt.date.today()
     offer = hall_offer(db, hall_id)
     if offer is None:
         raise BookingRefused("unknown_hall", "该大厅暂未开放网上预约", "this hall takes no online bookings")
+    today = today or offer.today()
     service = next((s for s in offer.services if s["id"] == service_id), None)
     if service is None:
         raise BookingRefused("no_service", "请选择可预约的事项", "choose a service that takes appointments")

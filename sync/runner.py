@@ -37,18 +37,36 @@ def merge_snapshot(snapshot: str, local_text: str) -> str:
     return body + ("\n" + local if local else "")
 
 
+def engine_hooks(engine) -> dict:
+    """Syncer arguments that write through the hall's engine (appointments, configuration)."""
+
+    def upsert(items: list[dict]) -> None:
+        known = {s.id for s in engine.config.services}
+        rows = [{**a, "state": a.get("status", "booked")} for a in items if a.get("service_id") in known]
+        if len(rows) < len(items):
+            log.warning("skipped %d appointments for services this hall does not have",
+                        len(items) - len(rows))
+        if rows:
+            engine.upsert_appointments(rows)
+
+    return {"upsert_appointments": upsert, "apply_config": engine.apply_config,
+            "timezone": engine.config.hall.timezone}
+
+
 class Syncer:
     """One hall's sync with one central. Every method is safe to interrupt at any point."""
 
     def __init__(self, conn: sqlite3.Connection, client: CentralClient, *, batch_size: int = 500,
                  config_path: str | Path | None = None,
                  upsert_appointments: Callable[[list[dict]], object] | None = None,
+                 apply_config: Callable[[object], object] | None = None,
                  timezone: str = "Asia/Shanghai",
                  clock: Callable[[], float] = time.time):
         self.conn, self.client = conn, client
         self.batch_size = batch_size
         self.config_path = Path(config_path) if config_path else None
         self.upsert_appointments = upsert_appointments
+        self.apply_config = apply_config
         self.timezone = timezone
         self.clock = clock
         self.client.clock_offset = float(hallside.get_state(conn, "clock_offset", "0"))
@@ -138,6 +156,10 @@ class Syncer:
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, self.config_path)
+        if self.apply_config is not None:
+            # The engine brings services and windows in line in one transaction, keeping what
+            # the hall owns (a window closed today, the clerk signed in) as it is.
+            self.apply_config(new_cfg)
         self.conn.execute("BEGIN IMMEDIATE")
         self.conn.execute("UPDATE sync_config_snapshots SET state = 'applied', applied_at = ? "
                           "WHERE version = ?", (now, version))
@@ -183,6 +205,8 @@ class Syncer:
         pushed = self.push_all()
         config = self.pull_config()
         appointments = self.pull_appointments()
+        if config == "applied" or appointments:
+            pushed += self.push_all()   # what the pull just recorded leaves in the same round
         purged = hallside.purge_phones(self.conn, self.sync_dates()[0])
         hallside.set_state(self.conn, last_success_at=self.clock(),
                            clock_offset=self.client.clock_offset)

@@ -1,0 +1,155 @@
+"""`onewindow sync` (the uploader/puller process), `sync status`, and `onewindow notices` (the sender)."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import logging
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+
+def _load(args):
+    from hall.cli import db_path_for
+    from hall.config import ConfigError, load_config
+
+    config_path = Path(args.config)
+    try:
+        cfg = load_config(config_path)
+    except ConfigError as exc:
+        print(f"配置错误：{exc}\nConfiguration error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+    return cfg, config_path, db_path_for(config_path, args.db)
+
+
+def _stop_on_signals() -> threading.Event:
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    return stop
+
+
+def _ago(t: float | None, now: float) -> str:
+    if t is None:
+        return "从未 never"
+    stamp = dt.datetime.fromtimestamp(t).strftime("%Y-%m-%d %H:%M:%S")
+    minutes = int((now - t) // 60)
+    return f"{stamp}（{minutes} 分钟前 / {minutes} min ago）"
+
+
+def _cmd_status(args) -> int:
+    from sync import hallside
+
+    cfg, _, db = _load(args)
+    if not db.exists():
+        print(f"错误：数据库不存在 {db}\nError: no database at {db}", file=sys.stderr)
+        return 1
+    conn = hallside.open_hall_db(db)
+    st = hallside.status(conn, interval=cfg.sync.interval_seconds)
+    conn.close()
+    now = time.time()
+    mark = "在线 online" if st["online"] else "离线 offline"
+    lines = [
+        f"同步状态 Sync status: {mark}" + ("" if cfg.sync.enabled else "（未启用 sync is disabled in hall.toml）"),
+        f"  中心 central: {cfg.sync.central_url or '未配置 not configured'}",
+        f"  已确认到 acknowledged up to: seq {st['cursor']}",
+        f"  待上传 pending: {st['pending']} 条事件 events",
+        f"  上次成功 last success: {_ago(st['last_success_at'], now)}",
+    ]
+    if st["last_error"] and (st["last_success_at"] or 0) <= (st["last_error_at"] or 0):
+        lines.append(f"  上次错误 last error: {_ago(st['last_error_at'], now)}")
+        lines.append(f"    {st['last_error']}")
+        lines.append(f"    {st['last_error_en']}")
+    lines.append(f"  配置版本 configuration version: {st['config_version'] or '本地 local'}")
+    if st["config_refused"]:
+        lines.append(f"  已拒绝的配置 refused configuration: {st['config_refused']}")
+    if abs(st["clock_offset"]) > 1:
+        lines.append(f"  时钟偏差 clock offset to central: {st['clock_offset']:+.0f} s")
+    print("\n".join(lines))
+    return 0
+
+
+def _cmd_sync(args) -> int:
+    if getattr(args, "sync_command", None) == "status":
+        return _cmd_status(args)
+    from hall.engine import Engine
+    from hall.store import Store
+    from sync import hallside
+    from sync.client import CentralClient
+    from sync.runner import Syncer, engine_hooks
+
+    cfg, config_path, db = _load(args)
+    if not cfg.sync.central_url or not cfg.sync.hall_key:
+        print("错误：hall.toml 的 [sync] 需要 central_url 和 hall_key（由 onewindow central hall add 生成）\n"
+              "Error: [sync] in hall.toml needs central_url and hall_key "
+              "(from `onewindow central hall add`)", file=sys.stderr)
+        return 2
+    if len(cfg.sync.hall_key) != 64:
+        print("错误：hall_key 应为 64 位十六进制密钥\nError: hall_key must be 64 hex digits",
+              file=sys.stderr)
+        return 2
+    store = Store.open(db)
+    engine = Engine(store, cfg)
+    conn = hallside.open_hall_db(db)
+    client = CentralClient(cfg.sync.central_url, cfg.hall.id, cfg.sync.hall_key,
+                           ca_file=cfg.sync.ca_file or None)
+    syncer = Syncer(conn, client, batch_size=cfg.sync.batch_size, config_path=config_path,
+                    **engine_hooks(engine))
+    stop = _stop_on_signals()
+    log.info("sync: %s → %s every %.0f s", cfg.hall.id, cfg.sync.central_url, cfg.sync.interval_seconds)
+    try:
+        if args.once:
+            result = syncer.cycle()
+            print(result)
+        else:
+            syncer.run(stop, interval=cfg.sync.interval_seconds)
+    finally:
+        client.close()
+        conn.close()
+        store.close()
+    return 0
+
+
+def _cmd_notices(args) -> int:
+    from hall.store import Store
+    from sync import hallside
+    from sync.notice_sender import NoticeSender
+
+    cfg, _, db = _load(args)
+    if not cfg.notices.enabled or not cfg.notices.gateway_url:
+        print("错误：hall.toml 的 [notices] 未启用或缺少 gateway_url\n"
+              "Error: [notices] is not enabled or has no gateway_url", file=sys.stderr)
+        return 2
+    Store.open(db).close()  # make sure the notices table exists
+    conn = hallside.open_hall_db(db)
+    sender = NoticeSender(conn, cfg.notices.gateway_url)
+    stop = _stop_on_signals()
+    try:
+        sender.run(stop)
+    finally:
+        sender.close()
+        conn.close()
+    return 0
+
+
+def add_commands(sub) -> None:
+    p = sub.add_parser("sync", help="sync with the central platform (run; `sync status`)")
+    p.add_argument("--config", default="hall.toml", help="hall.toml (default ./hall.toml)")
+    p.add_argument("--db", help="SQLite file (default: hall.db beside the config, or $ONEWINDOW_DB)")
+    p.add_argument("--once", action="store_true", help="one round, then exit")
+    p.set_defaults(func=_cmd_sync)
+    ssub = p.add_subparsers(dest="sync_command", metavar="ACTION")
+    st = ssub.add_parser("status", help="cursor, pending events, last success, last error")
+    # SUPPRESS: `sync --config X status` and `sync status --config X` both work.
+    st.add_argument("--config", default=argparse.SUPPRESS, help="hall.toml (default ./hall.toml)")
+    st.add_argument("--db", default=argparse.SUPPRESS, help="SQLite file")
+    st.set_defaults(func=_cmd_status)
+    n = sub.add_parser("notices", help="send queued phone notices through the SMS gateway")
+    n.add_argument("--config", default="hall.toml", help="hall.toml (default ./hall.toml)")
+    n.add_argument("--db", help="SQLite file (default: hall.db beside the config, or $ONEWINDOW_DB)")
+    n.set_defaults(func=_cmd_notices)
