@@ -1,0 +1,34 @@
+"""Layout rules from DESIGN.md: the hall core imports no Qt; the kiosk and display never touch SQLite."""
+
+import pathlib
+import subprocess
+import sys
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+
+
+def test_hall_imports_no_qt():
+    modules = sorted(p.relative_to(ROOT).with_suffix("").as_posix().replace("/", ".")
+                     for p in (ROOT / "hall").rglob("*.py") if p.name != "__main__.py")
+    code = (
+        "import sys, importlib\n"
+        "class Block:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] in ('PySide6', 'shiboken6'):\n"
+        "            raise ImportError('hall/ must not import Qt: ' + name)\n"
+        "sys.meta_path.insert(0, Block())\n"
+        f"for m in {modules!r}:\n"
+        "    if m.endswith('.demo'):\n"
+        "        continue\n"
+        "    importlib.import_module(m)\n"
+        "print('ok')\n"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 0, r.stderr[-2000:]
+
+
+def test_ui_clients_do_not_open_the_database():
+    for package in ("kiosk", "caller_display"):
+        for p in (ROOT / package).rglob("*.py"):
+            text = p.read_text(encoding="utf-8")
+            assert "import sqlite3" not in text and "hall.store" not in text, p
