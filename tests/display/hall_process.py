@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import signal
 import socket
@@ -19,18 +18,6 @@ ROOT = Path(__file__).resolve().parents[2]
 MANAGER = ("M01", "246810")
 CLERK = ("C01", "135790")
 SERVICE_OF = {"w03": "biz-setup", "w04": "biz-change", "w05": "tax-invoice"}
-
-
-def open_all_day_config(src: Path, dst: Path) -> Path:
-    """The example hall, but open every day and all day, so tests do not depend on the clock."""
-    text = src.read_text(encoding="utf-8")
-    text = re.sub(r'(?m)^open = ".*"', 'open = "00:00"', text, count=1)
-    text = re.sub(r'(?m)^close = ".*"', 'close = "23:59"', text, count=1)
-    text = re.sub(r'(?m)^ticket_cutoff = ".*"', 'ticket_cutoff = "23:59"', text, count=1)
-    text = re.sub(r"(?m)^weekdays = \[.*\]", "weekdays = [1, 2, 3, 4, 5, 6, 7]", text, count=1)
-    text = re.sub(r"(?ms)^holidays = \[.*?\]", "holidays = []", text, count=1)
-    dst.write_text(text, encoding="utf-8")
-    return dst
 
 
 # `onewindow hall` through the API package's own command module, independent of which
@@ -54,8 +41,10 @@ class HallProcess:
     def __init__(self, workdir: Path, windows: tuple[str, ...] = ("w03", "w04", "w05")):
         self.dir = Path(workdir)
         self.dir.mkdir(parents=True, exist_ok=True)
-        self.config = open_all_day_config(ROOT / "assets" / "hall.example.toml",
-                                          self.dir / "hall.toml")
+        from hall.config import write_example_config
+
+        # Open 24/7, so the tests do not depend on the time of day they run.
+        self.config = write_example_config(self.dir / "hall.toml", always_open=True)
         self.db = self.dir / "hall.db"
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
