@@ -70,9 +70,12 @@ class ModbusCodec:
         """Take the first whole frame from buf, hunting past leading garbage.
 
         'frame': used = bytes up to the end of that frame. 'more': a frame may still be
-        arriving. 'crc': no frame anywhere in buf (garbage or a failed CRC); drop `used` bytes.
+        arriving (a short tail always might be one; the caller decides by time and the
+        expected reply length). 'crc': no frame can be in buf; drop `used` bytes.
         """
         buf = bytes(buf)
+        if not buf:
+            return FrameResult(0, "more")
         maybe_more = False
         for start in range(len(buf)):
             chunk = buf[start:]

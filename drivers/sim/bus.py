@@ -151,7 +151,8 @@ class LedSlave(SlaveDevice):
 class BusSimulator:
     """All slaves of one RS-485 line behind one pty. Fault knobs:
 
-    garble(n): corrupt the next n replies (CRC errors at the master); silence(addresses or
+    garble(n): corrupt the next n replies (CRC errors at the master); garble_rate: a random
+    fraction of replies corrupted (the request was still applied); silence(addresses or
     None for all): those devices stop answering; split = True: each reply arrives in two
     pieces; noise(n): n garbage bytes before the next reply; unplug()/replug() the adapter.
     `baud` adds the wire time of each request and reply, as a real line would.
@@ -170,6 +171,7 @@ class BusSimulator:
         self._noise = 0
         self._silent: set[int] | None = set()
         self.split = False
+        self.garble_rate = 0.0      # fraction of replies corrupted at random (seeded)
         self._codec = ModbusCodec(slave=True)
         self._stop = threading.Event()
         self._rng = random.Random(4)
@@ -250,8 +252,8 @@ class BusSimulator:
         else:
             reply = self._codec.exception_response(address, pdu.function_code, ILLEGAL_FUNCTION)
             req_len = 8
-        if self._garble > 0:
-            self._garble -= 1
+        if self._garble > 0 or (self.garble_rate and self._rng.random() < self.garble_rate):
+            self._garble = max(0, self._garble - 1)
             i = self._rng.randrange(2, len(reply))
             reply = reply[:i] + bytes((reply[i] ^ 0x5A,)) + reply[i + 1:]
         if self._noise > 0:
