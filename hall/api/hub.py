@@ -39,7 +39,7 @@ def _without_tokens(event: dict) -> dict:
 
 
 class EventHub:
-    def __init__(self, store, feed, read_events, poll_seconds: float = 0.5):
+    def __init__(self, store, feed, read_events, poll_seconds: float = 0.25):
         self.store = store
         self.feed = feed
         self._read_events = read_events

@@ -9,7 +9,7 @@
       called_title: "轮到您了", please_go: "请到", window_suffix: "号窗口", ack: "我知道了",
       rate_title: "请为本次服务评价", reasons_title: "请选择不满意的原因（可多选）", submit: "提交评价",
       thanks: "感谢您的评价！", complain_title: "我要投诉 / 建议", complain_link: "我要投诉 / 建议（吐槽找茬）",
-      complain_label: "请写下您遇到的问题（不必填写姓名）", live_on: "实时更新中", live_off: "正在连接…",
+      complain_label: "请写下您遇到的问题（不必填写姓名）", complain_cat: "问题类别", live_on: "实时更新中", live_off: "正在连接…",
       not_found: "没有找到这张票，请核对二维码", complaint_done: "已收到，受理编号：", lang: "EN",
       states: { waiting: "等候中", called: "正在叫您", serving: "正在办理", held: "已挂起，请留意叫号",
         done: "已办结", no_show: "已过号，请到咨询台", walked_out: "已取消", transferred: "已转办，请留意新号码",
@@ -21,7 +21,7 @@
       called_title: "It's your turn", please_go: "Please go to window", window_suffix: "", ack: "Got it",
       rate_title: "Please rate the service", reasons_title: "What went wrong? (pick any)", submit: "Submit",
       thanks: "Thank you for your rating!", complain_title: "Complaint / suggestion",
-      complain_link: "File a complaint or suggestion", complain_label: "Tell us what happened (no name needed)",
+      complain_link: "File a complaint or suggestion", complain_label: "Tell us what happened (no name needed)", complain_cat: "Category",
       live_on: "Live", live_off: "Connecting…", not_found: "Ticket not found; check the QR code",
       complaint_done: "Received. Tracking code: ", lang: "中文",
       states: { waiting: "Waiting", called: "Being called", serving: "Being served", held: "On hold; watch for your call",
@@ -34,6 +34,7 @@
   try { lang = localStorage.getItem("ow-lang") || lang; } catch (e) { /* private mode */ }
   let view = null;
   let chosenLevel = 0;
+  let chosenCategory = "";
   const chosenReasons = new Set();
   let alertedKey = "";
   let acked = "";
@@ -96,6 +97,20 @@
     $("rate").classList.toggle("hidden", !v.can_rate || v.rated);
     $("rated").classList.toggle("hidden", !v.rated);
     if (v.can_rate && !v.rated) buildLevels(v);
+    buildCategories(v);
+  }
+
+  function buildCategories(v) {
+    const box = $("complaint-cats");
+    box.textContent = "";
+    (v.complaint_categories || []).forEach((c) => {
+      const b = document.createElement("button");
+      b.type = "button";
+      b.className = "reason" + (chosenCategory === c.id ? " selected" : "");
+      b.textContent = lang === "zh" ? c.zh : (c.en || c.zh);
+      b.addEventListener("click", () => { chosenCategory = c.id; buildCategories(v); });
+      box.appendChild(b);
+    });
   }
 
   function buildLevels(v) {
@@ -165,10 +180,12 @@
 
   async function submitComplaint() {
     const text = $("complaint-text").value.trim();
-    if (!text) return;
+    const cats = (view && view.complaint_categories) || [];
+    if (!text && !chosenCategory) return;
+    const category = chosenCategory || (cats.length ? cats[cats.length - 1].id : "web");
     $("complaint-submit").disabled = true;
     try {
-      const res = await post("/complaints", { category: "web", text, ticket_token: token });
+      const res = await post("/complaints", { category, text, ticket_token: token });
       $("complaint-done").textContent = t("complaint_done") + res.code;
       $("complaint-done").classList.remove("hidden");
       $("complaint-text").value = "";
@@ -181,8 +198,9 @@
 
   async function refresh() {
     const r = await fetch(api("/tickets/" + encodeURIComponent(token)));
-    if (r.status === 404) { showMessage(t("not_found")); return; }
+    if (r.status === 404) { showMessage(t("not_found")); return false; }
     if (r.ok) render(await r.json());
+    return true;
   }
 
   function follow() {
@@ -213,6 +231,6 @@
       if (h.hall) $("hall").textContent = lang === "zh" ? h.hall.name_zh : (h.hall.name_en || h.hall.name_zh);
     }).catch(() => {});
     applyText();
-    refresh().then(follow);
+    refresh().then((found) => { if (found) follow(); else $("live").classList.add("hidden"); });
   });
 })();
