@@ -73,9 +73,12 @@ def create_app(config, store=None, engine=None, *, db_path=None, limits: ApiLimi
         redoc_url=None,
         lifespan=lifespan,
     )
-    app.state.config = config
     app.state.store = store
     app.state.engine = engine
+    # The manager's local settings layer (hall.config_layers, owned by the manager pages) is
+    # applied on top of hall.toml when present; base_config keeps the file's own values.
+    app.state.base_config = config
+    app.state.config = _apply_local_layer(store, engine, config)
     app.state.hub = hub
     app.state.limits = limits
     app.state.auth = AuthService(store, throttle_seconds=limits.pin_throttle_seconds)
@@ -100,6 +103,16 @@ def create_app(config, store=None, engine=None, *, db_path=None, limits: ApiLimi
             app.include_router(router)
     pages.mount(app)
     return app
+
+
+def _apply_local_layer(store, engine, config):
+    try:
+        layers = importlib.import_module("hall.config_layers")
+    except ModuleNotFoundError as exc:
+        if exc.name != "hall.config_layers":
+            raise
+        return config
+    return layers.apply_at_start(store, engine, config)
 
 
 def _error(status: int, code: str, message: str, message_en: str, headers=None) -> JSONResponse:
