@@ -339,13 +339,19 @@ Rectangle {
                 font.pixelSize: root.u * 3.2
                 readonly property bool scrolls: implicitWidth > parent.width - root.u * 4
                 x: root.u * 2
-                NumberAnimation on x {
+                // Start readable at the left edge, hold, scroll out, and begin again: a
+                // screenshot or a passer-by always catches the start of the notice.
+                SequentialAnimation on x {
                     running: noticeText.scrolls
                     loops: Animation.Infinite
-                    from: noticeText.parent.width
-                    to: -noticeText.implicitWidth
-                    // ~ 12 % of the screen width per second: readable while walking past
-                    duration: Math.max(4000, (noticeText.parent.width + noticeText.implicitWidth) / (root.width * 0.12) * 1000)
+                    PropertyAction { value: root.u * 2 }
+                    PauseAnimation { duration: 2500 }
+                    NumberAnimation {
+                        from: root.u * 2
+                        to: -noticeText.implicitWidth
+                        // ~ 12 % of the screen width per second: readable while walking past
+                        duration: Math.max(4000, (noticeText.implicitWidth + root.u * 2) / (root.width * 0.12) * 1000)
+                    }
                 }
             }
         }
