@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -136,43 +135,35 @@ def _as_failure(exc: BaseException) -> PrintFailure:
 
 
 class ScannerPort:
-    """A serial (line-mode) scanner from drivers.scanner; codes go to on_code(text).
+    """A serial (line-mode) scanner from drivers.scanner; it reconnects by itself after an
+    unplug. Parsed codes go to on_code(kind, value), rejected ones to on_error(zh, en).
 
     A USB HID scanner needs no port: it types into the kiosk window, which the app's key
-    filter turns into the same on_code call.
+    filter turns into the same scan.
     """
 
-    def __init__(self, url: str | None, on_code: Callable[[str], None],
-                 on_state: Callable[[bool], None] | None = None):
+    def __init__(self, url: str | None, on_code: Callable[[str, str], None],
+                 on_error: Callable[[str, str], None] | None = None):
         self.url = url
         self.on_code = on_code
-        self.on_state = on_state or (lambda ok: None)
+        self.on_error = on_error or (lambda zh, en: None)
         self.device = None
-        self.ok: bool | None = None if not url else False
-        self._lock = threading.Lock()
 
-    def open(self) -> bool:
+    def open(self) -> None:
+        if not self.url or self.device is not None:
+            return
+        from drivers.scanner import SerialScanner
+
+        self.device = SerialScanner(
+            self.url, lambda code: self.on_code(code.kind, code.value),
+            on_error=lambda exc, raw: self.on_error(exc.message, exc.message_en)).start()
+
+    def connected(self) -> bool | None:
         if not self.url:
-            return True
-        with self._lock:
-            try:
-                from drivers.scanner import open_scanner
-                self.device = open_scanner(self.url, on_code=self._code)
-                self.ok = True
-            except Exception as exc:
-                log.warning("scanner %s not available: %s", self.url, exc)
-                self.device, self.ok = None, False
-        self.on_state(bool(self.ok))
-        return bool(self.ok)
-
-    def _code(self, code: Any) -> None:
-        self.on_code(code if isinstance(code, str) else str(getattr(code, "raw", code)))
+            return None
+        return bool(self.device is not None and self.device.connected)
 
     def close(self) -> None:
-        with self._lock:
-            if self.device is not None:
-                try:
-                    self.device.close()
-                except Exception:
-                    log.debug("scanner close failed", exc_info=True)
-                self.device = None
+        if self.device is not None:
+            self.device.stop()
+            self.device = None

@@ -61,6 +61,8 @@ class KioskViewModel(QObject):
     servicesChanged = Signal()
     quitRequested = Signal()
     scanReceived = Signal(str)
+    codeReceived = Signal(str, str)            # (kind, value) parsed by drivers.scanner
+    scanRejected = Signal(str, str)            # (message, message_en)
     ticketPrinted = Signal("QVariantMap")      # for tests and the bench: bytes went out
     ticketShownOnScreen = Signal("QVariantMap")
 
@@ -75,6 +77,9 @@ class KioskViewModel(QObject):
         self.hall = Lane("hall", self)
         self.print_lane = Lane("printer", self)
         self.scanReceived.connect(self.scan)
+        self.codeReceived.connect(self.scanned)
+        self.scanRejected.connect(self._scan_rejected)
+        self.scanner = None                    # kiosk.devices.ScannerPort, when configured
 
         self._screen = "home"
         self._lang = "zh"
@@ -104,6 +109,7 @@ class KioskViewModel(QObject):
         self._scanner_ok: bool | None = None
         self._unsent_alerts: list[tuple[str, str]] = []
         self._polling = False
+        self._named = False
         self._corner_taps: list[float] = []
 
         self.idle_timer = QTimer(self, singleShot=True)
@@ -249,8 +255,8 @@ class KioskViewModel(QObject):
                                 constant=True)
     ratingReasons = Property("QVariantList", lambda self: self.settings.rating_reasons,
                              constant=True)
-    hallName = Property(str, lambda self: self.settings.hall_name, constant=True)
-    hallNameEn = Property(str, lambda self: self.settings.hall_name_en, constant=True)
+    hallName = Property(str, lambda self: self.settings.hall_name, notify=stateChanged)
+    hallNameEn = Property(str, lambda self: self.settings.hall_name_en, notify=stateChanged)
     complaintUrl = Property(str, lambda self: self.settings.complaint_url
                             or self.settings.hall_url.rstrip("/") + "/complaint", constant=True)
 
@@ -600,7 +606,14 @@ class KioskViewModel(QObject):
             title = _text("已过签到时间", "Check-in time has passed")
             nxt = _text("请返回首页取普通号，工作人员会尽快为您办理",
                         "Go back and take a normal ticket; staff will serve you soon")
-        elif "not_found" in code or "unknown" in code or error.status == 404:
+        elif "wrong_date" in code:
+            title = _text("不是今天的预约", "Not today's appointment")
+            nxt = _text("请在预约当天前来签到，或现在取普通号",
+                        "Come on the day of your appointment, or take a normal ticket now")
+        elif "cancel" in code:
+            title = _text("该预约已取消", "This appointment was cancelled")
+            nxt = _text("请返回首页取普通号", "Go back and take a normal ticket")
+        elif "unknown" in code or "not_found" in code or error.status == 404:
             title = _text("没有找到该预约", "Appointment not found")
             nxt = _text("请核对预约码后重试，或按「帮办」呼叫工作人员",
                         "Check the code and try again, or press Help for staff")
@@ -618,24 +631,49 @@ class KioskViewModel(QObject):
     @Slot(str)
     def scan(self, text: str) -> None:
         """A code from the scanner, on whatever screen is showing."""
-        if self._screen in ("printing", "pin", "manager") or self._pending is not None:
-            return  # finish what is under way first; the citizen scans again after
+        if self._busy():
+            return
         try:
             code = codes.parse(text)
         except codes.BadCode as exc:
-            self._show_message(_text("无法识别", "Not recognised"),
-                               _text(exc.message, exc.message_en), "error")
+            self._scan_rejected(exc.message, exc.message_en)
             return
-        log.info("scanned %s code", code.kind)
-        if code.kind == "appointment":
+        self.scanned(code.kind, code.value)
+
+    def _busy(self) -> bool:
+        # Finish what is under way first; the citizen scans again after.
+        return self._screen in ("printing", "pin", "manager") or self._pending is not None
+
+    @Slot(str, str)
+    def _scan_rejected(self, message: str, message_en: str) -> None:
+        if self._busy():
+            return
+        self._show_message(_text("无法识别", "Not recognised"), _text(message, message_en),
+                           "error")
+
+    @Slot(str, str)
+    def scanned(self, kind: str, value: str) -> None:
+        """A code already parsed (kind appointment|ticket|pickup)."""
+        if self._busy():
+            return
+        log.info("scanned %s code", kind)
+        if kind == "appointment":
             self._reset_flow()
-            self._check_in(code.value)
-        elif code.kind == "ticket":
+            self._check_in(value)
+        elif kind == "ticket":
             self._reset_flow()
-            self._open_rating(code.value)
-        elif code.kind == "pickup":
+            self._open_rating(value)
+        elif kind == "pickup":
             self._reset_flow()
             self.openPickup()
+
+    @Slot()
+    def openRateHint(self) -> None:
+        self._reset_flow()
+        self._show_message(_text("扫码评价", "Rate by scanning"),
+                           _text("请将号票上的二维码对准扫码口", "Hold the QR on your ticket to the scanner"),
+                           "info", _text("办结后即可评价；也可用手机扫码评价",
+                                         "You can rate once served; or scan it with your phone"))
 
     # -- pickup ------------------------------------------------------------------------------
 
@@ -685,13 +723,12 @@ class KioskViewModel(QObject):
             if err is not None or not result or self._help.get("id") != help_id:
                 return
             state = str(result.get("state") or "")
-            acked = result.get("acknowledged_at")
+            acked = result.get("ack_at") or result.get("acknowledged_at")
             if acked or state in ("acknowledged", "closed"):
                 self.help_timer.stop()
                 self._help = dict(self._help, state="acknowledged",
                                   acknowledged_at=_clock(acked) or time.strftime("%H:%M"),
-                                  by=str(result.get("acknowledged_by_name")
-                                         or result.get("staff_name") or ""))
+                                  by=str(result.get("ack_by_name") or ""))
                 emit(self.stateChanged)
 
         self.hall.submit(lambda: self.client.help_request(help_id), done)
@@ -874,7 +911,7 @@ class KioskViewModel(QObject):
             self._pin = dict(self._pin, field="pin" if field == "staff" else "staff")
             emit(self.stateChanged)
             return
-        elif len(value) < 12:
+        elif len(value) < 16 and len(key) == 1 and key.isalnum():
             value += key
         self._pin = dict(self._pin, **{field: value}, error="")
         emit(self.stateChanged)
@@ -947,6 +984,14 @@ class KioskViewModel(QObject):
         if self._polling:
             return
         self._polling = True
+        need_name = not self._named
+
+        def fetch():
+            hall = None
+            if need_name:
+                # The hall's own name goes on screen and on tickets.
+                hall = (self.client.health() or {}).get("hall")
+            return hall, self.client.services()
 
         def done(result, err):
             self._polling = False
@@ -958,11 +1003,18 @@ class KioskViewModel(QObject):
             if err is not None:
                 log.warning("services refused: %s", err)
                 return
-            self._services = [dict(s) for s in (result or [])]
+            hall, services = result
+            if isinstance(hall, dict) and hall.get("name_zh"):
+                self.settings.hall_name = hall["name_zh"]
+                self.settings.hall_name_en = hall.get("name_en") or self.settings.hall_name_en
+                self._named = True
+            elif need_name:
+                self._named = True   # an older hall without a name: keep the configured one
+            self._services = [dict(s) for s in (services or [])]
             emit(self.servicesChanged)
             self._came_online()
 
-        self.hall.submit(self.client.services, done)
+        self.hall.submit(fetch, done)
 
     def _retry(self) -> None:
         if self._pending is not None:
@@ -996,6 +1048,10 @@ class KioskViewModel(QObject):
 
     @Slot()
     def check_printer(self) -> None:
+        if self.scanner is not None and self.scanner.url:
+            ok = self.scanner.connected()
+            if ok != self._scanner_ok:
+                self.set_scanner_ok(ok)
         if not self.printer.url:
             return
 

@@ -53,6 +53,10 @@ class FakeHall:
     def names(self):
         return [c[0] for c in self.calls]
 
+    def health(self):
+        self._call("health")
+        return {"status": "ok", "hall": {"id": "t", "name_zh": "测试大厅", "name_en": "Test Hall"}}
+
     def services(self):
         self._call("services")
         return [dict(s) for s in SERVICES]

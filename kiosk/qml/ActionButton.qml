@@ -1,0 +1,47 @@
+import QtQuick
+
+// The one main action on a screen: wide, tall, primary colour.
+Rectangle {
+    id: button
+    property string text: ""
+    property string subtext: ""
+    property bool active: true
+    property color fill: ui.primary
+    property color ink: ui.primaryInk
+    signal tapped()
+
+    implicitHeight: ui.target * 1.1
+    radius: ui.radius
+    color: active ? fill : ui.disabled
+    border.color: ui.elder ? "#ffffff" : "transparent"
+    border.width: ui.elder ? 4 : 0
+    opacity: area.pressed ? 0.75 : 1.0
+    Column {
+        anchors.centerIn: parent
+        width: parent.width - 2 * ui.gap
+        Text {
+            width: parent.width
+            text: button.text
+            color: button.ink
+            font.pixelSize: ui.large
+            font.bold: true
+            horizontalAlignment: Text.AlignHCenter
+            wrapMode: Text.Wrap
+        }
+        Text {
+            width: parent.width
+            visible: button.subtext !== ""
+            text: button.subtext
+            color: button.ink
+            font.pixelSize: ui.small
+            horizontalAlignment: Text.AlignHCenter
+            wrapMode: Text.Wrap
+        }
+    }
+    MouseArea {
+        id: area
+        anchors.fill: parent
+        enabled: button.active
+        onClicked: button.tapped()
+    }
+}

@@ -1,0 +1,25 @@
+import QtQuick
+
+// A large keypad. Digits by default; `keys` can add letters (staff IDs).
+// Emits key("0".."9"|"A".."Z"|"clear"|"back").
+Grid {
+    id: pad
+    signal key(string k)
+    property var keys: ["1", "2", "3", "4", "5", "6", "7", "8", "9", "clear", "0", "back"]
+    property real keyHeight: ui.target * 1.05
+    columns: 3
+    spacing: ui.gap
+    Repeater {
+        model: pad.keys
+        delegate: Tile {
+            fit: true
+            required property string modelData
+            width: (pad.width - (pad.columns - 1) * pad.spacing) / pad.columns
+            height: pad.keyHeight
+            title: modelData === "clear" ? (root.en ? "Clear" : "清空")
+                 : modelData === "back" ? (root.en ? "Delete" : "删除") : modelData
+            titleSize: modelData.length === 1 ? Math.min(ui.huge, pad.keyHeight * 0.6) : ui.body
+            onTapped: pad.key(modelData)
+        }
+    }
+}

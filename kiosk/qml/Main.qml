@@ -1,0 +1,163 @@
+import QtQuick
+
+// The kiosk window: header, staff banner, the current screen, and a footer to go back.
+Rectangle {
+    id: root
+    width: 1080
+    height: 1920
+    color: ui.background
+
+    property bool en: vm.lang === "en"
+    property bool landscape: width > height
+    property var screenFiles: ({
+        "home": "Home", "domain": "Domain", "confirm": "Confirm", "green": "Green",
+        "phone": "Phone", "printing": "Busy", "ticket": "TicketDone",
+        "printer_failed": "PrinterFailed", "unreachable": "Unreachable",
+        "checkin": "Checkin", "message": "Message", "help": "Help",
+        "complaint": "Complaint", "complaint_done": "ComplaintDone", "rate": "Rate",
+        "rate_done": "RateDone", "pin": "Pin", "manager": "Manager"
+    })
+    property bool showFooter: ["home", "printing", "unreachable", "manager", "pin"]
+                                  .indexOf(vm.screen) < 0
+
+    Theme {
+        id: ui
+        elder: vm.elder
+        unit: Math.min(root.width, root.height) / 1080
+    }
+
+    Rectangle {
+        id: header
+        anchors.top: parent.top
+        anchors.left: parent.left
+        anchors.right: parent.right
+        height: (root.landscape ? 130 : 170) * ui.unit
+        color: ui.elder ? "#000000" : ui.primary
+        border.color: ui.elder ? "#ffffff" : "transparent"
+        border.width: ui.elder ? 2 : 0
+
+        Column {
+            anchors.left: parent.left
+            anchors.leftMargin: ui.gap * 1.5
+            anchors.right: toggles.left
+            anchors.verticalCenter: parent.verticalCenter
+            Text {
+                width: parent.width
+                text: root.en ? vm.hallNameEn : vm.hallName
+                color: ui.elder ? "#ffffff" : "#ffffff"
+                font.pixelSize: 52 * ui.unit
+                font.bold: true
+                fontSizeMode: Text.HorizontalFit
+                minimumPixelSize: 24
+                height: 62 * ui.unit
+            }
+            Text {
+                id: clock
+                text: Qt.formatDateTime(new Date(), "yyyy-MM-dd  HH:mm")
+                color: ui.elder ? "#ffff66" : "#dbe7f7"
+                font.pixelSize: 32 * ui.unit
+                Timer {
+                    interval: 10000; running: true; repeat: true
+                    onTriggered: clock.text = Qt.formatDateTime(new Date(), "yyyy-MM-dd  HH:mm")
+                }
+            }
+        }
+        Row {
+            id: toggles
+            anchors.right: parent.right
+            anchors.rightMargin: ui.gap
+            anchors.verticalCenter: parent.verticalCenter
+            spacing: ui.gap
+            Tile {
+                fit: true
+                width: 220 * ui.unit
+                height: 115 * ui.unit
+                title: root.en ? "中文" : "English"
+                titleSize: 40 * ui.unit
+                onTapped: vm.toggleLanguage()
+            }
+            Tile {
+                fit: true
+                width: 250 * ui.unit
+                height: 115 * ui.unit
+                title: root.en ? (vm.elder ? "Standard" : "Large text") : (vm.elder ? "标准模式" : "适老模式")
+                titleSize: 40 * ui.unit
+                selected: vm.elder
+                onTapped: vm.toggleElder()
+            }
+        }
+        // Hidden manager gesture: five quick taps on the top-left corner.
+        MouseArea {
+            objectName: "cornerArea"
+            anchors.left: parent.left
+            anchors.top: parent.top
+            width: 140 * ui.unit
+            height: 140 * ui.unit
+            onClicked: vm.cornerTap()
+        }
+    }
+
+    Rectangle {
+        id: banner
+        objectName: "staffBanner"
+        anchors.top: header.bottom
+        anchors.left: parent.left
+        anchors.right: parent.right
+        height: visible ? bannerText.implicitHeight + ui.gap : 0
+        visible: vm.banner.zh !== undefined && vm.banner.zh !== ""
+        color: ui.warn
+        Text {
+            id: bannerText
+            anchors.centerIn: parent
+            width: parent.width - 2 * ui.gap
+            text: (vm.banner.zh || "") + "  ·  " + (vm.banner.en || "")
+            color: "#ffffff"
+            font.pixelSize: ui.small
+            font.bold: true
+            wrapMode: Text.Wrap
+            horizontalAlignment: Text.AlignHCenter
+        }
+    }
+
+    Loader {
+        id: screenLoader
+        objectName: "screenLoader"
+        anchors.top: banner.bottom
+        anchors.left: parent.left
+        anchors.right: parent.right
+        anchors.bottom: footer.top
+        anchors.margins: ui.gap * 1.5
+        source: "screens/" + (root.screenFiles[vm.screen] || "Home") + ".qml"
+    }
+
+    Row {
+        id: footer
+        anchors.bottom: parent.bottom
+        anchors.left: parent.left
+        anchors.right: parent.right
+        anchors.margins: root.showFooter ? ui.gap * 1.5 : 0
+        height: root.showFooter ? (root.landscape ? 120 * ui.unit : ui.target) : 0
+        visible: root.showFooter
+        spacing: ui.gap
+        property real cell: (width - 2 * spacing) / 3
+        Tile {
+            fit: true
+            width: footer.cell; height: footer.height
+            title: root.en ? "‹ Back" : "‹ 返回"
+            onTapped: vm.back()
+        }
+        Tile {
+            fit: true
+            width: footer.cell; height: footer.height
+            title: root.en ? "Home" : "首页"
+            onTapped: vm.goHome()
+        }
+        Tile {
+            fit: true
+            width: footer.cell; height: footer.height
+            title: root.en ? "Call staff" : "呼叫帮办"
+            fill: ui.elder ? "#000000" : "#fff4e5"
+            onTapped: vm.requestHelp()
+        }
+    }
+}

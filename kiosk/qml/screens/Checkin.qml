@@ -1,0 +1,74 @@
+import QtQuick
+import ".."
+
+// Appointment check-in: type the 8-digit code on a large keypad, or scan it.
+Item {
+    Column {
+        id: top
+        anchors.left: parent.left
+        anchors.top: parent.top
+        width: root.landscape ? parent.width * 0.45 : parent.width
+        spacing: ui.gap
+        Bi {
+            width: parent.width
+            zh: "预约签到"
+            en: "Appointment check-in"
+            size: ui.large
+            bold: true
+        }
+        Text {
+            width: parent.width
+            text: root.en ? "Type the 8-digit code, or scan the QR code from your appointment."
+                          : "请输入 8 位预约码，或直接扫描预约二维码"
+            color: ui.muted
+            font.pixelSize: ui.body
+            wrapMode: Text.Wrap
+            horizontalAlignment: Text.AlignHCenter
+        }
+        Rectangle {
+            width: parent.width
+            height: ui.target
+            radius: ui.radius
+            color: ui.surface
+            border.color: ui.primary
+            border.width: ui.borderWidth * 2
+            Text {
+                objectName: "codeField"
+                anchors.centerIn: parent
+                text: vm.code !== "" ? vm.code : "— — — — — — — —"
+                color: vm.code !== "" ? ui.text : ui.muted
+                font.pixelSize: ui.huge
+                font.bold: true
+                font.letterSpacing: 6
+            }
+        }
+        Text {
+            width: parent.width
+            visible: vm.notice.title !== undefined
+            text: vm.notice.title ? (root.en ? vm.notice.title.en : vm.notice.title.zh + "，" + vm.notice.body.zh) : ""
+            color: ui.accent
+            font.pixelSize: ui.body
+            font.bold: true
+            wrapMode: Text.Wrap
+            horizontalAlignment: Text.AlignHCenter
+        }
+    }
+    Keypad {
+        anchors.right: parent.right
+        anchors.bottom: root.landscape ? parent.bottom : submit.top
+        anchors.bottomMargin: root.landscape ? 0 : ui.gap
+        width: root.landscape ? parent.width * 0.52 : parent.width
+        keyHeight: root.landscape ? (parent.height - 3 * spacing) / 4 : ui.target * 1.05
+        onKey: (k) => vm.codeKey(k)
+    }
+    ActionButton {
+        id: submit
+        anchors.left: parent.left
+        anchors.bottom: parent.bottom
+        width: root.landscape ? parent.width * 0.45 : parent.width
+        height: ui.target
+        active: vm.code.length === 8
+        text: root.en ? "Check in" : "签到"
+        onTapped: vm.submitCode()
+    }
+}

@@ -1,0 +1,302 @@
+"""`onewindow kiosk --screenshot DIR`: render every kiosk screen offscreen to PNG files."""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+from kiosk.settings import KioskSettings
+
+log = logging.getLogger(__name__)
+
+# A canned hall state for screenshots only; the live kiosk gets all of this over HTTP.
+CANNED_SERVICES = [
+    {"id": "hukou", "name_zh": "户籍业务", "name_en": "Household registration",
+     "domain": "公安", "domain_en": "Public security", "kind": "accept", "prefix": "A",
+     "waiting": 6, "eta_minutes": 18, "open_now": True, "full": False, "pinned": True,
+     "materials": ["居民身份证原件", "户口簿原件", "近期一寸免冠照片 2 张"]},
+    {"id": "idcard", "name_zh": "身份证办理", "name_en": "ID card", "domain": "公安",
+     "domain_en": "Public security", "kind": "accept", "prefix": "B", "waiting": 0,
+     "eta_minutes": 0, "open_now": True, "full": True, "pinned": False, "materials": []},
+    {"id": "social", "name_zh": "社保医保", "name_en": "Social & medical insurance",
+     "domain": "人社", "domain_en": "Human resources", "kind": "accept", "prefix": "C",
+     "waiting": 4, "eta_minutes": 12, "open_now": True, "full": False, "pinned": True,
+     "materials": ["居民身份证", "社保卡"]},
+    {"id": "tax", "name_zh": "税务登记", "name_en": "Tax registration", "domain": "税务",
+     "domain_en": "Taxation", "kind": "accept", "prefix": "D", "waiting": 2,
+     "eta_minutes": 9, "open_now": False, "full": False, "pinned": False,
+     "materials": ["营业执照副本"]},
+    {"id": "business", "name_zh": "企业开办", "name_en": "Starting a business",
+     "domain": "市场监管", "domain_en": "Market regulation", "kind": "accept", "prefix": "E",
+     "waiting": 3, "eta_minutes": 15, "open_now": True, "full": False, "pinned": False,
+     "materials": ["法定代表人身份证", "公司章程", "住所证明"]},
+    {"id": "pickup", "name_zh": "统一出件", "name_en": "Document pickup", "domain": "综合",
+     "domain_en": "General", "kind": "pickup", "prefix": "P", "waiting": 1,
+     "eta_minutes": 3, "open_now": True, "full": False, "pinned": False, "materials": []},
+]
+
+CANNED_TICKET = {
+    "id": "demo", "number": "A023", "service_id": "hukou", "state": "waiting", "ahead": 5,
+    "eta_minutes": 15, "token": "demo-token-abcdefgh",
+    "status_url": "http://127.0.0.1:8470/t/demo-token-abcdefgh",
+    "service_name_zh": "户籍业务", "service_name_en": "Household registration",
+    "green_zh": "", "phone_masked": "",
+}
+
+
+def _scenes(vm):
+    """(file name, function that puts the view-model on that screen) in display order."""
+    from kiosk.viewmodel import _text
+
+    def home():
+        vm._reset_flow()
+        vm._set_screen("home")
+
+    def domain():
+        vm.openDomain("公安")
+
+    def materials():
+        vm._reset_flow()
+        vm.chooseService("hukou")
+        vm.togglePrintMaterials()
+
+    def green():
+        vm.chooseService("hukou")
+        vm.openGreen()
+
+    def green_chosen():
+        vm.chooseGreen("elderly")
+        vm._phone, vm._phone_consent = "13800138000", True
+        vm._set_screen("confirm")
+
+    def phone():
+        vm._phone, vm._phone_consent = "1380013", False
+        vm._set_screen("phone")
+
+    def printing():
+        vm._busy_text = _text("正在打印，请稍候", "Printing")
+        vm._set_screen("printing")
+
+    def ticket():
+        vm._ticket = dict(CANNED_TICKET, green_zh="老年人", phone_masked="138****8000")
+        vm._set_screen("ticket")
+
+    def printer_failed():
+        vm._ticket = dict(CANNED_TICKET)
+        vm._print_error = {"zh": "打印机缺纸", "en": "Printer is out of paper", "code": "out"}
+        vm._printer_status = {"state": "out", "text_zh": "打印机缺纸",
+                              "text_en": "Printer is out of paper"}
+        vm._set_screen("printer_failed")
+
+    def unreachable():
+        vm._printer_status = {"state": "ok", "text_zh": "打印机正常", "text_en": "Printer ready"}
+        vm._reset_flow()
+        vm._set_screen("unreachable")
+
+    def checkin():
+        vm.openCheckin()
+        for d in "2026112":
+            vm.codeKey(d)
+
+    def checkin_early():
+        vm._show_message(_text("签到时间未到", "Too early to check in"),
+                         _text("您的预约时段是 14:00–14:30，可提前 30 分钟签到",
+                               "Your slot is 14:00–14:30; check in up to 30 min before"),
+                         "error", _text("请在预约时段开始前再来签到，或现在取普通号",
+                                        "Come back shortly before your slot, or take a "
+                                        "normal ticket now"))
+
+    def closed_service():
+        vm._reset_flow()
+        vm.chooseService("idcard")
+
+    def help_waiting():
+        vm._reset_flow()
+        vm._help = {"state": "waiting", "id": "1", "raised_at": "10:02"}
+        vm._set_screen("help")
+
+    def help_acked():
+        vm._help = {"state": "acknowledged", "id": "1", "raised_at": "10:02",
+                    "acknowledged_at": "10:03", "by": "王芳"}
+        vm._set_screen("help")
+
+    def complaint():
+        vm.openComplaint()
+        vm.chooseCategory("waiting")
+        vm.togglePhrase("slow")
+
+    def complaint_done():
+        vm._complaint = dict(vm._complaint, code="TS20261128-0007", printed=True)
+        vm._set_screen("complaint_done")
+
+    def rate():
+        vm._reset_flow()
+        vm._rating = {"token": "x", "number": "A019", "service_zh": "户籍业务",
+                      "service_en": "Household registration", "level": 2,
+                      "reasons": ["slow"]}
+        vm._set_screen("rate")
+
+    def pin():
+        vm._reset_flow()
+        vm._pin = {"staff": "9", "pin": "12", "field": "pin", "error": ""}
+        vm._set_screen("pin")
+
+    def manager():
+        vm._pin = {"staff": "", "pin": "", "field": "staff", "error": ""}
+        vm._last_ok = time.time()
+        vm._printer_status = {"state": "near_end", "text_zh": "打印纸将尽",
+                              "text_en": "Paper is running low"}
+        vm._set_screen("manager")
+
+    def elder_home():
+        vm._printer_status = {"state": "ok", "text_zh": "打印机正常", "text_en": "Printer ready"}
+        vm._reset_flow()
+        vm._elder = True
+        vm._set_screen("home")
+
+    def elder_confirm():
+        vm.chooseService("hukou")
+
+    def english_home():
+        vm._elder = False
+        vm._lang = "en"
+        vm._reset_flow()
+        vm._set_screen("home")
+
+    def english_confirm():
+        vm.chooseService("hukou")
+
+    return [("home", home), ("domain", domain), ("materials", materials),
+            ("green_channel", green), ("green_chosen", green_chosen), ("phone", phone),
+            ("printing", printing), ("ticket", ticket), ("printer_failure", printer_failed),
+            ("hall_unreachable", unreachable), ("checkin", checkin),
+            ("checkin_early", checkin_early), ("service_full", closed_service),
+            ("help", help_waiting), ("help_acknowledged", help_acked),
+            ("complaint", complaint), ("complaint_done", complaint_done), ("rate", rate),
+            ("manager_pin", pin), ("manager", manager), ("elder_home", elder_home),
+            ("elder_confirm", elder_confirm), ("english_home", english_home),
+            ("english_confirm", english_confirm)]
+
+
+MIN_TARGET_PX = 110   # at a 1080 px short side: 27 mm on a 21.5" panel, above the 20 mm floor
+
+
+def _items(item):
+    for child in item.childItems():
+        if not child.isVisible() or child.opacity() == 0:
+            continue
+        yield child
+        yield from _items(child)
+
+
+def layout_problems(view, unit: float = 1.0) -> list[str]:
+    """What a person would notice: touch targets too small or overlapping, text that runs out
+    of its box or off the screen, text cut short with an ellipsis."""
+    from PySide6.QtCore import QRectF
+
+    root = view.rootObject()
+    screen = QRectF(0, 0, view.width(), view.height())
+    problems: list[str] = []
+    targets: list[tuple[QRectF, str]] = []
+    images: list[tuple[QRectF, str]] = []
+    for item in _items(root):
+        rect = item.mapRectToScene(QRectF(0, 0, item.width(), item.height()))
+        if item.inherits("QQuickImage") and not rect.isEmpty():
+            images.append((rect, "image " + str(item.property("source"))[:40]))
+        if item.inherits("QQuickMouseArea"):
+            if not item.isEnabled() or rect.isEmpty():
+                continue
+            if min(rect.width(), rect.height()) < MIN_TARGET_PX * unit:
+                problems.append(f"small touch target {rect.width():.0f}x{rect.height():.0f} "
+                                f"at {rect.x():.0f},{rect.y():.0f}")
+            targets.append((rect, _label(item)))
+        elif item.inherits("QQuickText") and item.property("text"):
+            text = str(item.property("text"))
+            if item.property("truncated"):
+                problems.append(f"text cut short: {text!r}")
+            content_w = float(item.property("contentWidth") or 0)
+            content_h = float(item.property("contentHeight") or 0)
+            if item.width() > 0 and content_w > item.width() + 2:
+                problems.append(f"text wider than its box: {text!r}")
+            shown = QRectF(rect.x(), rect.y(), max(rect.width(), content_w), content_h)
+            if not screen.adjusted(-1, -1, 1, 1).contains(shown):
+                problems.append(f"text off screen: {text!r}")
+            box = _card(item)
+            if box is not None:
+                box_rect = box.mapRectToScene(QRectF(0, 0, box.width(), box.height()))
+                inset = 3.0  # stay clear of the card border (2-6 px)
+                if not box_rect.adjusted(inset, inset, -inset, -inset).contains(shown):
+                    problems.append(f"text spills out of its card: {text!r}")
+    for i, (a, la) in enumerate(targets):
+        for b, lb in targets[i + 1:] + images:
+            overlap = a.intersected(b)
+            if overlap.width() > 1 and overlap.height() > 1:
+                problems.append(f"overlap: {la!r} and {lb!r}")
+    return problems
+
+
+def _card(item):
+    """The nearest enclosing card (a Rectangle with a border or a fill), if any."""
+    parent = item.parentItem()
+    while parent is not None and parent.parentItem() is not None:
+        if parent.inherits("QQuickRectangle") and parent.parentItem().parentItem() is not None:
+            return parent
+        parent = parent.parentItem()
+    return None
+
+
+def _label(area) -> str:
+    parent = area.parentItem()
+    for item in _items(parent) if parent is not None else []:
+        if item.inherits("QQuickText") and item.property("text"):
+            return str(item.property("text"))
+    return parent.objectName() if parent is not None else "?"
+
+
+def render_all(out_dir: Path, orientations=("portrait", "landscape"),
+               settings: KioskSettings | None = None) -> dict:
+    """Write one PNG per screen and orientation; returns {"files": [...], "warnings": [...]}.
+
+    Portrait gets every screen; landscape gets every screen too (it is a different layout,
+    and the one most likely to clip)."""
+    from PySide6.QtCore import QCoreApplication
+
+    from kiosk.app import QmlWarnings, build_view, close_view, make_app
+    from kiosk.devices import PrinterPort
+    from kiosk.qtcompat import emit
+    from kiosk.viewmodel import KioskViewModel
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    app = make_app()
+    warnings = QmlWarnings()
+    warnings.install()
+    files: list[str] = []
+    problems: dict[str, list[str]] = {}
+    try:
+        for orientation in orientations:
+            cfg = settings or KioskSettings(hall_name="滨江区政务服务中心",
+                                            hall_name_en="Binjiang Government Service Center")
+            cfg.orientation = orientation
+            vm = KioskViewModel(None, PrinterPort(None), cfg, start_timers=False)
+            vm._services = [dict(s) for s in CANNED_SERVICES]
+            emit(vm.servicesChanged)
+            view = build_view(vm, cfg.size())
+            view.show()
+            for name, scene in _scenes(vm):
+                scene()
+                for _ in range(3):
+                    QCoreApplication.processEvents()
+                path = out_dir / f"{orientation}_{name}.png"
+                view.grabWindow().save(str(path))
+                files.append(str(path))
+                found = layout_problems(view, min(cfg.size()) / 1080)
+                if found:
+                    problems[path.name] = found
+            close_view(view)
+            vm.shutdown()
+    finally:
+        warnings.uninstall()
+    del app
+    return {"files": files, "warnings": warnings.messages, "problems": problems}
