@@ -62,6 +62,8 @@ class Syncer:
                  apply_config: Callable[[object], object] | None = None,
                  timezone: str = "Asia/Shanghai",
                  clock: Callable[[], float] = time.time):
+        # `clock` is the hall's business clock (which dates to pull); status stamps use
+        # wall time, which is what `sync status` compares them with.
         self.conn, self.client = conn, client
         self.batch_size = batch_size
         self.config_path = Path(config_path) if config_path else None
@@ -89,7 +91,7 @@ class Syncer:
                 return 0
             raise
         acked = int(ack["acked_upto"])
-        hallside.set_state(self.conn, cursor=acked, last_success_at=self.clock(),
+        hallside.set_state(self.conn, cursor=acked, last_success_at=time.time(),
                            clock_offset=self.client.clock_offset)
         return n if acked > before else 0
 
@@ -201,17 +203,34 @@ class Syncer:
 
     # -- the loop --------------------------------------------------------------------
     def cycle(self) -> dict:
-        """One round: push everything, pull config and appointments, purge old phones."""
-        pushed = self.push_all()
-        config = self.pull_config()
-        appointments = self.pull_appointments()
-        if config == "applied" or appointments:
-            pushed += self.push_all()   # what the pull just recorded leaves in the same round
-        purged = hallside.purge_phones(self.conn, self.sync_dates()[0])
-        hallside.set_state(self.conn, last_success_at=self.clock(),
+        """One round: push everything, pull config and appointments, purge old phones.
+
+        A network failure ends the round at once (the next steps would only time out too);
+        any other failure of one step (a config file that cannot be written, an appointment
+        the engine refuses) does not hold back the others, and is raised at the end.
+        """
+        result = {"pushed": 0, "config": "unchanged", "appointments": 0, "phones_purged": 0}
+        failures: list[Exception] = []
+        steps = (("pushed", self.push_all), ("config", self.pull_config),
+                 ("appointments", self.pull_appointments))
+        for key, step in steps:
+            try:
+                result[key] = step()
+            except SyncError as exc:
+                if exc.code in ("network", "timeout", "tls"):
+                    raise
+                failures.append(exc)
+            except Exception as exc:  # kept for status; the other steps still run
+                log.exception("sync step %s failed", key)
+                failures.append(exc)
+        if result["config"] == "applied" or result["appointments"]:
+            result["pushed"] += self.push_all()   # what the pull just recorded, same round
+        result["phones_purged"] = hallside.purge_phones(self.conn, self.sync_dates()[0])
+        if failures:
+            raise failures[0]
+        hallside.set_state(self.conn, last_success_at=time.time(),
                            clock_offset=self.client.clock_offset)
-        return {"pushed": pushed, "config": config, "appointments": appointments,
-                "phones_purged": purged}
+        return result
 
     def record_error(self, exc: Exception) -> None:
         if isinstance(exc, SyncError):
@@ -219,7 +238,7 @@ class Syncer:
         else:
             zh, en = f"同步出错：{type(exc).__name__}", f"sync failed: {exc}"
         hallside.set_state(self.conn, last_error=zh, last_error_en=en,
-                           last_error_at=self.clock())
+                           last_error_at=time.time())
 
     def run(self, stop: threading.Event, *, interval: float = 10.0, base_delay: float = 1.0,
             cap: float = 300.0, rng: Callable[[], float] = random.random) -> None:
