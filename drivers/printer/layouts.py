@@ -131,7 +131,7 @@ def notice(service_name: str, materials: list[str], next_step: str | None, *, ha
         _rule(p, profile)
         _block(p, profile, f"下一步：{next_step}")
     _rule(p, profile)
-    _block(p, profile, "材料备齐后可直接到窗口办理，无需重复取号说明。")
+    _block(p, profile, "以上为本事项所需补齐的全部材料，一次告知。All missing materials are listed here, once.")
     if when is not None:
         _block(p, profile, "告知时间 " + format_time(when, tz))
     return p.cut().getvalue()

@@ -134,13 +134,13 @@ class LedSlave(SlaveDevice):
         if start <= R.REG_LED_MODE < start + len(values):
             self.history.append((time.monotonic(), self.mode, self.text))
 
-    def wait_for_text(self, needle: str, timeout: float = 2.0) -> float | None:
-        """Monotonic time the text containing needle was shown, or None after timeout."""
+    def wait_for_text(self, needle: str, timeout: float = 2.0, *, after: float = 0.0) -> float | None:
+        """Monotonic time a text containing needle was shown (at or after `after`), or None."""
         deadline = time.monotonic() + timeout
         with self.changed:
             while True:
                 for t, _, text in self.history:
-                    if needle in text:
+                    if t >= after and needle in text:
                         return t
                 left = deadline - time.monotonic()
                 if left <= 0:
