@@ -13,28 +13,51 @@ log = logging.getLogger(__name__)
 # A canned hall state for screenshots only; the live kiosk gets all of this over HTTP.
 CANNED_SERVICES = [
     {"id": "hukou", "name_zh": "户籍业务", "name_en": "Household registration",
-     "domain": "公安", "domain_en": "Public security", "kind": "accept", "prefix": "A",
+     "domain": "household", "kind": "accept", "prefix": "A",
      "waiting": 6, "eta_minutes": 18, "open_now": True, "full": False, "pinned": True,
      "materials": ["居民身份证原件", "户口簿原件", "近期一寸免冠照片 2 张"]},
-    {"id": "idcard", "name_zh": "身份证办理", "name_en": "ID card", "domain": "公安",
-     "domain_en": "Public security", "kind": "accept", "prefix": "B", "waiting": 0,
+    {"id": "idcard", "name_zh": "身份证办理", "name_en": "ID card", "domain": "household", "kind": "accept", "prefix": "B", "waiting": 0,
      "eta_minutes": 0, "open_now": True, "full": True, "pinned": False, "materials": []},
     {"id": "social", "name_zh": "社保医保", "name_en": "Social & medical insurance",
-     "domain": "人社", "domain_en": "Human resources", "kind": "accept", "prefix": "C",
+     "domain": "social", "kind": "accept", "prefix": "C",
      "waiting": 4, "eta_minutes": 12, "open_now": True, "full": False, "pinned": True,
      "materials": ["居民身份证", "社保卡"]},
-    {"id": "tax", "name_zh": "税务登记", "name_en": "Tax registration", "domain": "税务",
-     "domain_en": "Taxation", "kind": "accept", "prefix": "D", "waiting": 2,
+    {"id": "tax", "name_zh": "税务登记", "name_en": "Tax registration", "domain": "tax", "kind": "accept", "prefix": "D", "waiting": 2,
      "eta_minutes": 9, "open_now": False, "full": False, "pinned": False,
      "materials": ["营业执照副本"]},
     {"id": "business", "name_zh": "企业开办", "name_en": "Starting a business",
-     "domain": "市场监管", "domain_en": "Market regulation", "kind": "accept", "prefix": "E",
+     "domain": "enterprise", "kind": "accept", "prefix": "E",
      "waiting": 3, "eta_minutes": 15, "open_now": True, "full": False, "pinned": False,
      "materials": ["法定代表人身份证", "公司章程", "住所证明"]},
-    {"id": "pickup", "name_zh": "统一出件", "name_en": "Document pickup", "domain": "综合",
-     "domain_en": "General", "kind": "pickup", "prefix": "P", "waiting": 1,
+    {"id": "pickup", "name_zh": "统一出件", "name_en": "Document pickup", "domain": "general", "kind": "pickup", "prefix": "P", "waiting": 1,
      "eta_minutes": 3, "open_now": True, "full": False, "pinned": False, "materials": []},
 ]
+
+EXAMPLE_CONFIG = Path(__file__).resolve().parent.parent / "assets" / "hall.example.toml"
+
+
+def canned_services(settings: KioskSettings | None = None) -> list[dict]:
+    """The example hall's real service list (31 services in 13 domains) with made-up live
+    figures, so screenshots show the density a real hall has; the small list above if the
+    example config cannot be read."""
+    try:
+        from hall.config import load_config
+
+        cfg = load_config(EXAMPLE_CONFIG)
+    except Exception as exc:  # screenshots still work without the hall package
+        log.warning("example config not readable (%s); using the short canned list", exc)
+        return [dict(s) for s in CANNED_SERVICES]
+    if settings is not None:
+        settings.apply_hall_config(EXAMPLE_CONFIG)
+    out = []
+    for i, s in enumerate(cfg.services):
+        waiting = (i * 7) % 11
+        out.append({"id": s.id, "name_zh": s.name_zh, "name_en": s.name_en, "domain": s.domain,
+                    "kind": s.kind, "prefix": s.prefix, "waiting": waiting,
+                    "eta_minutes": waiting * 3, "open_now": i != 12, "full": i == 9,
+                    "pinned": bool(s.pinned), "materials": list(s.materials or [])})
+    return out
+
 
 CANNED_TICKET = {
     "id": "demo", "number": "A023", "service_id": "hukou", "state": "waiting", "ahead": 5,
@@ -49,20 +72,27 @@ def _scenes(vm):
     """(file name, function that puts the view-model on that screen) in display order."""
     from kiosk.viewmodel import _text
 
+    main = next((s for s in vm._services if s.get("pinned") and s.get("materials")),
+                vm._services[0])
+    full = next((s for s in vm._services if s.get("full")), main)
+    ticket_base = dict(CANNED_TICKET, service_id=main["id"], service_name_zh=main["name_zh"],
+                       service_name_en=main["name_en"],
+                       number=(main.get("prefix") or "A") + "023")
+
     def home():
         vm._reset_flow()
         vm._set_screen("home")
 
     def domain():
-        vm.openDomain("公安")
+        vm.openDomain(main.get("domain") or "general")
 
     def materials():
         vm._reset_flow()
-        vm.chooseService("hukou")
+        vm.chooseService(main["id"])
         vm.togglePrintMaterials()
 
     def green():
-        vm.chooseService("hukou")
+        vm.chooseService(main["id"])
         vm.openGreen()
 
     def green_chosen():
@@ -79,11 +109,11 @@ def _scenes(vm):
         vm._set_screen("printing")
 
     def ticket():
-        vm._ticket = dict(CANNED_TICKET, green_zh="老年人", phone_masked="138****8000")
+        vm._ticket = dict(ticket_base, green_zh="老年人", phone_masked="138****8000")
         vm._set_screen("ticket")
 
     def printer_failed():
-        vm._ticket = dict(CANNED_TICKET)
+        vm._ticket = dict(ticket_base)
         vm._print_error = {"zh": "打印机缺纸", "en": "Printer is out of paper", "code": "out"}
         vm._printer_status = {"state": "out", "text_zh": "打印机缺纸",
                               "text_en": "Printer is out of paper"}
@@ -109,7 +139,7 @@ def _scenes(vm):
 
     def closed_service():
         vm._reset_flow()
-        vm.chooseService("idcard")
+        vm.chooseService(full["id"])
 
     def help_waiting():
         vm._reset_flow()
@@ -132,9 +162,9 @@ def _scenes(vm):
 
     def rate():
         vm._reset_flow()
-        vm._rating = {"token": "x", "number": "A019", "service_zh": "户籍业务",
-                      "service_en": "Household registration", "level": 2,
-                      "reasons": ["slow"]}
+        vm._rating = {"token": "x", "number": ticket_base["number"],
+                      "service_zh": main["name_zh"], "service_en": main["name_en"], "level": 2,
+                      "reasons": ["等候时间过长"]}
         vm._set_screen("rate")
 
     def pin():
@@ -156,7 +186,7 @@ def _scenes(vm):
         vm._set_screen("home")
 
     def elder_confirm():
-        vm.chooseService("hukou")
+        vm.chooseService(main["id"])
 
     def english_home():
         vm._elder = False
@@ -165,7 +195,7 @@ def _scenes(vm):
         vm._set_screen("home")
 
     def english_confirm():
-        vm.chooseService("hukou")
+        vm.chooseService(main["id"])
 
     return [("home", home), ("domain", domain), ("materials", materials),
             ("green_channel", green), ("green_chosen", green_chosen), ("phone", phone),
@@ -280,7 +310,7 @@ def render_all(out_dir: Path, orientations=("portrait", "landscape"),
                                             hall_name_en="Binjiang Government Service Center")
             cfg.orientation = orientation
             vm = KioskViewModel(None, PrinterPort(None), cfg, start_timers=False)
-            vm._services = [dict(s) for s in CANNED_SERVICES]
+            vm._services = canned_services(cfg)
             emit(vm.servicesChanged)
             view = build_view(vm, cfg.size())
             view.show()

@@ -9,10 +9,28 @@ from dataclasses import dataclass, field
 DEFAULT_GREEN_REASONS = [
     {"id": "elderly", "zh": "老年人", "en": "Senior citizen"},
     {"id": "disabled", "zh": "残疾人", "en": "Person with disability"},
-    {"id": "veteran", "zh": "退伍军人", "en": "Veteran"},
-    {"id": "pregnant", "zh": "孕妇", "en": "Pregnant"},
-    {"id": "with_infant", "zh": "怀抱婴儿", "en": "With an infant"},
+    {"id": "veteran", "zh": "退役军人", "en": "Veteran"},
+    {"id": "pregnant", "zh": "孕妇", "en": "Pregnant woman"},
+    {"id": "infant", "zh": "怀抱婴儿", "en": "With an infant"},
 ]
+
+# The hall API lists services by domain id only; these are the usual 政务 domain ids and
+# their names. `--hall-config hall.toml` replaces them with the hall's own list.
+DEFAULT_DOMAIN_NAMES = {
+    "enterprise": ("企业开办", "Starting a business"),
+    "construction": ("工程建设项目", "Construction projects"),
+    "realestate": ("不动产登记", "Real estate registration"),
+    "tax": ("税务", "Taxation"),
+    "social": ("社会保障", "Social security"),
+    "health": ("卫生健康", "Health"),
+    "employment": ("就业创业", "Employment"),
+    "civil": ("民政救助", "Civil affairs and relief"),
+    "household": ("户籍办理", "Household registration"),
+    "traffic": ("公安交管", "Traffic police"),
+    "transport": ("交通运输", "Transport"),
+    "talent": ("人才服务", "Talent services"),
+    "general": ("综合服务", "General services"),
+}
 
 DEFAULT_COMPLAINT_CATEGORIES = [
     {"id": "attitude", "zh": "服务态度", "en": "Staff attitude"},
@@ -32,12 +50,11 @@ DEFAULT_COMPLAINT_PHRASES = [
     {"id": "good", "zh": "提个建议", "en": "A suggestion"},
 ]
 
-DEFAULT_RATING_REASONS = [
-    {"id": "slow", "zh": "办理慢", "en": "Slow"},
-    {"id": "attitude", "zh": "态度差", "en": "Unfriendly"},
-    {"id": "unclear", "zh": "解释不清", "en": "Unclear answers"},
-    {"id": "run_again", "zh": "要再跑一次", "en": "Must come again"},
-]
+# Reasons offered after a bad rating, per level (as in hall.toml [ratings.reasons]).
+DEFAULT_RATING_REASONS = {
+    "2": ["等候时间过长", "服务态度不好", "材料要求不清楚", "多次跑动", "业务不熟练"],
+    "1": ["服务态度恶劣", "推诿扯皮", "办不成事", "等候时间过长", "索要额外材料"],
+}
 
 
 @dataclass
@@ -60,7 +77,24 @@ class KioskSettings:
     complaint_categories: list = field(
         default_factory=lambda: list(DEFAULT_COMPLAINT_CATEGORIES))
     complaint_phrases: list = field(default_factory=lambda: list(DEFAULT_COMPLAINT_PHRASES))
-    rating_reasons: list = field(default_factory=lambda: list(DEFAULT_RATING_REASONS))
+    rating_reasons: dict = field(default_factory=lambda: dict(DEFAULT_RATING_REASONS))
+    domain_names: dict = field(default_factory=lambda: dict(DEFAULT_DOMAIN_NAMES))
+
+    def apply_hall_config(self, path) -> None:
+        """Take domain names, green-channel and rating reasons from the hall's hall.toml
+        (same box, or a copy). Raises hall.config's ConfigError with file, key and line."""
+        from hall.config import load_config
+
+        cfg = load_config(path)
+        self.domain_names = {d.id: (d.name_zh, d.name_en or d.id) for d in cfg.domains}
+        reasons = getattr(getattr(cfg, "green_channel", None), "reasons", None)
+        if reasons:
+            self.green_reasons = [{"id": r.id, "zh": r.zh, "en": r.en} for r in reasons]
+        rating = getattr(getattr(cfg, "ratings", None), "reasons", None)
+        if rating:
+            self.rating_reasons = {str(k): list(v) for k, v in dict(rating).items()}
+        self.hall_name = cfg.hall.name_zh or self.hall_name
+        self.hall_name_en = cfg.hall.name_en or self.hall_name_en
 
     def size(self) -> tuple[int, int]:
         return (1920, 1080) if self.orientation == "landscape" else (1080, 1920)

@@ -177,9 +177,10 @@ class KioskViewModel(QObject):
     def _domains(self) -> list[dict]:
         seen: dict[str, dict] = {}
         for s in self._services:
-            d = seen.setdefault(s.get("domain") or "综合", {
-                "name": s.get("domain") or "综合", "name_en": s.get("domain_en") or "",
-                "count": 0, "waiting": 0, "open": False})
+            domain_id = s.get("domain") or "general"
+            zh, en = self.settings.domain_names.get(domain_id, (domain_id, domain_id))
+            d = seen.setdefault(domain_id, {"id": domain_id, "name": zh, "name_en": en,
+                                            "count": 0, "waiting": 0, "open": False})
             d["count"] += 1
             d["waiting"] += int(s.get("waiting") or 0)
             d["open"] = d["open"] or bool(s.get("open_now", True) and not s.get("full"))
@@ -188,7 +189,13 @@ class KioskViewModel(QObject):
     domains = Property("QVariantList", _domains, notify=servicesChanged)
 
     def _domain_services(self) -> list[dict]:
-        return [s for s in self._services if (s.get("domain") or "综合") == self._domain]
+        return [s for s in self._services if (s.get("domain") or "general") == self._domain]
+
+    def _domain_name(self) -> dict:
+        zh, en = self.settings.domain_names.get(self._domain, (self._domain, self._domain))
+        return {"zh": zh, "en": en}
+
+    domainName = Property("QVariantMap", _domain_name, notify=stateChanged)
 
     domainServices = Property("QVariantList", _domain_services, notify=servicesChanged)
 
@@ -253,8 +260,12 @@ class KioskViewModel(QObject):
                                    constant=True)
     complaintPhrases = Property("QVariantList", lambda self: self.settings.complaint_phrases,
                                 constant=True)
-    ratingReasons = Property("QVariantList", lambda self: self.settings.rating_reasons,
-                             constant=True)
+    def _rating_reasons(self) -> list[dict]:
+        level = str(self._rating.get("level") or "")
+        return [{"id": text, "zh": text, "en": ""}
+                for text in self.settings.rating_reasons.get(level, [])]
+
+    ratingReasons = Property("QVariantList", _rating_reasons, notify=stateChanged)
     hallName = Property(str, lambda self: self.settings.hall_name, notify=stateChanged)
     hallNameEn = Property(str, lambda self: self.settings.hall_name_en, notify=stateChanged)
     complaintUrl = Property(str, lambda self: self.settings.complaint_url
@@ -872,7 +883,7 @@ class KioskViewModel(QObject):
         if not r.get("level") or r.get("sending"):
             return
         self._rating = dict(r, sending=True)
-        reasons = [x["zh"] for x in self.settings.rating_reasons if x["id"] in r["reasons"]]
+        reasons = list(r.get("reasons") or [])
 
         def done(_result, err):
             self._rating = dict(self._rating, sending=False)

@@ -13,17 +13,17 @@ from kiosk.settings import KioskSettings  # noqa: E402
 from onewindow.client import HallError, HallUnreachable  # noqa: E402
 
 SERVICES = [
-    {"id": "hukou", "name_zh": "户籍办理", "name_en": "Household registration", "domain": "公安",
+    {"id": "hukou", "name_zh": "户籍办理", "name_en": "Household registration", "domain": "household",
      "kind": "accept", "prefix": "A", "waiting": 3, "eta_minutes": 12, "open_now": True,
      "full": False, "pinned": True, "appointments": True,
      "materials": ["居民身份证", "户口簿", "近期免冠照片"]},
-    {"id": "idcard", "name_zh": "身份证补领", "name_en": "ID card replacement", "domain": "公安",
+    {"id": "idcard", "name_zh": "身份证补领", "name_en": "ID card replacement", "domain": "household",
      "kind": "accept", "prefix": "B", "waiting": 0, "eta_minutes": 0, "open_now": True,
      "full": True, "pinned": False, "appointments": False, "materials": []},
-    {"id": "tax", "name_zh": "税务登记", "name_en": "Tax registration", "domain": "税务",
+    {"id": "tax", "name_zh": "税务登记", "name_en": "Tax registration", "domain": "tax",
      "kind": "accept", "prefix": "C", "waiting": 5, "eta_minutes": 20, "open_now": False,
      "full": False, "pinned": False, "appointments": False, "materials": ["营业执照"]},
-    {"id": "pickup", "name_zh": "统一出件", "name_en": "Document pickup", "domain": "综合",
+    {"id": "pickup", "name_zh": "统一出件", "name_en": "Document pickup", "domain": "general",
      "kind": "pickup", "prefix": "P", "waiting": 1, "eta_minutes": 3, "open_now": True,
      "full": False, "pinned": True, "appointments": False, "materials": []},
 ]

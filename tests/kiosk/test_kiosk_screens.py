@@ -93,7 +93,7 @@ def test_layout_checker_catches_an_overfull_screen(qapp):
     vm._services = [dict(s) for s in CANNED_SERVICES]
     view = build_view(vm, (1080, 1920))
     view.show()
-    vm.chooseService("hukou")
+    vm.chooseService(vm._services[0]["id"])
     QCoreApplication.processEvents()
     assert layout_problems(view) == []
     vm.openGreen()
@@ -123,7 +123,7 @@ def test_long_materials_list_stays_on_screen(qapp):
             view.show()
             vm._reset_flow()
             vm._elder = elder
-            vm.chooseService("hukou")
+            vm.chooseService(vm._services[0]["id"])
             QCoreApplication.processEvents()
             found[size, elder] = layout_problems(view)
             close_view(view)

@@ -8,14 +8,14 @@ from onewindow.client import HallError
 
 def test_home_lists_domains_with_waiting_and_closed_services_shown(vm):
     names = {d["name"]: d for d in vm.domains}
-    assert set(names) == {"公安", "税务", "综合"}
-    assert names["公安"]["waiting"] == 3
+    assert set(names) == {"户籍办理", "税务", "综合服务"}     # names, not the API's domain ids
+    assert names["户籍办理"]["waiting"] == 3
     assert names["税务"]["open"] is False          # closed, still listed
     assert [s["id"] for s in vm.pinned] == ["hukou", "pickup"]
 
 
 def test_three_taps_domain_service_confirm_prints_ticket(vm, qtbot, fake_hall, fake_printer):
-    vm.openDomain("公安")
+    vm.openDomain("household")
     assert [s["id"] for s in vm.domainServices] == ["hukou", "idcard"]
     vm.chooseService("hukou")
     assert vm.screen == "confirm"
@@ -170,10 +170,11 @@ def test_scan_ticket_qr_to_rate(vm, qtbot, fake_hall):
     qtbot.waitUntil(lambda: vm.screen == "rate", timeout=3000)
     assert vm.rating["number"] == "A007"
     vm.chooseLevel(2)
-    vm.toggleRatingReason("slow")
+    assert [r["zh"] for r in vm.ratingReasons][:2] == ["等候时间过长", "服务态度不好"]
+    vm.toggleRatingReason("等候时间过长")
     vm.submitRating()
     qtbot.waitUntil(lambda: vm.screen == "rate_done", timeout=3000)
-    assert ("rate", "tokdone0001", 2, ["办理慢"]) in fake_hall.calls
+    assert ("rate", "tokdone0001", 2, ["等候时间过长"]) in fake_hall.calls
 
 
 def test_scan_unfinished_ticket_cannot_rate(vm, qtbot, fake_hall):
@@ -212,7 +213,7 @@ def test_pickup_button_goes_to_confirm(vm):
 
 
 def test_idle_returns_home(vm, qtbot):
-    vm.openDomain("公安")
+    vm.openDomain("household")
     assert vm.screen == "domain"
     qtbot.waitUntil(lambda: vm.screen == "home", timeout=3000)
 

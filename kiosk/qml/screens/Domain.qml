@@ -2,31 +2,44 @@ import QtQuick
 import ".."
 
 // The services of one domain, each with its live wait; closed or full ones say so.
-Column {
+Item {
     id: page
-    spacing: ui.gap
+    property int cols: root.landscape || vm.domainServices.length > 7 ? 2 : 1
+    property int rows: Math.max(1, Math.ceil(vm.domainServices.length / cols))
+    property real rowHeight: Math.max(112 * ui.unit, Math.min(ui.target * 1.1,
+                                      (height - title.height - ui.gap) / rows - list.spacing))
     Bi {
+        id: title
         width: parent.width
-        zh: vm.domain + " · 请选择业务"
-        en: "Choose a service"
+        zh: (vm.domainName.zh || "") + " · 请选择业务"
+        en: (vm.domainName.en || "") + " · choose a service"
         size: ui.large
         bold: true
     }
-    Repeater {
-        model: vm.domainServices
-        delegate: Tile {
-            required property var modelData
-            width: page.width
-            title: root.en ? modelData.name_en : modelData.name_zh
-            subtitle: !modelData.open_now ? (root.en ? "Closed now" : "暂停办理")
-                    : modelData.full ? (root.en ? "All tickets taken today" : "今日号已取完")
-                    : root.en ? ("Waiting " + modelData.waiting + " · about " + modelData.eta_minutes + " min")
-                              : ("等候 " + modelData.waiting + " 人 · 约 " + modelData.eta_minutes + " 分钟")
-            badge: !modelData.open_now ? (root.en ? "Closed" : "暂停")
-                 : modelData.full ? (root.en ? "Full" : "已满") : ""
-            active: true
-            ink: (modelData.open_now && !modelData.full) ? ui.text : ui.muted
-            onTapped: vm.chooseService(modelData.id)
+    Grid {
+        id: list
+        anchors.top: title.bottom
+        anchors.topMargin: ui.gap
+        width: parent.width
+        columns: page.cols
+        spacing: ui.gap * 0.8
+        Repeater {
+            model: vm.domainServices
+            delegate: Tile {
+                fit: true
+                required property var modelData
+                width: (list.width - (list.columns - 1) * list.spacing) / list.columns
+                height: page.rowHeight
+                title: root.en ? modelData.name_en : modelData.name_zh
+                subtitle: !modelData.open_now ? (root.en ? "Closed now" : "暂停办理")
+                        : modelData.full ? (root.en ? "All tickets taken today" : "今日号已取完")
+                        : root.en ? ("Waiting " + modelData.waiting + " · about " + modelData.eta_minutes + " min")
+                                  : ("等候 " + modelData.waiting + " 人 · 约 " + modelData.eta_minutes + " 分钟")
+                badge: !modelData.open_now ? (root.en ? "Closed" : "暂停")
+                     : modelData.full ? (root.en ? "Full" : "已满") : ""
+                ink: (modelData.open_now && !modelData.full) ? ui.text : ui.muted
+                onTapped: vm.chooseService(modelData.id)
+            }
         }
     }
 }

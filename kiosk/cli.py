@@ -1,0 +1,87 @@
+"""`onewindow kiosk`: start the touchscreen kiosk, or render every screen to PNG files."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+
+def add_commands(sub) -> None:
+    p = sub.add_parser("kiosk", help="the self-service kiosk (touchscreen): take a number, "
+                                     "check in, help, complaints, ratings")
+    p.add_argument("--hall", default=os.environ.get("ONEWINDOW_HALL", "http://127.0.0.1:8470"),
+                   help="hall node URL (default http://127.0.0.1:8470, or $ONEWINDOW_HALL)")
+    p.add_argument("--token", default=None,
+                   help="this kiosk's device token (or $ONEWINDOW_KIOSK_TOKEN, which keeps it "
+                        "out of the process list)")
+    p.add_argument("--printer", default=None,
+                   help="ticket printer URL: usb://VID:PID, serial:///dev/ttyUSB0, "
+                        "tcp://HOST:9100, file://PATH or sim://NAME")
+    p.add_argument("--scanner", default=None,
+                   help="serial QR scanner URL (a USB HID scanner needs no option)")
+    p.add_argument("--screenshot", metavar="DIR", default=None,
+                   help="render every screen offscreen to PNG files in DIR and exit")
+    p.add_argument("--orientation", choices=["portrait", "landscape"], default=None,
+                   help="screen layout (default portrait; --screenshot renders both)")
+    p.add_argument("--windowed", action="store_true",
+                   help="a normal window instead of the locked-down fullscreen kiosk")
+    p.add_argument("--idle-seconds", type=float, default=60.0,
+                   help="go back to the home screen after this long untouched (default 60)")
+    p.add_argument("--voice", action="store_true",
+                   help="speak prompts in Mandarin (hall config voice.enabled)")
+    p.set_defaults(func=_cmd_kiosk)
+
+
+def _cmd_kiosk(args) -> int:
+    from kiosk.settings import KioskSettings
+
+    if args.screenshot:
+        # Rendering needs no display; say so before Qt starts.
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+        return _screenshots(Path(args.screenshot), args.orientation)
+    token = args.token or os.environ.get("ONEWINDOW_KIOSK_TOKEN")
+    if not token:
+        print("错误：缺少本机的设备令牌（--token 或 ONEWINDOW_KIOSK_TOKEN）。"
+              "请用 `onewindow device add --role kiosk --name NAME` 生成。\n"
+              "Error: this kiosk's device token is missing (--token or ONEWINDOW_KIOSK_TOKEN); "
+              "create one with `onewindow device add --role kiosk --name NAME`.", file=sys.stderr)
+        return 2
+    if not args.hall.startswith(("http://", "https://")):
+        print(f"错误：大厅地址应以 http:// 或 https:// 开头：{args.hall}\n"
+              f"Error: the hall URL must start with http:// or https://: {args.hall}",
+              file=sys.stderr)
+        return 2
+    settings = KioskSettings(hall_url=args.hall, token=token, printer_url=args.printer,
+                             scanner_url=args.scanner,
+                             orientation=args.orientation or "portrait",
+                             idle_seconds=args.idle_seconds, voice=args.voice)
+    from kiosk.app import FontMissing, run
+
+    try:
+        return run(settings, windowed=args.windowed)
+    except FontMissing:
+        print(f"错误：{FontMissing.message}\nError: {FontMissing.message_en}", file=sys.stderr)
+        return 1
+
+
+def _screenshots(out: Path, orientation: str | None) -> int:
+    from kiosk.app import FontMissing
+    from kiosk.screenshots import render_all
+
+    orientations = (orientation,) if orientation else ("portrait", "landscape")
+    try:
+        result = render_all(out, orientations)
+    except FontMissing:
+        print(f"错误：{FontMissing.message}\nError: {FontMissing.message_en}", file=sys.stderr)
+        return 1
+    print(f"{len(result['files'])} 张截图 / screenshots written to {out}/")
+    for message in result["warnings"]:
+        print(f"QML warning: {message}", file=sys.stderr)
+    for name, problems in result["problems"].items():
+        for problem in problems:
+            print(f"layout problem in {name}: {problem}", file=sys.stderr)
+    return 1 if result["warnings"] or result["problems"] else 0
