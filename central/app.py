@@ -170,6 +170,8 @@ color:#1b2733}
 header{background:#b3261e;color:#fff;padding:16px 20px}
 header h1{margin:0;font-size:22px} header p{margin:4px 0 0;font-size:14px;opacity:.9}
 main{max-width:720px;margin:0 auto;padding:16px}
+main.wide{max-width:1200px}
+td.name{white-space:nowrap}
 fieldset{border:0;background:#fff;border-radius:10px;margin:0 0 14px;padding:14px}
 legend{font-weight:bold;font-size:17px;padding:0}
 label.opt{display:block;border:2px solid #d0d7de;border-radius:8px;padding:12px;margin:8px 0;
@@ -189,12 +191,13 @@ th:first-child,td:first-child{text-align:left}
 """
 
 
-def _page(title_zh: str, title_en: str, body: str) -> str:
+def _page(title_zh: str, title_en: str, body: str, wide: bool = False) -> str:
     return (f"<!doctype html><html lang='zh-CN'><head><meta charset='utf-8'>"
             f"<meta name='viewport' content='width=device-width,initial-scale=1'>"
             f"<title>{html.escape(title_zh)} · {html.escape(title_en)}</title>"
             f"<style>{_CSS}</style></head><body><header><h1>{html.escape(title_zh)}</h1>"
-            f"<p>{html.escape(title_en)}</p></header><main>{body}</main></body></html>")
+            f"<p>{html.escape(title_en)}</p></header><main class='{'wide' if wide else ''}'>"
+            f"{body}</main></body></html>")
 
 
 def _book_html(db: CentralDB, hall_id: str | None, error, form: dict) -> str:
@@ -218,12 +221,11 @@ def _book_html(db: CentralDB, hall_id: str | None, error, form: dict) -> str:
         f"<label class='opt'><input type='radio' name='service' value='{e(s['id'])}'"
         f"{' checked' if s['id'] == chosen else ''} required> {e(s['name_zh'])}"
         f"<small>{e(s['name_en'])}</small></label>" for s in offer.services)
-    today = offer.today()
     weekdays = "一二三四五六日"
     dates = "".join(
         f"<option value='{d.isoformat()}'{' selected' if d.isoformat() == form.get('date') else ''}>"
         f"{d.month}月{d.day}日 星期{weekdays[d.weekday()]} · {d.isoformat()}</option>"
-        for d in (today + dt.timedelta(days=i) for i in range(booking.DAYS_AHEAD + 1)))
+        for d in offer.open_days())
     slot_opts = "".join(
         f"<option value='{a}'{' selected' if a == form.get('slot') else ''}>{a}–{b}</option>"
         for a, b in booking.slots(offer))
@@ -271,12 +273,20 @@ def _summary_html(summary: dict) -> str:
     e = html.escape
     head = ("<tr><th>大厅 Hall</th><th>取号 Tickets</th><th>平均等候 Wait (min)</th>"
             "<th>评价 Ratings</th><th>差评 Bad</th><th>投诉 Complaints</th><th>否决报备 Refusals</th>"
-            "<th>未结案件 Open cases</th><th>超期 Overdue</th></tr>")
+            "<th>未结案件 Open cases</th><th>超期 Overdue</th><th>最近同步 Last sync</th></tr>")
     rows = "".join(
-        f"<tr><td>{e(h['name'])}<br><small>{e(h['hall'])}</small></td><td>{h['tickets']}</td>"
-        f"<td>{'' if h['wait_avg_minutes'] is None else h['wait_avg_minutes']}</td>"
+        f"<tr><td class='name'>{e(h['name'])}<br><small>{e(h['hall'])}</small></td><td>{h['tickets']}</td>"
+        f"<td>{'—' if h['wait_avg_minutes'] is None else h['wait_avg_minutes']}</td>"
         f"<td>{h['ratings']}</td><td class='{'bad' if h['bad_ratings'] else ''}'>{h['bad_ratings']}</td>"
         f"<td>{h['complaints']}</td><td>{h['refusals']}</td><td>{h['cases_open']}</td>"
-        f"<td class='{'bad' if h['cases_overdue'] else ''}'>{h['cases_overdue']}</td></tr>"
+        f"<td class='{'bad' if h['cases_overdue'] else ''}'>{h['cases_overdue']}</td>"
+        f"<td>{_when(h['last_push_at'])}</td></tr>"
         for h in summary["halls"])
-    return _page("各大厅运行概况", "All halls at a glance", f"<table>{head}{rows}</table>")
+    return _page("各大厅运行概况", "All halls at a glance", f"<table>{head}{rows}</table>",
+                 wide=True)
+
+
+def _when(t: float | None) -> str:
+    if not t:
+        return "从未 never"
+    return dt.datetime.fromtimestamp(t).strftime("%m-%d %H:%M")

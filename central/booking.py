@@ -41,6 +41,20 @@ class HallOffer:
     open: str
     close: str
     timezone: str = "Asia/Shanghai"
+    weekdays: tuple = (1, 2, 3, 4, 5)
+    holidays: frozenset = frozenset()
+    workdays: frozenset = frozenset()
+
+    def is_open(self, day: dt.date) -> bool:
+        """The hall's own calendar: its weekdays, minus holidays, plus make-up working days."""
+        if day in self.workdays:
+            return True
+        return day.isoweekday() in self.weekdays and day not in self.holidays
+
+    def open_days(self) -> list[dt.date]:
+        today = self.today()
+        days = (today + dt.timedelta(days=i) for i in range(DAYS_AHEAD + 1))
+        return [d for d in days if self.is_open(d)]
 
     def today(self) -> dt.date:
         from zoneinfo import ZoneInfo
@@ -59,9 +73,12 @@ def hall_offer(db: CentralDB, hall_id: str) -> HallOffer | None:
                 for s in data.get("services", []) if s.get("appointments")]
     day = data.get("day", {})
     hall = data.get("hall", {})
+    calendar = data.get("calendar", {})
     return HallOffer(hall_id, hall.get("name_zh", hall_id), services,
                      day.get("open", "08:30"), day.get("close", "17:30"),
-                     hall.get("timezone", "Asia/Shanghai"))
+                     hall.get("timezone", "Asia/Shanghai"),
+                     tuple(day.get("weekdays", (1, 2, 3, 4, 5))),
+                     frozenset(calendar.get("holidays", [])), frozenset(calendar.get("workdays", [])))
 
 
 def slots(offer: HallOffer) -> list[tuple[str, str]]:
@@ -121,6 +138,9 @@ def book(db: CentralDB, *, hall_id: str, service_id: str, date: str, slot: str, 
     if not (today <= day <= today + dt.timedelta(days=DAYS_AHEAD)):
         raise BookingRefused("bad_date", f"只能预约今天起 {DAYS_AHEAD} 天内",
                              f"bookings are open for the next {DAYS_AHEAD} days only")
+    if not offer.is_open(day):
+        raise BookingRefused("closed_day", "大厅当天不办公，请选择其他日期",
+                             "the hall is closed that day, choose another date")
     slot_map = dict(slots(offer))
     if slot not in slot_map:
         raise BookingRefused("bad_slot", "请选择预约时段", "choose a time slot")
