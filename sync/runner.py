@@ -49,7 +49,17 @@ def engine_hooks(engine) -> dict:
         if rows:
             engine.upsert_appointments(rows)
 
-    return {"upsert_appointments": upsert, "apply_config": engine.apply_config,
+    def apply(new_base) -> None:
+        # Central wins on the base; the manager's local layer (hall.config_layers) stays on
+        # top of it, and the engine keeps live window state, so local changes survive.
+        try:
+            from hall.config_layers import effective_config
+        except ModuleNotFoundError:
+            engine.apply_config(new_base)
+            return
+        engine.apply_config(effective_config(engine.store, new_base))
+
+    return {"upsert_appointments": upsert, "apply_config": apply,
             "timezone": engine.config.hall.timezone}
 
 

@@ -104,6 +104,11 @@ def test_bad_snapshot_refused_old_config_keeps_working_local_layer_kept(setup):
     hall.engine.sign_in("w03", "c9")
     hall.engine.open_window("w03")
     hall.engine.close_window("w03")
+    # The manager changes a section on the admin pages: the hall's local layer.
+    from hall.config_layers import config_dict, set_section
+    queue = {**config_dict(hall.engine.config)["queue"], "recalls_before_no_show": 3}
+    set_section(hall.store, hall.engine, hall.engine.config, "queue", queue, "mgr")
+    assert hall.engine.config.queue.recalls_before_no_show == 3
 
     bad = EXAMPLE_CONFIG.read_text(encoding="utf-8").replace(
         'services = ["consult"]', 'services = ["no-such-service"]', 1)
@@ -124,5 +129,7 @@ def test_bad_snapshot_refused_old_config_keeps_working_local_layer_kept(setup):
     with hall.store.read() as c:
         assert c.execute("SELECT name_zh FROM services WHERE id = 'consult'").fetchone()[0] == "综合咨询服务"
         assert c.execute("SELECT state FROM windows WHERE id = 'w03'").fetchone()[0] == "closed"
+    assert hall.engine.config.queue.recalls_before_no_show == 3       # local layer still on top
+    assert hall.engine.config.service("consult").name_zh == "综合咨询服务"
     text = config_path.read_text(encoding="utf-8")
     assert "综合咨询服务" in text and setup["central"].url in text   # local [sync] kept
