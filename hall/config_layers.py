@@ -202,7 +202,7 @@ def audit_log(store: Store, limit: int = 100) -> list[dict]:
                          "ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
     return [{"id": r[0], "at": r[1], "staff_id": r[2], "section": r[3], "action": r[4],
              "before": json.loads(r[5]), "after": json.loads(r[6]), "note": r[7],
-             "changes": diff(json.loads(r[5]), json.loads(r[6]))} for r in rows]
+             "changes": diff(json.loads(r[5]), json.loads(r[6]), r[3])} for r in rows]
 
 
 def diff(before: Any, after: Any, path: str = "") -> list[dict]:
@@ -211,6 +211,14 @@ def diff(before: Any, after: Any, path: str = "") -> list[dict]:
         out = []
         for k in list(before) + [k for k in after if k not in before]:
             out += diff(before.get(k), after.get(k), f"{path}.{k}" if path else str(k))
+        return out
+    if (isinstance(before, list) and isinstance(after, list) and before + after
+            and all(isinstance(x, dict) and "id" in x for x in before + after)):
+        # Services, windows …: matched by id, so an insertion does not look like a rewrite.
+        old, new = {x["id"]: x for x in before}, {x["id"]: x for x in after}
+        out = []
+        for k in list(old) + [k for k in new if k not in old]:
+            out += diff(old.get(k), new.get(k), f"{path}[{k}]")
         return out
     if (isinstance(before, list) and isinstance(after, list) and len(before) == len(after)
             and all(isinstance(x, dict) for x in before + after)):
