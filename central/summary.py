@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import time
 
@@ -11,12 +12,21 @@ _COUNTED = ("ticket.issued", "ticket.called", "rating.given", "complaint.filed",
             "ticket.refused", "case.opened", "ticket.no_show")
 
 
-def _deadline(case: dict) -> float | None:
-    for key in ("deadline", "due_at", "due"):
-        value = case.get(key)
-        if isinstance(value, int | float):
-            return float(value)
-    return None
+_STAGE_DUE = {"open": "revisit_due", "verified": "rectify_due", "rectified": "reply_due",
+              "revisited": "reply_due"}
+
+
+def _overdue(case: dict, now: float) -> bool:
+    """Past the due date of the stage the case is in (回访, 整改, 答复), in China time."""
+    due = case.get(_STAGE_DUE.get(case.get("state"), "reply_due")) or case.get("reply_due")
+    if isinstance(due, int | float):
+        return due < now
+    if isinstance(due, str) and len(due) == 10:
+        from zoneinfo import ZoneInfo
+
+        today = dt.datetime.fromtimestamp(now, ZoneInfo("Asia/Shanghai")).date().isoformat()
+        return due < today
+    return False
 
 
 def hall_summaries(db: CentralDB, date: str | None = None, now: float | None = None) -> dict:
@@ -78,7 +88,6 @@ def hall_summaries(db: CentralDB, date: str | None = None, now: float | None = N
     for (hall_id, _), case in cases.items():
         if case.get("state") != "closed":
             halls[hall_id]["cases_open"] += 1
-            deadline = _deadline(case)
-            if deadline is not None and deadline < now:
+            if _overdue(case, now):
                 halls[hall_id]["cases_overdue"] += 1
     return {"date": date, "generated_at": now, "halls": list(halls.values())}

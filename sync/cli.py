@@ -84,6 +84,7 @@ def _cmd_sync(args) -> int:
     from sync.runner import Syncer, engine_hooks
 
     cfg, config_path, db = _load(args)
+    logging.getLogger("httpx").setLevel(logging.WARNING)   # our own log says what matters
     if not cfg.sync.central_url or not cfg.sync.hall_key:
         print("错误：hall.toml 的 [sync] 需要 central_url 和 hall_key（由 onewindow central hall add 生成）\n"
               "Error: [sync] in hall.toml needs central_url and hall_key "

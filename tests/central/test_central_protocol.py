@@ -88,15 +88,19 @@ def test_summary_counts_what_halls_pushed(central):
                    "business_date": "2026-11-28", "payload": {"rating": {"level": 1}}})
     events.append({"seq": 5, "id": "c1", "type": "case.opened", "at": 1764290100.0,
                    "business_date": "2026-11-28",
-                   "payload": {"case": {"id": "k1", "state": "open", "deadline": 1.0}}})
+                   "payload": {"case": {"id": "k1", "state": "open", "revisit_due": "2026-11-01",
+                                        "reply_due": "2099-12-01"}}})
+    events.append({"seq": 7, "id": "c2", "type": "case.opened", "at": 1764290100.0,
+                   "business_date": "2026-11-28",
+                   "payload": {"case": {"id": "k2", "state": "open", "revisit_due": "2099-11-01"}}})
     events.append({"seq": 6, "id": "f1", "type": "ticket.refused", "at": 1764290200.0,
                    "business_date": "2026-11-28",
                    "payload": {"refusal": {"kind": "missing_materials"}}})
-    client.push_raw(_body(0, events))
+    client.push_raw(_body(0, sorted(events, key=lambda e: e["seq"])))
     summary = httpx.get(central.url + "/api/v1/summary").json()
     hall = summary["halls"][0]
     assert hall["tickets"] == 3 and hall["bad_ratings"] == 1 and hall["rating_avg"] == 1
-    assert hall["cases_open"] == 1 and hall["cases_overdue"] == 1
+    assert hall["cases_open"] == 2 and hall["cases_overdue"] == 1
     assert hall["refusals_by_kind"] == {"missing_materials": 1}
     page = httpx.get(central.url + "/summary").text
     assert "示范市政务服务中心" in page and "差评" in page
