@@ -31,6 +31,9 @@ def add_commands(sub) -> None:
                    help="a normal window instead of the locked-down fullscreen kiosk")
     p.add_argument("--idle-seconds", type=float, default=60.0,
                    help="go back to the home screen after this long untouched (default 60)")
+    p.add_argument("--hall-config", metavar="HALL_TOML", default=None,
+                   help="read domain names, green-channel and rating reasons from the hall's "
+                        "hall.toml (the hall API does not publish them yet)")
     p.add_argument("--voice", action="store_true",
                    help="speak prompts in Mandarin (hall config voice.enabled)")
     p.set_defaults(func=_cmd_kiosk)
@@ -59,6 +62,14 @@ def _cmd_kiosk(args) -> int:
                              scanner_url=args.scanner,
                              orientation=args.orientation or "portrait",
                              idle_seconds=args.idle_seconds, voice=args.voice)
+    if args.hall_config:
+        try:
+            settings.apply_hall_config(args.hall_config)
+        except Exception as exc:  # ConfigError names file, key and line
+            print(f"错误：无法读取大厅配置 {args.hall_config}：{exc}\n"
+                  f"Error: cannot read the hall config {args.hall_config}: {exc}",
+                  file=sys.stderr)
+            return 2
     from kiosk.app import FontMissing, run
 
     try:

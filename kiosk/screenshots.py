@@ -310,10 +310,13 @@ def render_all(out_dir: Path, orientations=("portrait", "landscape"),
                                             hall_name_en="Binjiang Government Service Center")
             cfg.orientation = orientation
             vm = KioskViewModel(None, PrinterPort(None), cfg, start_timers=False)
-            vm._services = canned_services(cfg)
-            emit(vm.servicesChanged)
             view = build_view(vm, cfg.size())
             view.show()
+            QCoreApplication.processEvents()
+            # Services arrive after the screen is up, as they do from a live hall.
+            vm._services = canned_services(cfg)
+            emit(vm.servicesChanged)
+            emit(vm.stateChanged)
             for name, scene in _scenes(vm):
                 scene()
                 for _ in range(3):

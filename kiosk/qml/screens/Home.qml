@@ -50,8 +50,8 @@ Item {
         Text {
             id: hint
             width: parent.width
-            height: root.landscape ? 0 : implicitHeight
             visible: !root.landscape
+            height: visible ? implicitHeight : 0
             text: root.en ? "Have an appointment? Scan its QR code at any time."
                           : "有预约？随时在扫码口扫描预约二维码即可签到"
             color: ui.muted
@@ -61,8 +61,8 @@ Item {
         }
         Text {
             id: pinnedLabel
-            height: (vm.pinned.length > 0 && !root.landscape) ? implicitHeight : 0
-            visible: height > 0
+            visible: vm.pinned.length > 0 && !root.landscape
+            height: visible ? ui.body * 1.35 : 0
             text: root.en ? "Most requested" : "常办业务"
             color: ui.text
             font.pixelSize: ui.body
@@ -93,8 +93,8 @@ Item {
         }
         Text {
             id: domainLabel
-            height: root.landscape ? 0 : implicitHeight
             visible: !root.landscape
+            height: visible ? ui.body * 1.35 : 0
             text: root.en ? "By department" : "按部门选择"
             color: ui.text
             font.pixelSize: ui.body

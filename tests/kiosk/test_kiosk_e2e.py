@@ -1,0 +1,427 @@
+"""The kiosk against a real hall node on a loopback port and the drivers' printer and scanner
+simulators: taps on the QML screen, bytes on the printer, tickets in the hall's database."""
+
+from __future__ import annotations
+
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import requests
+import zxingcpp
+from PIL import Image
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtGui import QImage
+from PySide6.QtTest import QTest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "support"))
+
+from hallserver import HallServer  # noqa: E402
+
+from drivers.printer.render import render_escpos  # noqa: E402
+from drivers.sim.printer import PrinterSimulator  # noqa: E402
+from kiosk.app import InputFilter, build_view, close_view  # noqa: E402
+from kiosk.devices import PrinterPort  # noqa: E402
+from kiosk.settings import KioskSettings  # noqa: E402
+from kiosk.viewmodel import KioskViewModel  # noqa: E402
+from onewindow.client import HallClient  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+# -- helpers -------------------------------------------------------------------------------
+
+def _items(item):
+    for child in item.childItems():
+        if child.isVisible():
+            yield child
+            yield from _items(child)
+
+
+def tap(view, text: str) -> None:
+    """Touch the on-screen element labelled `text`, as a citizen's finger would."""
+    QTest.qWait(60)   # let the screen lay itself out (grids position on the next frame)
+    for item in _items(view.rootObject()):
+        if item.inherits("QQuickText") and item.property("text") == text:
+            centre = item.mapToScene(QPointF(item.width() / 2, item.height() / 2))
+            QTest.mouseClick(view, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
+                             QPoint(int(centre.x()), int(centre.y())))
+            return
+    raise AssertionError(f"nothing labelled {text!r} on screen")
+
+
+def hid_type(window, text: str) -> None:
+    """Key events as a USB keyboard-wedge scanner sends them, ending with Enter."""
+    from PySide6.QtCore import QCoreApplication, QEvent
+    from PySide6.QtGui import QKeyEvent
+
+    for ch in text:
+        key = Qt.Key(ord(ch.upper())) if ch.isalnum() else Qt.Key.Key_Colon
+        for kind in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease):
+            QCoreApplication.sendEvent(window, QKeyEvent(kind, key, Qt.KeyboardModifier.NoModifier, ch))
+    for kind in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease):
+        QCoreApplication.sendEvent(window, QKeyEvent(kind, Qt.Key.Key_Return,
+                                                     Qt.KeyboardModifier.NoModifier, "\r"))
+
+
+def wait_job(qtbot, sim, seconds: float) -> bytes | None:
+    """The first printed job, while the Qt event loop keeps running (the kiosk needs it)."""
+    try:
+        qtbot.waitUntil(lambda: len(sim.jobs) > 0, timeout=int(seconds * 1000))
+    except Exception:
+        return None
+    return sim.jobs[0]
+
+
+def screen_qr(view) -> list[str]:
+    image: QImage = view.grabWindow()
+    path = Path(f"/tmp/ow-kiosk-screen-{id(view)}.png")
+    image.save(str(path))
+    try:
+        return [c.text for c in zxingcpp.read_barcodes(Image.open(path))]
+    finally:
+        path.unlink(missing_ok=True)
+
+
+def ticket_rows(db_path: Path, service_id: str) -> list[dict]:
+    import sqlite3
+
+    with sqlite3.connect(db_path) as c:
+        c.row_factory = sqlite3.Row
+        return [dict(r) for r in c.execute(
+            "SELECT * FROM tickets WHERE service_id = ?", (service_id,))]
+
+
+def events_of(db_path: Path, kind: str) -> list[dict]:
+    import json
+    import sqlite3
+
+    with sqlite3.connect(db_path) as c:
+        return [json.loads(p) for (p,) in c.execute(
+            "SELECT payload FROM events WHERE type = ?", (kind,))]
+
+
+class Kiosk:
+    """The real kiosk stack: HallClient over HTTP, PrinterPort over the drivers, QML view."""
+
+    def __init__(self, hall_url: str, token: str, printer_url: str | None, qtbot,
+                 timeout: float = 2.0):
+        self.settings = KioskSettings(hall_url=hall_url, token=token, printer_url=printer_url,
+                                      poll_seconds=60, retry_seconds=0.2, idle_seconds=120,
+                                      printer_poll_seconds=60)
+        self.settings.apply_hall_config(ROOT / "assets" / "hall.example.toml")
+        self.client = HallClient(hall_url, token, timeout=timeout)
+        self.printer = PrinterPort(printer_url)
+        self.vm = KioskViewModel(self.client, self.printer, self.settings)
+        self.view = build_view(self.vm, (1080, 1920))
+        self.view.show()
+        qtbot.waitUntil(lambda: len(self.vm.services) > 10, timeout=5000)
+
+    def close(self) -> None:
+        close_view(self.view)
+        self.vm.shutdown()
+        self.printer.close()
+        self.client.close()
+
+
+@pytest.fixture
+def hall(tmp_path):
+    with HallServer(tmp_path) as server:
+        yield server
+
+
+@pytest.fixture
+def printer_sim():
+    with PrinterSimulator.tcp() as sim:
+        yield sim
+
+
+@pytest.fixture
+def kiosk(hall, printer_sim, qtbot):
+    k = Kiosk(hall.url, hall.device_token("kiosk"), printer_sim.url, qtbot)
+    yield k
+    k.close()
+
+
+# -- tests ---------------------------------------------------------------------------------
+
+def test_tap_service_prints_the_number_the_hall_issued(kiosk, hall, printer_sim, qtbot):
+    tap(kiosk.view, "企业设立登记")                  # pinned on the home screen
+    qtbot.waitUntil(lambda: kiosk.vm.screen == "confirm", timeout=2000)
+    tap(kiosk.view, "确认取号")
+    job = wait_job(qtbot, printer_sim, 5)
+    assert job is not None, "no ticket reached the printer"
+    qtbot.waitUntil(lambda: kiosk.vm.screen == "ticket", timeout=3000)
+
+    rows = ticket_rows(hall.db_path, "biz-setup")
+    assert len(rows) == 1
+    number = rows[0]["number"]
+    assert kiosk.vm.ticket["number"] == number
+    assert number.encode("ascii") in job
+    # The paper: render the bytes, scan the QR, ask the hall whose ticket it is.
+    paper = render_escpos(job)
+    codes = [c.text for c in zxingcpp.read_barcodes(paper)]
+    assert codes == [f"{hall.url}/t/{rows[0]['token']}"]
+    view = requests.get(f"{hall.url}/api/v1/tickets/{rows[0]['token']}", timeout=5).json()
+    assert view["number"] == number
+    assert "企业设立登记".encode("gb18030") in job
+
+
+def test_green_channel_ticket_is_marked_in_the_hall(kiosk, hall, printer_sim, qtbot):
+    tap(kiosk.view, "企业设立登记")
+    qtbot.waitUntil(lambda: kiosk.vm.screen == "confirm", timeout=2000)
+    tap(kiosk.view, "绿色通道")
+    qtbot.waitUntil(lambda: kiosk.vm.screen == "green", timeout=2000)
+    tap(kiosk.view, "老年人")
+    qtbot.waitUntil(lambda: kiosk.vm.screen == "confirm", timeout=2000)
+    tap(kiosk.view, "确认取号")
+    assert wait_job(qtbot, printer_sim, 5) is not None
+    row = ticket_rows(hall.db_path, "biz-setup")[0]
+    assert (row["priority"], row["priority_reason"]) == ("green", "elderly")
+
+
+def _book(hall, code: str) -> None:
+    hall.engine.upsert_appointments([{
+        "code": code, "service_id": "biz-setup", "date": hall.engine.business_date(),
+        "slot_start": "10:00", "slot_end": "10:30", "name_masked": "张*"}])
+
+
+def test_hid_scan_of_appointment_checks_in_and_prints(kiosk, hall, printer_sim, qtbot, qapp):
+    _book(hall, "20261126")
+    keys = InputFilter(kiosk.vm, qapp)
+    qapp.installEventFilter(keys)
+    try:
+        tap(kiosk.view, "吐槽找茬")                 # any screen: the scan still checks in
+        qtbot.waitUntil(lambda: kiosk.vm.screen == "complaint", timeout=2000)
+        hid_type(kiosk.view, "OW1:A:20261126")
+        job = wait_job(qtbot, printer_sim, 5)
+    finally:
+        qapp.removeEventFilter(keys)
+    assert job is not None
+    qtbot.waitUntil(lambda: kiosk.vm.screen == "ticket", timeout=3000)
+    row = ticket_rows(hall.db_path, "biz-setup")[0]
+    assert row["priority"] == "appointment" and row["number"] == kiosk.vm.ticket["number"]
+    assert row["number"].encode() in job
+
+
+def test_serial_scanner_unknown_code_says_what_to_do(kiosk, hall, qtbot):
+    from drivers.sim.scanner import SerialScannerSimulator
+    from kiosk.devices import ScannerPort
+    from kiosk.qtcompat import emit
+
+    with SerialScannerSimulator() as sim:
+        port = ScannerPort(sim.url, lambda k, v: emit(kiosk.vm.codeReceived, k, v),
+                           lambda zh, en: emit(kiosk.vm.scanRejected, zh, en))
+        port.open()
+        try:
+            qtbot.waitUntil(lambda: port.connected(), timeout=3000)
+            sim.send("OW1:A:99999999", split_at=5)   # arrives in two pieces, like USB does
+            qtbot.waitUntil(lambda: kiosk.vm.screen == "message", timeout=3000)
+            assert kiosk.vm.notice["title"]["zh"] == "没有找到该预约"
+            assert "核对" in kiosk.vm.notice["next"]["zh"]
+            kiosk.vm.goHome()
+            sim.send("hello")
+            qtbot.waitUntil(lambda: kiosk.vm.screen == "message", timeout=3000)
+            assert kiosk.vm.notice["title"]["zh"] == "无法识别"
+        finally:
+            port.close()
+
+
+def test_paper_out_shows_ticket_on_screen_and_alerts_staff(kiosk, hall, printer_sim, qtbot):
+    printer_sim.set_state(paper="out")
+    kiosk.vm.check_printer()
+    qtbot.waitUntil(lambda: "缺纸" in kiosk.vm.banner.get("zh", ""), timeout=3000)
+    tap(kiosk.view, "企业设立登记")
+    qtbot.waitUntil(lambda: kiosk.vm.screen == "confirm", timeout=2000)
+    tap(kiosk.view, "确认取号")
+    qtbot.waitUntil(lambda: kiosk.vm.screen == "printer_failed", timeout=5000)
+    row = ticket_rows(hall.db_path, "biz-setup")[0]
+    # The ticket is on screen, large, with a QR a phone can photograph or scan.
+    assert kiosk.vm.ticket["number"] == row["number"]
+    qtbot.waitUntil(lambda: screen_qr(kiosk.view) == [f"{hall.url}/t/{row['token']}"],
+                    timeout=3000)
+    # Staff are told through the hall's event feed.
+    qtbot.waitUntil(lambda: len(events_of(hall.db_path, "printer.failed")) == 1, timeout=3000)
+    alert = events_of(hall.db_path, "printer.failed")[0]
+    assert alert["number"] == row["number"] and "paper" in alert["reason"].lower()
+    assert printer_sim.jobs == []
+
+
+# -- the hall killed mid-request -------------------------------------------------------------
+
+_LAUNCH = ("import argparse, sys\n"
+           "from hall.api import cli\n"
+           "p = argparse.ArgumentParser(); cli.add_commands(p.add_subparsers())\n"
+           "a = p.parse_args(sys.argv[1:]); a.log_level_uvicorn = 'warning'\n"
+           "sys.exit(a.func(a))\n")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class HallProcess:
+    """`onewindow hall` as a child process that can be SIGKILLed and started again."""
+
+    def __init__(self, workdir: Path):
+        text = (ROOT / "assets" / "hall.example.toml").read_text(encoding="utf-8")
+        # Open all day, every day, so the test does not depend on when it runs.
+        for key in ("open", "close", "ticket_cutoff"):
+            value = "00:00" if key == "open" else "23:59"
+            text = re.sub(rf'(?m)^{key} = ".*"', f'{key} = "{value}"', text, count=1)
+        text = re.sub(r"(?m)^weekdays = \[.*\]", "weekdays = [1, 2, 3, 4, 5, 6, 7]", text, count=1)
+        text = re.sub(r"(?ms)^holidays = \[.*?\]", "holidays = []", text, count=1)
+        self.config = workdir / "hall.toml"
+        self.config.write_text(text, encoding="utf-8")
+        self.db = workdir / "hall.db"
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = workdir / "hall.log"
+        self.proc = None
+        from hall.auth import AuthService
+        from hall.config import load_config
+        from hall.engine import Engine
+        from hall.store import Store
+
+        store = Store.open(self.db)
+        try:
+            Engine(store, load_config(self.config))
+            self.token = AuthService(store).add_device("kiosk", "kiosk-e2e")[1]
+        finally:
+            store.close()
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", _LAUNCH, "hall", "--config", str(self.config), "--db",
+             str(self.db), "--port", str(self.port)],
+            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=open(self.log, "ab"))
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            assert self.proc.poll() is None, self.log.read_text()[-2000:]
+            try:
+                if requests.get(self.url + "/api/v1/health", timeout=0.5).ok:
+                    return
+            except requests.RequestException:
+                time.sleep(0.05)
+        raise RuntimeError("hall did not start")
+
+    def kill(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait(10)
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+
+
+class KillingProxy:
+    """Forwards the kiosk's connections to the hall. When armed, the first ticket request is
+    passed through; as soon as the hall's answer comes back (the ticket is committed) the
+    hall is SIGKILLed and the kiosk's connection dropped, so the kiosk never hears it."""
+
+    def __init__(self, hall: HallProcess):
+        self.hall = hall
+        self.armed = False
+        self.killed = threading.Event()
+        self.srv = socket.socket()
+        self.srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.srv.bind(("127.0.0.1", 0))
+        self.srv.listen(16)
+        self.srv.settimeout(0.1)
+        self.url = f"http://127.0.0.1:{self.srv.getsockname()[1]}"
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+        self._thread.start()
+
+    def _accept(self) -> None:
+        while not self._stop.is_set():
+            try:
+                client, _ = self.srv.accept()
+            except OSError:
+                continue
+            threading.Thread(target=self._serve, args=(client,), daemon=True).start()
+
+    def _serve(self, client: socket.socket) -> None:
+        try:
+            upstream = socket.create_connection(("127.0.0.1", self.hall.port), timeout=2)
+        except OSError:
+            client.close()           # hall down: the kiosk sees a refused/closed connection
+            return
+        trigger = threading.Event()
+
+        def pump_up():
+            try:
+                while data := client.recv(65536):
+                    if self.armed and b"POST /api/v1/tickets " in data:
+                        self.armed = False
+                        trigger.set()
+                    upstream.sendall(data)
+            except OSError:
+                pass
+            finally:
+                upstream.close()
+
+        threading.Thread(target=pump_up, daemon=True).start()
+        try:
+            while data := upstream.recv(65536):
+                if trigger.is_set():
+                    self.hall.kill()              # committed, answered, and now dead
+                    self.killed.set()
+                    break
+                client.sendall(data)
+        except OSError:
+            pass
+        finally:
+            client.close()
+            upstream.close()
+
+    def close(self) -> None:
+        self._stop.set()
+        self.srv.close()
+        self._thread.join(timeout=2)
+
+
+@pytest.mark.slow
+def test_hall_killed_mid_request_then_retry_gives_exactly_one_ticket(tmp_path, printer_sim,
+                                                                    qtbot):
+    hall = HallProcess(tmp_path)
+    hall.start()
+    proxy = KillingProxy(hall)
+    kiosk = Kiosk(proxy.url, hall.token, printer_sim.url, qtbot)
+    try:
+        proxy.armed = True
+        tap(kiosk.view, "企业设立登记")
+        qtbot.waitUntil(lambda: kiosk.vm.screen == "confirm", timeout=2000)
+        tap(kiosk.view, "确认取号")
+        assert proxy.killed.wait(5), "the hall was not killed mid-request"
+        qtbot.waitUntil(lambda: kiosk.vm.screen == "unreachable", timeout=5000)
+        committed = ticket_rows(hall.db, "biz-setup")
+        assert len(committed) == 1                  # the hall did commit before it died
+        assert printer_sim.jobs == []                # and nothing was printed yet
+        hall.start()                                 # the hall comes back on the same port
+        job = wait_job(qtbot, printer_sim, 10)
+        assert job is not None
+        qtbot.waitUntil(lambda: kiosk.vm.screen == "ticket", timeout=5000)
+        rows = ticket_rows(hall.db, "biz-setup")
+        assert len(rows) == 1, "the retry made a second ticket"
+        assert kiosk.vm.ticket["number"] == rows[0]["number"] == committed[0]["number"]
+        time.sleep(0.3)
+        assert len(printer_sim.jobs) == 1
+    finally:
+        kiosk.close()
+        proxy.close()
+        hall.stop()
