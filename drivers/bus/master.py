@@ -85,13 +85,12 @@ class BusMaster:
     """One thread owns the port: every frame on the line is serialised through it.
 
     Writes (LED text, pad modes) go before the next poll, so a screen update never waits for
-    a whole cycle. Keypads, and pads lit for a rating, are polled every cycle; LED screens,
-    idle pads and offline devices only every `slow_every` cycles, so a dead device costs little. Events are delivered on
+    a whole cycle. See `_schedule` for who is polled when; a dead device costs little. Events are delivered on
     a separate dispatcher thread, so slow handlers never stall the line.
     """
 
     def __init__(self, url: str, devices: list[DeviceSpec], on_event: Callable[[BusEvent], None] | None = None,
-                 *, timeout: float = 0.05, retries: int = 1, slow_every: int = 10,
+                 *, timeout: float = 0.05, retries: int = 1, slow_every: int = 10, pad_every: int = 5,
                  reconnect_delay: float = 0.3, idle_sleep: float = 0.0):
         addrs = [d.address for d in devices]
         if len(set(addrs)) != len(addrs):
@@ -101,7 +100,8 @@ class BusMaster:
         self.on_event = on_event
         self.timeout = timeout
         self.retries = retries
-        self.slow_every = slow_every
+        self.slow_every = max(1, slow_every)
+        self.pad_every = max(1, pad_every)
         self.reconnect_delay = reconnect_delay
         self.idle_sleep = idle_sleep
         self.stats = BusStats()
@@ -216,13 +216,23 @@ class BusMaster:
                 self._wake.clear()
 
     def _schedule(self, cycle: int) -> list[DeviceState]:
-        # Keypads every cycle (a clerk waits on them); pads only while lit for a rating (a
-        # key is accepted only then); LED screens, idle pads and offline devices on slow turns.
-        slow_turn = cycle % self.slow_every == 0
+        """Who is polled in this cycle.
+
+        Keypads every cycle: a clerk is waiting on them. Pads lit for a rating every
+        `pad_every` cycles (the pad thanks the citizen by itself; only the stored rating
+        waits). Everything else (LED screens, idle pads, offline devices) every `slow_every`
+        cycles. The slower groups are staggered by address, so every cycle costs about the
+        same and no single cycle makes a key press wait for the whole bus.
+        """
         out = []
         for st in self.devices.values():
-            fast = st.online is not False and (st.spec.kind == "keypad" or (st.spec.kind == "pad" and st.lit))
-            if fast or slow_turn:
+            a = st.spec.address
+            if st.online is not False and st.spec.kind == "keypad":
+                out.append(st)
+            elif st.online is not False and st.spec.kind == "pad" and st.lit:
+                if a % self.pad_every == cycle % self.pad_every:
+                    out.append(st)
+            elif a % self.slow_every == cycle % self.slow_every:
                 out.append(st)
         return out
 
@@ -321,15 +331,16 @@ class BusMaster:
     def _poll(self, st: DeviceState) -> None:
         addr = st.spec.address
         st.polls += 1
-        resp = self._transact(addr, self._codec.read_request(addr, R.REG_TYPE, R.STATUS_COUNT),
-                              5 + 2 * R.STATUS_COUNT)
+        # Keypads have no request ref: three registers, two bytes fewer on every keypad poll.
+        count = R.POLL_COUNT if st.spec.kind == "pad" else R.POLL_COUNT - 1
+        resp = self._transact(addr, self._codec.read_request(addr, R.REG_POLL, count), 5 + 2 * count)
         if resp is None or isinstance(resp, ExceptionResponse):
             self._account(st, resp is not None)
             return
         self._account(st, True)
         if st.spec.kind == "led":
             return
-        _type, seq, code, pending, ref = (list(resp.registers) + [0] * 5)[:5]
+        seq, code, pending, ref = (list(resp.registers) + [0] * R.POLL_COUNT)[:R.POLL_COUNT]
         if pending == 0:
             st.last_seq = seq if st.last_seq is None else st.last_seq
             return

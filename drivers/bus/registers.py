@@ -13,13 +13,16 @@ class DeviceKind(IntEnum):
 
 KIND_NAMES = {"pad": DeviceKind.PAD, "led": DeviceKind.LED, "keypad": DeviceKind.KEYPAD}
 
-# Holding registers common to every device. Read in one request: [type, seq, code, pending, ref].
+# Holding registers common to every device. The master polls [seq, code, pending, ref] in one
+# request (REG_POLL, POLL_COUNT); REG_TYPE identifies the device for tools.
 REG_TYPE = 0x0000          # RO: DeviceKind
 REG_EVENT_SEQ = 0x0001     # RO: sequence number of the oldest unacknowledged event, 0 if none yet
 REG_EVENT_CODE = 0x0002    # RO: what happened (a PadKey level or a KeypadKey)
 REG_EVENT_PENDING = 0x0003  # RO: events queued in the device, including this one
 REG_EVENT_REF = 0x0004     # RO: pad: the request id that was showing when the key was pressed
 STATUS_COUNT = 5
+REG_POLL = REG_EVENT_SEQ
+POLL_COUNT = 4
 REG_EVENT_ACK = 0x0010     # WO: write the seq just handled; the device drops that event
 
 # Rating pad

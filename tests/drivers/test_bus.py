@@ -18,6 +18,9 @@ MASTER, SLAVE = ModbusCodec(), ModbusCodec(slave=True)
 def test_poll_request_golden_bytes():
     # address 1, FC3, start 0, count 5, CRC 0xC985 low byte first
     assert MASTER.read_request(1, R.REG_TYPE, R.STATUS_COUNT) == bytes.fromhex("01030000000585c9")
+    # the master's poll: address 3, FC3, start 1 (event seq), count 4
+    frame = MASTER.read_request(3, R.REG_POLL, R.POLL_COUNT)
+    assert frame[:-2] == bytes.fromhex("030300010004") and frame[-2:] == crc16_modbus(frame[:-2])
 
 
 def crc16_modbus(data: bytes) -> bytes:
