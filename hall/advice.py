@@ -306,7 +306,8 @@ def live_view(engine, *, wait_alert_minutes: float = ALERT_WAIT_MINUTES,
                            "text_zh": f"{h['kiosk']} 求助已 {age:.0f} 分钟无人响应",
                            "text_en": f"help call at {h['kiosk']} unanswered for {age:.0f} min"})
     longest_all = max((r["longest_wait_min"] for r in svc_rows if r["longest_wait_min"] is not None), default=None)
-    return {"at": now, "business_date": engine.business_date(), "services": svc_rows,
+    return {"at": now, "business_date": engine.business_date(), "timezone": engine.config.hall.timezone,
+            "services": svc_rows,
             "windows": [{"id": w["id"], "number": w["number"], "name_zh": w["name_zh"], "state": w["state"],
                          "staff_id": w["staff_id"], "staff_name": w["staff_name"],
                          "current": w["current"]["number"] if w["current"] else None,

@@ -116,7 +116,34 @@ _ZH_PROBLEMS = [
 ]
 
 
-def explain(exc: ConfigError) -> InvalidInput:
+FIELD_ZH = {
+    "daily_cap": "每日号源上限", "avg_minutes": "平均办理时长", "ticket_cutoff": "停止取号时间",
+    "materials": "材料清单", "name_zh": "中文名称", "name_en": "英文名称", "prefix": "号码字母前缀",
+    "domain": "业务领域", "kind": "类型", "services": "业务", "number": "窗口号", "mode": "叫号方式",
+    "weights": "权重", "open": "开门时间", "close": "关门时间", "rollover": "营业日切换时间",
+    "weekdays": "营业星期", "reasons": "原因", "revisit_working_days": "回访时限",
+    "rectify_working_days": "整改时限", "reply_working_days": "差评答复时限",
+    "complaint_reply_working_days": "投诉答复时限", "holidays": "节假日", "workdays": "调休上班日",
+    "id": "编号", "zh": "中文", "en": "英文",
+}
+
+
+def _readable_key(key: str, data: dict | None) -> tuple[str, str]:
+    """'services[1].daily_cap' -> ('services[biz-change].daily_cap', '企业变更登记 · 每日号源上限')."""
+    m = re.match(r"^(services|windows|domains)\[(\d+)\](.*)$", key)
+    label = []
+    if m and data and isinstance(data.get(m.group(1)), list) and int(m.group(2)) < len(data[m.group(1)]):
+        item = data[m.group(1)][int(m.group(2))]
+        if isinstance(item, dict) and item.get("id"):
+            key = f"{m.group(1)}[{item['id']}]{m.group(3)}"
+            label.append(str(item.get("name_zh") or item["id"]))
+    last = re.findall(r"[A-Za-z_]+", key.split(".")[-1])
+    if last and last[0] in FIELD_ZH:
+        label.append(FIELD_ZH[last[0]])
+    return key, " · ".join(label)
+
+
+def explain(exc: ConfigError, data: dict | None = None) -> InvalidInput:
     """A ConfigError as a two-language message a manager can act on (Chinese first)."""
     zh = "取值不正确"
     for pattern, template in _ZH_PROBLEMS:
@@ -124,8 +151,10 @@ def explain(exc: ConfigError) -> InvalidInput:
         if m:
             zh = template.format(*m.groups())
             break
-    return InvalidInput("invalid_config", f"配置无效：{exc.key} {zh}（{exc.problem}）",
-                        f"Invalid configuration: {exc.key}: {exc.problem}")
+    key, label = _readable_key(exc.key, data)
+    where = f"{label}（{key}）" if label else key
+    return InvalidInput("invalid_config", f"配置无效：{where}{zh}",
+                        f"Invalid configuration: {key}: {exc.problem}")
 
 
 def _check_section(section: str) -> None:
@@ -169,7 +198,7 @@ def set_section(store: Store, engine, base_config: HallConfig, section: str, val
     try:
         new_config = config_from_dict({**data, section: value}, LAYER_PATH)
     except ConfigError as exc:
-        raise explain(exc) from None
+        raise explain(exc, {**data, section: value}) from None
     after = config_dict(new_config)[section]
     if after == before:
         return current

@@ -132,7 +132,9 @@ def test_config_edit_validated_applied_and_audited(hall, mgr, kiosk):
     value[1]["daily_cap"] = 0
     r = mgr.put("/api/v1/admin/config/services", json={"value": value})
     err = r.json()["error"]
-    assert r.status_code == 422 and "不能小于 1" in err["message"] and "services[1].daily_cap" in err["message_en"]
+    assert r.status_code == 422 and "不能小于 1" in err["message"]
+    assert f"services[{value[1]['id']}].daily_cap" in err["message_en"]
+    assert f"{value[1]['name_zh']} · 每日号源上限" in err["message"]
     value[1]["daily_cap"] = 2
     r = mgr.put("/api/v1/admin/config/services", json={"value": value, "note": "限号"})
     assert r.status_code == 200, r.text

@@ -22,7 +22,8 @@
   }
   const pct = (v) => (v === null || v === undefined ? "—" : (v * 100).toFixed(1) + "%");
   const num = (v) => (v === null || v === undefined ? "—" : v);
-  const time = (ts) => (ts ? new Date(ts * 1000).toLocaleString("zh-CN", { hour12: false }) : "—");
+  // Times in the hall's own time zone, whatever the office PC is set to.
+  const time = (ts) => (ts ? new Date(ts * 1000).toLocaleString("zh-CN", { hour12: false, timeZone: S.tz || undefined }) : "—");
 
   function status(text, ok) {
     const box = $("status");
@@ -112,7 +113,8 @@
     } catch (e) { signedOut(""); }
   }
 
-  function start(staff) {
+  async function start(staff) {
+    try { S.tz = (await api("GET", "/api/v1/admin/live")).timezone; } catch (e) { /* shown by the tab */ }
     $("signin").classList.add("hidden");
     $("tabs").classList.remove("hidden");
     $("sign-out").classList.remove("hidden");
@@ -211,6 +213,7 @@
   async function loadLive() {
     const d = await api("GET", "/api/v1/admin/live");
     S.today = d.business_date;
+    S.tz = d.timezone;
     setBadges(d);
     $("alerts").innerHTML = d.alerts.map((a) =>
       `<div class="alert">⚠ ${esc(a.text_zh)} <small>${esc(a.text_en)}</small></div>`).join("");
@@ -274,7 +277,10 @@
         : `<tr><td colspan="8" class="empty">没有符合条件的工单 No cases</td></tr>`);
     document.querySelectorAll("#case-table tr[data-case]").forEach((tr) =>
       tr.addEventListener("click", () => openCase(tr.dataset.case)));
-    if (keepDetail && S.caseId) openCase(S.caseId).catch(() => null);
+    // A live refresh must not wipe a note the manager is typing.
+    const note = $("case-note");
+    const typing = note && (note.value || document.activeElement === note);
+    if (keepDetail && S.caseId && !typing) openCase(S.caseId).catch(() => null);
   }
 
   async function openCase(id) {
@@ -418,7 +424,7 @@
           `<td><input type="number" data-i="${i}" data-k="daily_cap" value="${esc(v.daily_cap)}"></td>` +
           `<td><input type="number" step="0.5" data-i="${i}" data-k="avg_minutes" value="${esc(v.avg_minutes ?? "")}"></td>` +
           `<td><input type="text" class="time" data-i="${i}" data-k="ticket_cutoff" value="${esc(v.ticket_cutoff ?? "")}" placeholder="HH:MM"></td>` +
-          `<td><textarea data-i="${i}" data-k="materials" rows="2">${esc(v.materials.join("\n"))}</textarea></td></tr>`).join("") +
+          `<td><textarea data-i="${i}" data-k="materials" rows="3">${esc(v.materials.join("\n"))}</textarea></td></tr>`).join("") +
         `</table>`;
       box.open = false;
     } else if (s.id === "day") {
