@@ -191,7 +191,12 @@ class UsbTransport(Transport):
 
         self.url = url
         self.timeout = timeout
-        dev = usb.core.find(idVendor=vid, idProduct=pid)
+        try:
+            dev = usb.core.find(idVendor=vid, idProduct=pid)
+        except usb.core.NoBackendError:
+            raise TransportError("无法访问 USB（缺少 libusb-1.0）", "USB not available (libusb-1.0 missing)") from None
+        except usb.core.USBError as exc:
+            raise TransportError(f"USB 访问失败：{exc}", f"USB access failed: {exc}") from exc
         if dev is None:
             raise TransportError(f"未找到 USB 设备 {vid:04x}:{pid:04x}", f"USB device {vid:04x}:{pid:04x} not found")
         try:

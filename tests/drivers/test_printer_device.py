@@ -113,6 +113,7 @@ def test_sim_name_resolves_in_process():
     ("usb://zz", "usb://VID:PID"),
     ("sim://nobody-here", "未找到模拟设备"),
     ("tcp://127.0.0.1:1", "无法连接"),
+    ("usb://0x0416:0x5011", "USB"),            # no such device here (or no libusb): a message
 ])
 def test_bad_urls_are_clear_errors(url, zh, tmp_path, monkeypatch):
     monkeypatch.setenv("ONEWINDOW_SIM_REGISTRY", str(tmp_path / "reg.json"))
