@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -18,6 +19,10 @@ class PrintFailure(Exception):
         self.message = message
         self.message_en = message_en
 
+
+# drivers.printer raises these before it writes any job byte: safe to try once more.
+RETRY_CODES = {"no_response", "unknown"}
+RETRY_PAUSE = 0.15
 
 NO_PRINTER = PrintFailure("no_printer", "未连接打印机", "No printer is connected")
 
@@ -83,6 +88,17 @@ class PrinterPort:
         printer = self._open()
         try:
             return getattr(printer, method)(*args, **kwargs)
+        except Exception as exc:
+            failure = _as_failure(exc)
+            if failure.code not in RETRY_CODES:
+                self._drop()
+                raise failure from exc
+        # The status query before the job went unanswered; nothing was sent yet, so one more
+        # try cannot print twice. A printer still busy with the previous job (or the
+        # simulator, which then drops a query that arrives glued to the job) answers now.
+        time.sleep(RETRY_PAUSE)
+        try:
+            return getattr(self._open(), method)(*args, **kwargs)
         except Exception as exc:
             self._drop()
             raise _as_failure(exc) from exc

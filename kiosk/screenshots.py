@@ -47,7 +47,7 @@ def canned_services(settings: KioskSettings | None = None) -> list[dict]:
     except Exception as exc:  # screenshots still work without the hall package
         log.warning("example config not readable (%s); using the short canned list", exc)
         return [dict(s) for s in CANNED_SERVICES]
-    if settings is not None:
+    if settings is not None and not settings.hall_config_path:
         settings.apply_hall_config(EXAMPLE_CONFIG)
     out = []
     for i, s in enumerate(cfg.services):

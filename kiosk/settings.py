@@ -79,6 +79,7 @@ class KioskSettings:
     complaint_phrases: list = field(default_factory=lambda: list(DEFAULT_COMPLAINT_PHRASES))
     rating_reasons: dict = field(default_factory=lambda: dict(DEFAULT_RATING_REASONS))
     domain_names: dict = field(default_factory=lambda: dict(DEFAULT_DOMAIN_NAMES))
+    hall_config_path: str | None = None    # set by apply_hall_config
 
     def apply_hall_config(self, path) -> None:
         """Take domain names, green-channel and rating reasons from the hall's hall.toml
@@ -86,6 +87,7 @@ class KioskSettings:
         from hall.config import load_config
 
         cfg = load_config(path)
+        self.hall_config_path = str(path)
         self.domain_names = {d.id: (d.name_zh, d.name_en or d.id) for d in cfg.domains}
         reasons = getattr(getattr(cfg, "green_channel", None), "reasons", None)
         if reasons:
