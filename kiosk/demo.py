@@ -89,7 +89,8 @@ def _live(ctx, settings) -> dict:
                     raise RuntimeError(f"ticket {n}: the kiosk is stuck on {vm.screen}")
                 if vm.screen != "ticket":
                     raise RuntimeError(f"ticket {n}: {vm.notice or vm.printError}")
-                _wait(lambda: len(sim.jobs) > jobs_before, 5)
+                expected = jobs_before + (2 if materials and service.get("materials") else 1)
+                _wait(lambda want=expected: len(sim.jobs) >= want, 5)
                 view.grabWindow().save(str(ctx.path("kiosk", "live", f"screen-ticket-{n}.png")))
                 for j, job in enumerate(sim.jobs[jobs_before:], start=1):
                     render_escpos(job).save(
