@@ -10,16 +10,17 @@ import time
 log = logging.getLogger(__name__)
 
 
-def _hall_facts(ctx) -> tuple[str, str, str]:
-    """Hall name, base URL and time zone from the demo's hall.toml (defaults if unreadable)."""
+def _hall_facts(ctx) -> tuple[str, str, str, dict]:
+    """Hall name, base URL, time zone and green-channel labels from the demo's hall.toml."""
     try:
         from hall.config import load_config
 
         cfg = load_config(ctx.config_path)
-        return cfg.hall.name_zh, cfg.hall.base_url.rstrip("/"), str(cfg.hall.timezone)
+        labels = {r.id: r.zh for r in cfg.green_channel.reasons}
+        return cfg.hall.name_zh, cfg.hall.base_url.rstrip("/"), str(cfg.hall.timezone), labels
     except Exception as exc:   # the stage still shows the tickets with a placeholder hall
         log.warning("demo: hall config unreadable (%s); using sample hall facts", exc)
-        return "示例市政务服务中心", "http://127.0.0.1:8470", "Asia/Shanghai"
+        return "示例市政务服务中心", "http://127.0.0.1:8470", "Asia/Shanghai", {}
 
 
 def _a_real_ticket(ctx) -> dict | None:
@@ -43,7 +44,7 @@ def run(ctx) -> None:
     from drivers.printer.render import render_escpos
     from drivers.sim.printer import PrinterSimulator
 
-    hall_name, base_url, tz = _hall_facts(ctx)
+    hall_name, base_url, tz, labels = _hall_facts(ctx)
     real = _a_real_ticket(ctx)
     ticket = {
         "number": real["number"] if real else "A023",
@@ -53,6 +54,7 @@ def run(ctx) -> None:
         "status_url": f"{base_url}/t/{real['token'] if real else 'demo-token-0001'}",
         "issued_at": real["issued_at"] if real else time.time(),
         "priority_reason": (real or {}).get("priority_reason"),
+        "green_zh": labels.get((real or {}).get("priority_reason") or "", ""),
     }
     p80, p58 = layouts.get_profile("80mm"), layouts.get_profile("58mm")
     docs = {

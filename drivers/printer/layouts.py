@@ -86,8 +86,11 @@ def ticket(t: dict, *, hall_name: str, profile: Profile, elder: bool = False,
         _block(p, profile, t["service_name_en"], body)
     n = profile.number_size_elder if elder else profile.number_size
     p.feed(1).bold(True).size(n, n).line(str(t["number"])).bold(False).size(body, body)
-    if t.get("priority_reason"):
-        _block(p, profile, f"绿色通道：{t['priority_reason']}", body)
+    # The caller may give the reason's Chinese label (green_zh / priority_reason_zh); the bare
+    # priority_reason is an id like "veteran", printed only when no label came with it.
+    reason = t.get("green_zh") or t.get("priority_reason_zh") or t.get("priority_reason")
+    if reason:
+        _block(p, profile, f"绿色通道：{reason}", body)
     ahead = int(t.get("ahead") or 0)
     eta = t.get("eta_minutes")
     _block(p, profile, f"前面还有 {ahead} 人", body)

@@ -123,3 +123,9 @@ def test_unknown_profile_is_a_clear_error():
 def test_status_parse_table(replies, online, cover, paper):
     bits = parse_status(replies)
     assert (bits.online, bits.cover_open, bits.paper) == (online, cover, paper)
+
+
+def test_green_channel_label_wins_over_the_reason_id():
+    t = dict(SAMPLE_TICKET, priority_reason="veteran", green_zh="退役军人")
+    data = layouts.ticket(t, hall_name=HALL, profile=P80)
+    assert gb18030("绿色通道：退役军人") in data and b"veteran" not in data
