@@ -146,6 +146,20 @@ def test_refusal_review_and_a_configuration_change_from_the_pages(hall, new_page
     page.screenshot(path=str(shots_dir / "admin-config.png"), full_page=True)
     public = httpx.get(hall.url + "/api/v1/services").json()
     assert next(s for s in public if s["id"] == "biz-change")["daily_cap"] == 2
+    # sections without a form are edited as JSON, with the same validation
+    page.click("#config-sections button[data-section=green_channel]")
+    page.wait_for_selector("#config-json-box[open]")
+    page.fill("#config-json", "{\"reasons\": [")
+    page.click("#config-save")
+    page.wait_for_selector("#config-msg:not(.hidden):not(.ok)")
+    assert "JSON 格式错误" in page.locator("#config-msg").inner_text()
+    page.fill("#config-json", '{"reasons": [{"id": "elderly", "zh": "老年人", "en": "Senior"},'
+                              ' {"id": "soldier", "zh": "现役军人", "en": "Serving soldier"}]}')
+    page.click("#config-save")
+    page.wait_for_selector("#config-msg.ok")
+    with hall.store.read() as db:
+        assert db.execute("SELECT COUNT(*) FROM config_local_layer").fetchone()[0] == 2
+    assert [r.id for r in hall.engine.config.green_channel.reasons] == ["elderly", "soldier"]
     for _ in range(2):
         assert kiosk.post("/tickets", json={"service_id": "biz-change"},
                           headers={"Idempotency-Key": uuid.uuid4().hex}).status_code == 201

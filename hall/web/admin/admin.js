@@ -410,6 +410,7 @@
     const s = S.config.sections.find((x) => x.id === S.section);
     $("config-title").innerHTML = esc(s.name_zh) + `<small>${esc(s.id)}</small>`;
     $("config-local").classList.toggle("hidden", !s.local);
+    $("config-central").classList.toggle("hidden", !S.config.central_managed);
     $("config-local").textContent = s.local ? ("本地修改 Local edit · " + (s.updated_by || "") +
       (s.in_force ? "" : " · 未生效 not in force")) : "";
     $("config-revert").classList.toggle("hidden", !s.local);
