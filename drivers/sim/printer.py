@@ -14,29 +14,6 @@ from .pty import PtyPort
 PAPER_BYTE = {"ok": 0x12, "near_end": 0x1E, "out": 0x7E}
 
 
-def job_end(buf: bytes | bytearray) -> int:
-    """Index just past the first cut (GS V) that is a command, not image or QR payload; -1 if none."""
-    i, n = 0, len(buf)
-    while i < n:
-        if buf[i] == 0x1D and i + 1 < n:
-            c = buf[i + 1]
-            if c == 0x56:
-                if i + 2 >= n:
-                    return -1
-                size = 4 if buf[i + 2] in (65, 66, 97, 98) else 3   # GS V m [n]
-                return i + size if i + size <= n else -1
-            if c == 0x28 and i + 4 < n:
-                i += 5 + (buf[i + 3] | (buf[i + 4] << 8))
-                continue
-            if c == 0x76 and i + 7 < n:
-                i += 8 + (buf[i + 4] | (buf[i + 5] << 8)) * (buf[i + 6] | (buf[i + 7] << 8))
-                continue
-            if c in (0x28, 0x76):
-                return -1
-        i += 1
-    return -1
-
-
 class PrinterSimulator:
     """A thermal printer in software. Knobs: paper ok/near_end/out, cover_open, offline, mute.
 
@@ -131,32 +108,56 @@ class PrinterSimulator:
         return b""
 
     def _feed(self, data: bytes) -> bytes:
-        """Consume received bytes; return the reply to send. Status queries are answered at once."""
+        """Consume received bytes; return the replies to send.
+
+        Like a real printer, DLE EOT n is answered wherever it appears between commands (also
+        glued to the end of a job), but never inside a QR or image payload, whose lengths are
+        known from their headers. A job ends at a cut (GS V).
+        """
         out = bytearray()
         with self._cv:
             self._buf += data
-            # Real-time status queries come between jobs (the driver asks before it sends),
-            # so only a query at the start of the buffer is one; 10 04 inside image data is data.
-            while self._buf[:2] == b"\x10\x04" and len(self._buf) >= 3:
-                n = self._buf[2]
-                del self._buf[:3]
-                self.status_queries += 1
-                out += self._reply(n)
-            self._cut_jobs()
+            buf = self._buf
+            i = 0
+            while i < len(buf):
+                b = buf[i]
+                if b == 0x10 and i + 1 < len(buf) and buf[i + 1] == 0x04:
+                    if i + 2 >= len(buf):
+                        break                                   # query still arriving
+                    self.status_queries += 1
+                    out += self._reply(buf[i + 2])
+                    del buf[i:i + 3]
+                    continue
+                if b == 0x1D and i + 1 < len(buf):
+                    c = buf[i + 1]
+                    if c == 0x28:                               # GS ( k pL pH ...
+                        if i + 4 >= len(buf):
+                            break
+                        size = 5 + (buf[i + 3] | (buf[i + 4] << 8))
+                    elif c == 0x76:                             # GS v 0 m xL xH yL yH ...
+                        if i + 7 >= len(buf):
+                            break
+                        size = 8 + (buf[i + 4] | (buf[i + 5] << 8)) * (buf[i + 6] | (buf[i + 7] << 8))
+                    elif c == 0x56:                             # GS V m [n]: the cut
+                        if i + 2 >= len(buf):
+                            break
+                        size = 4 if buf[i + 2] in (65, 66, 97, 98) else 3
+                    else:
+                        i += 1
+                        continue
+                    if i + size > len(buf):
+                        break                                   # payload still arriving
+                    if c == 0x56:
+                        job = bytes(buf[:i + size])
+                        del buf[:i + size]
+                        (self.jobs if self.can_print else self.rejected).append(job)
+                        i = 0
+                        continue
+                    i += size
+                    continue
+                i += 1
             self._cv.notify_all()
         return bytes(out)
-
-    def _cut_jobs(self) -> None:
-        while True:
-            end = job_end(self._buf)
-            if end < 0:
-                return
-            job = bytes(self._buf[:end])
-            del self._buf[:end]
-            (self.jobs if self.can_print else self.rejected).append(job)
-            while self._buf[:2] == b"\x10\x04" and len(self._buf) >= 3:
-                self.status_queries += 1
-                del self._buf[:3]
 
     def wait_for_job(self, timeout: float = 2.0, count: int = 1) -> bytes | None:
         """The `count`-th job (1-based) once it has arrived, or None after timeout."""

@@ -127,3 +127,24 @@ def test_unreachable_printer_is_a_status_not_a_crash():
         assert p.status().text_zh == "打印机无响应"
         with pytest.raises(PrintError):
             p.print_ticket(SAMPLE_TICKET, hall_name=HALL)
+
+
+def test_back_to_back_documents_each_check_status_and_arrive(sim):
+    # A ticket then its one-time notice: the second status query comes right behind the first
+    # job; the printer must answer it, not swallow it.
+    with open_printer(sim.url, timeout=0.3) as p:
+        p.print_ticket(SAMPLE_TICKET, hall_name=HALL)
+        p.print_notice("企业开办", ["营业执照申请书"], None)
+        p.print_rating_slip("A023", "http://h/t/x/rate")
+    assert sim.wait_for_job(2, count=3) is not None
+
+
+def test_status_query_glued_to_a_job_is_answered():
+    from drivers.printer.codec import EscPos
+
+    # image bytes that look like a status query and a cut are data, not commands
+    job = EscPos().init().raster(24, 1, b"\x10\x04\x04").raster(16, 1, b"\x1dV").cut().getvalue()
+    with PrinterSimulator.tcp() as sim:
+        reply = sim._feed(job[:9])
+        reply += sim._feed(job[9:] + b"\x10\x04\x04")
+        assert reply == b"\x12" and sim.jobs == [job] and sim.status_queries == 1
