@@ -29,7 +29,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from hall.advice import advice  # noqa: E402
 from hall.config import load_config  # noqa: E402
 from hall.engine import Engine, ManualClock  # noqa: E402
-from hall.reports_period import PLOTS, load_period, period_range, period_report, previous_range, render_plot  # noqa: E402
+from hall.reports_period import (  # noqa: E402
+    PLOTS,
+    load_period,
+    period_range,
+    period_report,
+    previous_range,
+    render_plot,
+)
 from hall.store import Store  # noqa: E402
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "assets" / "hall.example.toml"

@@ -36,10 +36,10 @@ def test_no_admin_input_causes_a_server_error(hall):
             case.headers = {**(case.headers or {}), "Authorization": f"Bearer {token}"}
             r = case.call(timeout=30)
             if r.status_code >= 500:
-                failures.append((op.method, op.path, case.path_parameters, case.query, r.status_code, r.text[:200]))
+                failures.append((case.method, case.path, case.path_parameters, case.query, r.status_code, r.text[:200]))
             elif r.status_code >= 400:
                 err = r.json()["error"]
-                assert err["message"] and err["message_en"], (op.path, r.text)
+                assert err["message"] and err["message_en"], (case.path, r.text)
 
         call()
     assert operations >= 14
