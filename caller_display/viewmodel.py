@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import Property, QObject, QTimer, Signal, Slot
+from PySide6.QtCore import (
+    Property,
+    QAbstractListModel,
+    QByteArray,
+    QModelIndex,
+    QObject,
+    Qt,
+    QTimer,
+    Signal,
+    Slot,
+)
 
 from caller_display.qtcompat import emit
 from caller_display.state import Call, DisplayState
@@ -12,6 +22,40 @@ from hall.display_layouts import Layout
 
 WEEKDAYS = "一二三四五六日"
 FLASH_PERIOD_MS = 450
+
+
+class RowsModel(QAbstractListModel):
+    """A list of flat dicts for a QML Repeater. Same length: only changed rows are signalled,
+    so QML keeps its delegates and just redraws text (a call must not rebuild the screen)."""
+
+    def __init__(self, roles: list[str], parent=None) -> None:
+        super().__init__(parent)
+        self._roles = roles
+        self._rows: list[dict] = []
+
+    def roleNames(self):  # noqa: N802 - Qt's name
+        return {Qt.ItemDataRole.UserRole + i: QByteArray(name.encode())
+                for i, name in enumerate(self._roles)}
+
+    def rowCount(self, parent=QModelIndex()):  # noqa: N802, B008 - Qt's signature
+        return 0 if parent.isValid() else len(self._rows)
+
+    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
+        i = role - Qt.ItemDataRole.UserRole
+        if not index.isValid() or not 0 <= i < len(self._roles):
+            return None
+        return self._rows[index.row()].get(self._roles[i])
+
+    def update(self, rows: list[dict]) -> None:
+        if len(rows) != len(self._rows):
+            self.beginResetModel()
+            self._rows = list(rows)
+            self.endResetModel()
+            return
+        for i, (old, new) in enumerate(zip(self._rows, rows, strict=True)):
+            if old != new:
+                self._rows[i] = new
+                emit(self.dataChanged, self.index(i), self.index(i))
 
 
 class DisplayViewModel(QObject):
@@ -39,6 +83,8 @@ class DisplayViewModel(QObject):
         self._windows: list[dict] = []
         self._recent: list[dict] = []
         self._waiting: list[dict] = []
+        self._windows_model = RowsModel(["number", "name", "current", "windowState"], self)
+        self._recent_model = RowsModel(["number", "window", "recall", "name"], self)
         self._flash_end = QTimer(self, singleShot=True, timeout=self._stop_flash)
         self._flash_blink = QTimer(self, interval=FLASH_PERIOD_MS, timeout=self._blink)
         self._clock_timer = QTimer(self, interval=1000, timeout=self._tick)
@@ -131,10 +177,11 @@ class DisplayViewModel(QObject):
 
     def _sync_windows(self) -> None:
         rows = [{"number": t.number, "name": t.name_zh or f"{t.number}号窗口",
-                 "current": t.current, "state": t.state}
+                 "current": t.current, "windowState": t.state}
                 for t in self.state.visible_windows()]
         if rows != self._windows:
             self._windows = rows
+            self._windows_model.update(rows)
             emit(self.windowsChanged)
 
     def _sync_recent(self) -> None:
@@ -142,6 +189,7 @@ class DisplayViewModel(QObject):
                  "name": c.masked_name} for c in self.state.recent]
         if rows != self._recent:
             self._recent = rows
+            self._recent_model.update(rows)
             emit(self.recentChanged)
 
     def _sync_waiting(self) -> None:
@@ -183,6 +231,9 @@ class DisplayViewModel(QObject):
     flashOn = Property(bool, lambda self: self._flash_on, notify=flashChanged)
 
     windows = Property("QVariantList", lambda self: self._windows, notify=windowsChanged)
+    windowCount = Property(int, lambda self: len(self._windows), notify=windowsChanged)
+    windowsModel = Property(QObject, lambda self: self._windows_model, constant=True)
+    recentModel = Property(QObject, lambda self: self._recent_model, constant=True)
     recent = Property("QVariantList", lambda self: self._recent, notify=recentChanged)
     waiting = Property("QVariantList", lambda self: self._waiting, notify=waitingChanged)
     connected = Property(bool, lambda self: self._connected, notify=connectionChanged)

@@ -171,7 +171,7 @@ Rectangle {
                 visible: root.has("windows")
                 Layout.fillWidth: true
                 Layout.fillHeight: true
-                readonly property int count: Math.max(1, vm.windows.length)
+                readonly property int count: Math.max(1, vm.windowCount)
                 readonly property int cols: {
                     // The column count that gives the tallest tiles with at most 2:1 aspect.
                     var best = 1, bestScore = 0;
@@ -192,17 +192,20 @@ Rectangle {
                     columns: gridArea.cols
                     spacing: gridArea.gap
                     Repeater {
-                        model: vm.windows
+                        model: vm.windowsModel
                         delegate: Rectangle {
                             objectName: "windowTile"
-                            property string windowNumber: modelData.number
-                            property string currentNumber: modelData.current
+                            required property string number
+                            required property string current
+                            required property string windowState
+                            property string windowNumber: number
+                            property string currentNumber: current
                             width: gridArea.tileW
                             height: gridArea.tileH
                             radius: root.u
                             color: root.panel
-                            opacity: modelData.state === "open" ? 1.0 : 0.55
-                            border.width: modelData.current !== "" && modelData.number === vm.bannerWindow && vm.flashing ? root.u * 0.5 : 0
+                            opacity: windowState === "open" ? 1.0 : 0.55
+                            border.width: current !== "" && number === vm.bannerWindow && vm.flashing ? root.u * 0.5 : 0
                             border.color: vm.accent
                             Text {
                                 anchors.top: parent.top
@@ -210,7 +213,7 @@ Rectangle {
                                 anchors.horizontalCenter: parent.horizontalCenter
                                 width: parent.width * 0.92
                                 horizontalAlignment: Text.AlignHCenter
-                                text: modelData.number + " 号窗口" + (modelData.state === "open" ? "" : (modelData.state === "paused" ? " · 暂停" : " · 关闭"))
+                                text: parent.number + " 号窗口" + (parent.windowState === "open" ? "" : (parent.windowState === "paused" ? " · 暂停" : " · 关闭"))
                                 color: root.dim
                                 font.family: root.fontFamily
                                 font.pixelSize: Math.min(parent.height * 0.2, parent.width * 0.14)
@@ -224,8 +227,8 @@ Rectangle {
                                 anchors.horizontalCenter: parent.horizontalCenter
                                 width: parent.width * 0.92
                                 horizontalAlignment: Text.AlignHCenter
-                                text: modelData.current !== "" ? modelData.current : "—"
-                                color: modelData.current !== "" ? vm.accent : root.dim
+                                text: parent.current !== "" ? parent.current : "—"
+                                color: parent.current !== "" ? vm.accent : root.dim
                                 font.family: root.fontFamily
                                 font.bold: true
                                 font.pixelSize: Math.min(parent.height * 0.48, parent.width * 0.3)
@@ -264,10 +267,15 @@ Rectangle {
                     readonly property real cellW: (width - spacing * (columns - 1)) / columns
                     readonly property real cellH: vm.portrait ? (height - spacing) / 2 : height
                     Repeater {
-                        model: vm.recent
+                        model: vm.recentModel
                         delegate: Rectangle {
+                            id: recentItem
                             objectName: "recentItem"
-                            property string ticketNumber: modelData.number
+                            required property int index
+                            required property string number
+                            required property string window
+                            required property bool recall
+                            property string ticketNumber: number
                             width: recentGrid.cellW
                             height: recentGrid.cellH
                             radius: root.u * 0.8
@@ -276,15 +284,15 @@ Rectangle {
                                 anchors.centerIn: parent
                                 Text {
                                     anchors.horizontalCenter: parent.horizontalCenter
-                                    text: modelData.number
-                                    color: index === 0 ? vm.accent : root.fg
+                                    text: recentItem.number
+                                    color: recentItem.index === 0 ? vm.accent : root.fg
                                     font.family: root.fontFamily
                                     font.bold: true
                                     font.pixelSize: Math.min(recentGrid.cellH * 0.42, recentGrid.cellW * 0.26)
                                 }
                                 Text {
                                     anchors.horizontalCenter: parent.horizontalCenter
-                                    text: (modelData.recall ? "再呼 " : "") + modelData.window + " 号窗口"
+                                    text: (recentItem.recall ? "再呼 " : "") + recentItem.window + " 号窗口"
                                     color: root.dim
                                     font.family: root.fontFamily
                                     font.pixelSize: Math.min(recentGrid.cellH * 0.24, recentGrid.cellW * 0.13)
