@@ -61,12 +61,37 @@ def batch_body(conn: sqlite3.Connection, after: int, limit: int) -> tuple[bytes,
                         "WHERE seq > ? ORDER BY seq LIMIT ?", (after, limit)).fetchall()
     parts = []
     for seq, event_id, etype, at, business_date, payload in rows:
+        payload = minimise(payload)
         head = json.dumps({"seq": seq, "id": event_id, "type": etype, "at": at,
                            "business_date": business_date}, ensure_ascii=False,
                           separators=(",", ":"))
-        parts.append(head[:-1] + ',"payload":' + (payload or "{}") + "}")
+        parts.append(head[:-1] + ',"payload":' + payload + "}")
     body = '{"after":' + str(after) + ',"events":[' + ",".join(parts) + "]}"
     return body.encode("utf-8"), len(rows), rows[-1][0] if rows else after
+
+
+# Ticket columns the central has no use for: the token is the key to a citizen's ticket page,
+# the other two only make the kiosk's retries idempotent.
+_HALL_ONLY_TICKET_KEYS = ("token", "idempotency_key", "request_hash")
+
+
+def minimise(payload: str | None) -> str:
+    """The payload as the central gets it: without what only the hall needs (PIPL Art. 6).
+
+    Phone numbers never reach this point (they live in ticket_contacts, not in events); this
+    removes the ticket's page token and idempotency data, and leaves everything else as is.
+    """
+    if not payload:
+        return "{}"
+    if '"token"' not in payload and '"idempotency_key"' not in payload:
+        return payload
+    data = json.loads(payload)
+    tickets = data.get("ticket")
+    for ticket in tickets if isinstance(tickets, list) else [tickets]:
+        if isinstance(ticket, dict):
+            for key in _HALL_ONLY_TICKET_KEYS:
+                ticket.pop(key, None)
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 
 def pending(conn: sqlite3.Connection) -> int:

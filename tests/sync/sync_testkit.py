@@ -76,6 +76,7 @@ def append_events(store, n: int, *, day: str = "2026-11-28", start_at: float = 1
         ticket = {"id": uuid.uuid4().hex, "number": f"A{i % 1000:03d}", "service_id": "biz-setup",
                   "state": "waiting", "priority": "normal", "issued_at": start_at + i,
                   "business_date": day, "source": "kiosk", "has_phone": False,
+                  "token": uuid.uuid4().hex, "idempotency_key": f"kiosk-1:{uuid.uuid4().hex}",
                   "note": "x" * payload_pad}
         rows.append((uuid.uuid4().hex, "ticket.issued", start_at + i, day,
                      json.dumps({"ticket": ticket}, ensure_ascii=False, separators=(",", ":"))))
