@@ -36,11 +36,12 @@ def check_invariants(store: Store) -> list[str]:
         for t in c.execute("SELECT t.number, t.window_id FROM tickets t LEFT JOIN windows w ON w.current_ticket_id = t.id "
                            "WHERE t.state IN ('called', 'serving') AND w.id IS NULL"):
             problems.append(f"ticket {t[0]} is called at window {t[1]} but that window does not show it")
-        # Transfers: the follow-up keeps the original sort time.
-        for a, b, n in c.execute("SELECT a.sort_at, b.sort_at, a.number FROM tickets a JOIN tickets b "
+        # Transfers: the follow-up keeps the original issue time. (Not sort_at: a clerk may
+        # later send the follow-up to the back of the queue, which rightly moves sort_at.)
+        for a, b, n in c.execute("SELECT a.issued_at, b.issued_at, a.number FROM tickets a JOIN tickets b "
                                  "ON b.id = a.transferred_to"):
             if a != b:
-                problems.append(f"transferred ticket {n} lost its place in the queue")
+                problems.append(f"transferred ticket {n} lost its original issue time")
         # Every ticket appears in the event log.
         # NOT IN builds the set of issued ids once; a correlated NOT EXISTS re-scanned every
         # ticket.issued event per ticket (quadratic: minutes at 20,000 tickets a day).

@@ -30,7 +30,7 @@ from onewindow.cli import main as onewindow_main
 REPO = Path(__file__).resolve().parents[2]
 CHILD = Path(__file__).resolve().parent / "crash_child.py"
 ONEWINDOW = Path(sys.executable).parent / "onewindow"
-FRIDAY_10AM = 1764208800.0   # 2026-11-27 10:00 Asia/Shanghai, a working day
+FRIDAY_10AM = 1795744800.0   # 2026-11-27 10:00 Asia/Shanghai, a Friday
 KILLS = 32
 
 

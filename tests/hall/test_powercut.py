@@ -38,7 +38,7 @@ from hall.engine import Engine, ManualClock
 from hall.errors import DomainError
 from hall.store import Store
 
-FRIDAY_10AM = 1764208800.0   # 2026-11-27 10:00 Asia/Shanghai, a working day
+FRIDAY_10AM = 1795744800.0   # 2026-11-27 10:00 Asia/Shanghai, a Friday
 SERVICES = ["consult", "biz-setup", "tax-invoice", "soc-card", "pickup"]
 WINDOWS = [("w01", "c1"), ("w03", "c2"), ("w15", "c3")]
 
