@@ -163,11 +163,17 @@ class Syncer:
         # The file first (atomically: write, fsync, rename), then the record in one
         # transaction. A crash between the two re-applies the same snapshot next time.
         tmp = self.config_path.with_name(self.config_path.name + ".sync-tmp")
-        with open(tmp, "w", encoding="utf-8") as fh:
-            fh.write(merged)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, self.config_path)
+        try:
+            with open(tmp, "w", encoding="utf-8") as fh:
+                fh.write(merged)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, self.config_path)
+        except OSError as exc:
+            # Nothing applied: the hall keeps running on the old file and we try again.
+            raise SyncError("config_write", f"无法写入配置文件 {self.config_path}：{exc.strerror}",
+                            f"cannot write the configuration file {self.config_path}: {exc}",
+                            retry=True) from None
         if self.apply_config is not None:
             # The engine brings services and windows in line in one transaction, keeping what
             # the hall owns (a window closed today, the clerk signed in) as it is.

@@ -95,3 +95,19 @@ def test_appointment_pull_cut_at_every_byte(rig):
     assert codes == central_codes and len(codes) == size + 1
     assert re.fullmatch(r"\d+", conn.execute("SELECT value FROM sync_state WHERE key = ?",
                                              (f"appt_cursor:{date}",)).fetchone()[0])
+
+
+def test_config_file_that_cannot_be_written_is_reported_and_retried(rig):
+    server, syncer, path = rig["server"], rig["syncer"], rig["config_path"]
+    before = path.read_text(encoding="utf-8")
+    server.db.push_config(HALL, before.replace('name_zh = "综合咨询"', 'name_zh = "咨询"', 1))
+    blocker = path.with_name(path.name + ".sync-tmp")
+    blocker.mkdir()                      # stands in for a read-only /etc (systemd ProtectSystem)
+    with pytest.raises(SyncError) as err:
+        syncer.cycle()
+    assert err.value.code == "config_write" and "无法写入配置文件" in err.value.message
+    assert path.read_text(encoding="utf-8") == before
+    assert rig["engine"].config.service("consult").name_zh == "综合咨询"
+    blocker.rmdir()
+    assert syncer.cycle()["config"] == "applied"
+    assert rig["engine"].config.service("consult").name_zh == "咨询"
