@@ -157,3 +157,12 @@ def test_no_notices_when_disabled(tmp_path):
     engine.call_next("w01")
     assert store.conn.execute("SELECT COUNT(*) FROM notices").fetchone()[0] == 0
     store.close()
+
+
+def test_backoff_doubles_with_full_jitter_and_is_capped():
+    from sync.runner import backoff_delay
+
+    assert [backoff_delay(a, base=1, cap=300, rng=lambda: 1.0) for a in range(10)] == \
+        [1, 2, 4, 8, 16, 32, 64, 128, 256, 300]
+    assert backoff_delay(5, base=1, cap=300, rng=lambda: 0.0) == 0      # full jitter: from 0
+    assert backoff_delay(10_000, base=1, cap=300, rng=lambda: 0.5) == 150
