@@ -243,7 +243,7 @@
       `<div class="win ${esc(w.state)}"><div class="num">${w.number}号 <span class="pill ${w.state === "open" ? "green" : "grey"}">${esc(WIN_ZH[w.state] || w.state)}</span></div>` +
       `<div class="meta">${esc(w.name_zh)}</div>` +
       `<div class="ticket">${w.current ? esc(w.current) : "—"}</div>` +
-      `<div class="meta">${w.staff_name ? esc(w.staff_name) : "无人登录 no clerk"}</div></div>`).join("");
+      `<div class="meta">${w.staff_name && w.state !== "closed" ? esc(w.staff_name) : "—"}</div></div>`).join("");
   }
 
   function card(zh, en, value, warn) {
