@@ -107,3 +107,22 @@ def test_sync_without_credentials_says_what_to_do(tmp_path):
     config = write_example_config(tmp_path / "hall.toml")
     out = _cli("sync", "--config", str(config), "--once")
     assert out.returncode == 2 and "hall_key" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_sync_once_command_against_a_central(tmp_path):
+    from central.server import CentralServer
+
+    config = write_example_config(tmp_path / "hall.toml")
+    with CentralServer(f"sqlite:///{tmp_path / 'central.db'}") as server:
+        key = signing.new_secret()
+        server.db.add_hall(HALL, "示范", key)
+        text = config.read_text(encoding="utf-8")
+        text = text.replace('[sync]\nenabled = false\ncentral_url = ""\nhall_key = ""',
+                            f'[sync]\nenabled = true\ncentral_url = "{server.url}"\nhall_key = "{key}"')
+        config.write_text(text, encoding="utf-8")
+        out = _cli("sync", "--config", str(config), "--once")
+        assert out.returncode == 0, out.stderr
+        count, _ = server.db.event_digest(HALL)
+        assert count >= 2                                  # config.applied, day.opened …
+        status = _cli("sync", "status", "--config", str(config))
+        assert "在线 online" in status.stdout and "待上传 pending: 0" in status.stdout
