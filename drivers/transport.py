@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import socket
 import tempfile
 import termios
@@ -83,27 +84,23 @@ class SerialTransport(Transport):
             raise TransportError(f"串口写入失败：{exc}", f"serial write failed: {exc}") from exc
 
     def read(self, size: int = 4096, timeout: float | None = None) -> bytes:
-        import serial
-
+        # select + os.read on the port's fd: returns as soon as bytes arrive, and never
+        # changes the port's timeout (pyserial reprograms the tty on every timeout change,
+        # a syscall per read that a busy bus master cannot afford).
         timeout = self.timeout if timeout is None else timeout
         try:
-            if self._serial.timeout != timeout:
-                self._serial.timeout = timeout
-            # Read what is waiting; if nothing, wait for the first byte (up to timeout) then
-            # take whatever followed it. This returns as soon as bytes arrive, unlike read(16)
-            # which waits the full timeout on a short status reply.
-            waiting = self._serial.in_waiting
-            if waiting:
-                return self._serial.read(min(size, waiting))
-            first = self._serial.read(1)
-            if not first:
+            fd = self._serial.fileno()
+            ready, _, _ = select.select([fd], [], [], max(0.0, timeout))
+            if not ready:
                 return b""
-            more = self._serial.in_waiting
-            return first + (self._serial.read(min(size - 1, more)) if more and size > 1 else b"")
-        except (serial.SerialException, OSError, TypeError, termios.error) as exc:
-            # TypeError: pyserial on a pty whose other end vanished can fail inside select.
+            data = os.read(fd, size)
+        except (OSError, ValueError, TypeError, termios.error) as exc:
             raise TransportError(f"串口读取失败（设备已断开？）：{exc}",
                                  f"serial read failed (device unplugged?): {exc}") from exc
+        if not data:
+            # readable but empty: the device is gone (same rule as pyserial)
+            raise TransportError("串口已断开", "serial device disconnected")
+        return data
 
     def reset_input(self) -> None:
         import serial

@@ -107,6 +107,7 @@ class BusMaster:
         self.stats = BusStats()
         self.connected = False
         self._codec = ModbusCodec()
+        self._poll_frames: dict[int, bytes] = {}
         self._link: Transport | None = None
         self._writes: deque[_Write] = deque()
         self._wake = threading.Event()
@@ -333,7 +334,10 @@ class BusMaster:
         st.polls += 1
         # Keypads have no request ref: three registers, two bytes fewer on every keypad poll.
         count = R.POLL_COUNT if st.spec.kind == "pad" else R.POLL_COUNT - 1
-        resp = self._transact(addr, self._codec.read_request(addr, R.REG_POLL, count), 5 + 2 * count)
+        frame = self._poll_frames.get(addr)
+        if frame is None:   # the same request every cycle: build it once
+            frame = self._poll_frames[addr] = self._codec.read_request(addr, R.REG_POLL, count)
+        resp = self._transact(addr, frame, 5 + 2 * count)
         if resp is None or isinstance(resp, ExceptionResponse):
             self._account(st, resp is not None)
             return
