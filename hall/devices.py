@@ -256,3 +256,14 @@ class DeviceBinding:
 
     def status(self) -> list[dict]:
         return self.master.status()
+
+
+def start_from_config(engine) -> DeviceBinding | None:
+    """The hall process calls this at start: a running binding, or None when no bus is set.
+
+    Opening is lazy and retried in the background, so an unplugged adapter at start-up is a
+    logged condition, not a failed hall.
+    """
+    if not engine.config.devices.bus.port or not engine.config.devices.windows:
+        return None
+    return DeviceBinding(engine).start()

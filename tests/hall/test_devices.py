@@ -117,3 +117,27 @@ def test_each_key_press_acts_once_even_with_a_noisy_line(hall_bus):
         called = c.execute("SELECT COUNT(*) FROM tickets WHERE state = 'called'").fetchone()[0]
     assert called == 1 and binding.master.stats.events == 2
     assert binding.master.stats.crc_errors > 0
+
+
+def test_start_from_config_follows_the_hall_toml(engine, tmp_path):
+    from drivers.transport import register_sim, unregister_sim
+    from hall.devices import start_from_config
+
+    assert start_from_config(engine) is None                # the example has no bus port
+    sim = BusSimulator(baud=115200)
+    pad, led, keypad = sim.add_window(11)
+    register_sim("bus-test-config", sim.url)
+    try:
+        cfg = engine.config.model_copy(update={"devices": engine.config.devices.model_copy(update={
+            "bus": engine.config.devices.bus.model_copy(update={"port": "sim://bus-test-config"}),
+            "windows": [WindowDevices(window="w03", pad=11, led=12, keypad=13)]})})
+        engine.config = cfg
+        binding = start_from_config(engine)
+        try:
+            assert wait(lambda: led.text == "暂停服务")               # w03 is closed: shown as such
+            assert wait(lambda: [d["online"] for d in binding.status()] == [True, True, True])
+        finally:
+            binding.stop()
+    finally:
+        unregister_sim("bus-test-config")
+        sim.close()
