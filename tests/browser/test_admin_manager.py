@@ -146,8 +146,23 @@ def test_refusal_review_and_a_configuration_change_from_the_pages(hall, new_page
     page.screenshot(path=str(shots_dir / "admin-config.png"), full_page=True)
     public = httpx.get(hall.url + "/api/v1/services").json()
     assert next(s for s in public if s["id"] == "biz-change")["daily_cap"] == 2
-    # sections without a form are edited as JSON, with the same validation
+    # a window's work profile: an unknown service is named in the message
+    page.click("#config-sections button[data-section=windows]")
+    page.wait_for_selector("#config-form input[data-k=services]")
+    page.fill("#config-form input[data-i='2'][data-k=services]", "biz-setup, biz-nope")
+    page.click("#config-save")
+    page.wait_for_selector("#config-msg:not(.hidden):not(.ok)")
+    assert "未知的业务：biz-nope" in page.locator("#config-msg").inner_text()
+    page.fill("#config-form input[data-i='2'][data-k=services]", "biz-setup, biz-change")
+    page.select_option("#config-form select[data-i='2'][data-k=mode]", "order")
+    page.click("#config-save")
+    page.wait_for_selector("#config-msg.ok")
+    w03 = hall.engine.config.window("w03")
+    assert (w03.services, w03.mode) == (["biz-setup", "biz-change"], "order")
+    # any section can also be edited as JSON, with the same validation
     page.click("#config-sections button[data-section=green_channel]")
+    page.wait_for_selector("#config-form input[data-k=zh]")
+    page.click("#config-json-box summary")
     page.wait_for_selector("#config-json-box[open]")
     page.fill("#config-json", "{\"reasons\": [")
     page.click("#config-save")
@@ -158,7 +173,7 @@ def test_refusal_review_and_a_configuration_change_from_the_pages(hall, new_page
     page.click("#config-save")
     page.wait_for_selector("#config-msg.ok")
     with hall.store.read() as db:
-        assert db.execute("SELECT COUNT(*) FROM config_local_layer").fetchone()[0] == 2
+        assert db.execute("SELECT COUNT(*) FROM config_local_layer").fetchone()[0] == 3
     assert [r.id for r in hall.engine.config.green_channel.reasons] == ["elderly", "soldier"]
     for _ in range(2):
         assert kiosk.post("/tickets", json={"service_id": "biz-change"},

@@ -15,6 +15,7 @@
                        rectified: ["revisit", "contact", "assign"], revisited: ["close", "contact"],
                        appealing: ["appeal_upheld", "appeal_rejected"], closed: [] };
   const WIN_ZH = { open: "办理中", paused: "暂停", closed: "关闭" };
+  const LEVEL_ZH = { 5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意" };
 
   function esc(v) {
     return String(v === null || v === undefined ? "" : v).replace(/[&<>"']/g,
@@ -442,6 +443,38 @@
         ["complaint_reply_working_days", "投诉答复时限", "Reply (complaint)"]].map(([k, zh, en]) =>
         `<label>${zh}（工作日）<small>${en}, working days</small><input type="number" data-k="${k}" value="${esc(v[k])}"></label>`).join("") + `</div>`;
       box.open = false;
+    } else if (s.id === "windows") {
+      const names = {};
+      (S.config.sections.find((x) => x.id === "services").value || []).forEach((v) => { names[v.id] = v.name_zh; });
+      form.innerHTML = `<p class="hint">业务按优先顺序填写编号，用逗号分隔 <small>Services by priority, ids separated by commas</small></p>` +
+        `<table class="data">` + head([["窗口", "Window"], ["名称", "Name"], ["叫号方式", "Mode"], ["办理业务（按优先顺序）", "Services in priority order"]]) +
+        s.value.map((v, i) => `<tr><td>${v.number}号<small>${esc(v.id)}</small></td>` +
+          `<td><input type="text" data-i="${i}" data-k="name_zh" value="${esc(v.name_zh)}"></td>` +
+          `<td><select data-i="${i}" data-k="mode">${[["fifo", "先到先办"], ["order", "按业务顺序"], ["ratio", "按比例"]].map(([m, zh]) =>
+            `<option value="${m}"${v.mode === m ? " selected" : ""}>${zh} ${m}</option>`).join("")}</select></td>` +
+          `<td><input type="text" class="wide" data-i="${i}" data-k="services" value="${esc(v.services.join(", "))}">` +
+          `<small>${esc(v.services.map((x) => names[x] || x).join("、"))}</small></td></tr>`).join("") + `</table>`;
+      box.open = false;
+    } else if (s.id === "ratings") {
+      const v = s.value;
+      form.innerHTML = `<div class="row levels">` + ["5", "4", "3", "2", "1"].map((lvl) =>
+        `<label>${esc(LEVEL_ZH[lvl])}（${lvl}）可选原因<small>Reasons, one per line</small>` +
+        `<textarea data-k="${lvl}" rows="6">${esc((v.reasons[lvl] || []).join("\n"))}</textarea></label>`).join("") + `</div>`;
+      box.open = false;
+    } else if (s.id === "green_channel") {
+      const rows = s.value.reasons.concat([{ id: "", zh: "", en: "" }]);
+      form.innerHTML = `<p class="hint">清空一行即删除；在最后一行填写即新增 <small>Clear a row to remove it; fill the last row to add one</small></p>` +
+        `<table class="data">` + head([["编号", "Id"], ["中文", "Chinese"], ["英文", "English"]]) +
+        rows.map((r, i) => `<tr>${["id", "zh", "en"].map((k) =>
+          `<td><input type="text" data-i="${i}" data-k="${k}" value="${esc(r[k])}"></td>`).join("")}</tr>`).join("") + `</table>`;
+      box.open = false;
+    } else if (s.id === "calendar") {
+      const v = s.value;
+      form.innerHTML = `<div class="row"><label>法定节假日（每行一个日期）<small>Public holidays, one date per line</small>` +
+        `<textarea data-k="holidays" rows="10">${esc(v.holidays.join("\n"))}</textarea></label>` +
+        `<label>调休上班日（周末上班）<small>Make-up working days</small>` +
+        `<textarea data-k="workdays" rows="10">${esc(v.workdays.join("\n"))}</textarea></label></div>`;
+      box.open = false;
     } else {
       form.innerHTML = "";
       box.open = true;
@@ -469,6 +502,28 @@
       });
     } else if (s.id === "cases") {
       document.querySelectorAll("#config-form [data-k]").forEach((el) => { value[el.dataset.k] = read(el); });
+    } else if (s.id === "windows") {
+      document.querySelectorAll("#config-form [data-i]").forEach((el) => {
+        const row = value[Number(el.dataset.i)];
+        if (el.dataset.k === "services") row.services = el.value.split(/[,，、\s]+/).filter(Boolean);
+        else row[el.dataset.k] = el.value.trim();
+      });
+    } else if (s.id === "ratings") {
+      document.querySelectorAll("#config-form [data-k]").forEach((el) => {
+        value.reasons[el.dataset.k] = el.value.split("\n").map((x) => x.trim()).filter(Boolean);
+      });
+    } else if (s.id === "green_channel") {
+      const rows = {};
+      document.querySelectorAll("#config-form [data-i]").forEach((el) => {
+        rows[el.dataset.i] = rows[el.dataset.i] || {};
+        rows[el.dataset.i][el.dataset.k] = el.value.trim();
+      });
+      value.reasons = Object.keys(rows).sort((a, b) => a - b).map((k) => rows[k])
+        .filter((r) => r.id || r.zh || r.en);
+    } else if (s.id === "calendar") {
+      document.querySelectorAll("#config-form [data-k]").forEach((el) => {
+        value[el.dataset.k] = el.value.split(/[\s,，]+/).filter(Boolean);
+      });
     }
     return value;
   }
