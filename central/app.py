@@ -12,6 +12,7 @@ from urllib.parse import parse_qs, urlencode
 
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from central import booking
 from central.db import CentralDB
@@ -53,12 +54,13 @@ def create_app(db: CentralDB, *, admin_token: str | None = None, clock=time.time
             path += "?" + query
         hall_id = request.headers.get(signing.H_HALL, "")
         now = clock()
-        refusal = signing.check_request(request.headers, request.method, path, body,
-                                        db.hall_secret(hall_id) if hall_id else None, now=now)
+        secret = await run_in_threadpool(db.hall_secret, hall_id) if hall_id else None
+        refusal = signing.check_request(request.headers, request.method, path, body, secret,
+                                        now=now)
         if refusal:
             extra = {"server_time": now} if refusal.code == "clock_skew" else {}
             raise Refused(401, refusal.code, refusal.message, refusal.message_en, **extra)
-        if not db.use_nonce(hall_id, request.headers[signing.H_NONCE], now):
+        if not await run_in_threadpool(db.use_nonce, hall_id, request.headers[signing.H_NONCE], now):
             raise Refused(401, "replayed", "重复的请求（随机数已用过）", "replayed request (nonce seen before)")
         return hall_id, body
 
@@ -70,17 +72,18 @@ def create_app(db: CentralDB, *, admin_token: str | None = None, clock=time.time
     async def push_events(request: Request):
         hall_id, body = await authenticate(request)
         events, after = _parse_batch(body)
-        hwm = db.hwm(hall_id)
+        hwm = await run_in_threadpool(db.hwm, hall_id)
         if after > hwm:
             raise Refused(409, "cursor_ahead", "中心记录落后于大厅游标，请从中心确认处重发",
                           "the central holds less than the hall's cursor: resend from acked_upto",
                           acked_upto=hwm)
-        return db.apply_events(hall_id, events, clock())
+        # Database work runs in the thread pool: many halls can push at the same time.
+        return await run_in_threadpool(db.apply_events, hall_id, events, clock())
 
     @app.get("/sync/v1/config")
     async def pull_config(request: Request):
         hall_id, _ = await authenticate(request)
-        current = db.current_config(hall_id)
+        current = await run_in_threadpool(db.current_config, hall_id)
         if current is None:
             return Response(status_code=204)
         version, text = current
@@ -96,7 +99,8 @@ def create_app(db: CentralDB, *, admin_token: str | None = None, clock=time.time
             dt.date.fromisoformat(date)
         except ValueError:
             raise Refused(422, "bad_date", "日期格式应为 YYYY-MM-DD", "date must be YYYY-MM-DD") from None
-        return booking.changes(db, hall_id, date, max(0, after), max(1, min(limit, 2000)))
+        return await run_in_threadpool(booking.changes, db, hall_id, date, max(0, after),
+                                       max(1, min(limit, 2000)))
 
     def _admin(request: Request) -> None:
         if admin_token and request.headers.get("authorization") != f"Bearer {admin_token}" \
@@ -122,10 +126,10 @@ def create_app(db: CentralDB, *, admin_token: str | None = None, clock=time.time
         form = {k: v[0] for k, v in parse_qs((await request.body()).decode("utf-8", "replace")).items()}
         hall_id = form.get("hall", "")
         try:
-            appt = booking.book(db, hall_id=hall_id, service_id=form.get("service", ""),
-                                date=form.get("date", ""), slot=form.get("slot", ""),
-                                name=form.get("name", ""), id_number=form.get("id_number", ""),
-                                phone=form.get("phone", ""))
+            appt = await run_in_threadpool(lambda: booking.book(
+                db, hall_id=hall_id, service_id=form.get("service", ""),
+                date=form.get("date", ""), slot=form.get("slot", ""), name=form.get("name", ""),
+                id_number=form.get("id_number", ""), phone=form.get("phone", "")))
         except booking.BookingRefused as exc:
             return HTMLResponse(_book_html(db, hall_id, exc, form), status_code=422)
         return HTMLResponse(_booked_html(appt))

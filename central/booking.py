@@ -99,11 +99,9 @@ def _pepper(db: CentralDB) -> bytes:
     row = db.one("SELECT value FROM counters WHERE name = 'pepper'")
     if row is None:
         with db.transaction():
-            row = db.execute("SELECT value FROM counters WHERE name = 'pepper'").fetchone()
-            if row is None:
-                value = secrets.randbits(62)
-                db.execute("INSERT INTO counters (name, value) VALUES ('pepper', ?)", (value,))
-                row = (value,)
+            db.execute("INSERT INTO counters (name, value) VALUES ('pepper', ?) "
+                       "ON CONFLICT DO NOTHING", (secrets.randbits(62),))
+        row = db.one("SELECT value FROM counters WHERE name = 'pepper'")
     return str(row[0]).encode()
 
 
@@ -157,6 +155,8 @@ def book(db: CentralDB, *, hall_id: str, service_id: str, date: str, slot: str, 
     phone_hash = identity_hash(db, "phone", phone)
     since = (today - dt.timedelta(days=NO_SHOW_DAYS)).isoformat()
     with db.transaction():
+        # One booking at a time per hall, so two taps on "book" cannot both pass the rules.
+        db.execute("SELECT 1 FROM halls WHERE id = ?" + db.for_update, (hall_id,))
         no_shows = db.execute(
             "SELECT COUNT(*) FROM appointments WHERE person_hash = ? AND status = 'booked' "
             "AND date < ? AND date >= ?", (person, today.isoformat(), since)).fetchone()[0]

@@ -44,32 +44,65 @@ SCHEMA = [
 ]
 
 
+class _NoLock:
+    """PostgreSQL does its own locking; each thread has its own connection."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
 class CentralDB:
-    """One connection, serialised by a lock; `?` placeholders are rewritten for PostgreSQL.
+    """Plain SQL over SQLite or PostgreSQL; `?` placeholders are rewritten for PostgreSQL.
 
     `url` is `sqlite:///path/to/central.db` (or a bare path) or `postgresql://…` / a
-    libpq conninfo string such as `host=/tmp/pg dbname=central user=ow`.
+    libpq conninfo string such as `host=/tmp/pg dbname=central user=ow`. SQLite: one
+    connection behind a lock (SQLite has one writer anyway). PostgreSQL: one connection per
+    thread, so many halls push at once and rows are locked where it matters.
     """
 
     def __init__(self, url: str):
         self.url = url
-        self.lock = threading.RLock()
         if url.startswith(("postgresql:", "postgres:")) or url.startswith("host="):
-            import psycopg
-
             self.dialect = "postgresql"
-            self.conn = psycopg.connect(url, autocommit=True)
+            self.lock = _NoLock()
+            self._local = threading.local()
+            self._all: list = []
+            self._all_lock = threading.Lock()
         else:
             path = url.removeprefix("sqlite:///").removeprefix("sqlite://")
             Path(path).parent.mkdir(parents=True, exist_ok=True)
             self.dialect = "sqlite"
-            self.conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-            self.conn.execute("PRAGMA journal_mode=WAL")
-            self.conn.execute("PRAGMA synchronous=FULL")
-            self.conn.execute("PRAGMA foreign_keys=ON")
+            self.lock = threading.RLock()
+            self._conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute("PRAGMA synchronous=FULL")
+            self._conn.execute("PRAGMA foreign_keys=ON")
+            self._conn.execute("PRAGMA busy_timeout=10000")
         with self.transaction():
             for ddl in SCHEMA:
                 self.execute(ddl)
+
+    @property
+    def conn(self):
+        if self.dialect == "sqlite":
+            return self._conn
+        conn = getattr(self._local, "conn", None)
+        if conn is None or conn.closed:
+            import psycopg
+
+            conn = psycopg.connect(self.url, autocommit=True)
+            self._local.conn = conn
+            with self._all_lock:
+                self._all.append(conn)
+        return conn
+
+    @property
+    def for_update(self) -> str:
+        """Row lock suffix: PostgreSQL needs it; SQLite's BEGIN IMMEDIATE already serialises."""
+        return " FOR UPDATE" if self.dialect == "postgresql" else ""
 
     # -- dialect ---------------------------------------------------------------------
     def _sql(self, sql: str) -> str:
@@ -138,11 +171,10 @@ class CentralDB:
     def use_nonce(self, hall_id: str, nonce: str, now: float) -> bool:
         """Record a nonce; False when it was seen before (a replay)."""
         with self.transaction():
-            if self.execute("SELECT 1 FROM nonces WHERE hall_id = ? AND nonce = ?",
-                            (hall_id, nonce)).fetchone():
+            cur = self.execute("INSERT INTO nonces (hall_id, nonce, at) VALUES (?, ?, ?) "
+                               "ON CONFLICT DO NOTHING", (hall_id, nonce, now))
+            if cur.rowcount == 0:
                 return False
-            self.execute("INSERT INTO nonces (hall_id, nonce, at) VALUES (?, ?, ?)",
-                         (hall_id, nonce, now))
             # Nonces older than the signature window can never be replayed (the timestamp
             # check refuses them first), so a small bounded table is enough.
             if int(now) % 16 == 0:
@@ -157,7 +189,7 @@ class CentralDB:
     def apply_events(self, hall_id: str, events: list[dict], now: float) -> dict:
         """Store a batch idempotently in one transaction; returns the acknowledgement."""
         with self.transaction():
-            row = self.execute("SELECT hwm FROM hall_cursor WHERE hall_id = ?",
+            row = self.execute("SELECT hwm FROM hall_cursor WHERE hall_id = ?" + self.for_update,
                                (hall_id,)).fetchone()
             hwm = int(row[0])
             fresh = [e for e in events if int(e["seq"]) > hwm]
