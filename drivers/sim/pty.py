@@ -59,7 +59,3 @@ class PtyPort:
             os.rmdir(self._dir)
         except OSError:
             pass
-
-    @property
-    def url_path(self) -> str:
-        return self.path
