@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from drivers.bus import BusEvent, BusMaster, DeviceSpec, KeypadKey, LedMode, PadMode
 from hall.errors import Conflict, DomainError
 from hall.events import last_seq, read_events
+from hall.models import BAD_RATING_MAX
 
 log = logging.getLogger(__name__)
 
@@ -22,6 +23,8 @@ class _PendingRating:
     ticket_id: str
     ref: int
     deadline: float
+    level: int | None = None          # set once a bad level asked for a reason
+    reasons: tuple[str, ...] = ()
 
 
 def _rows(payload: dict, key: str) -> list[dict]:
@@ -36,8 +39,9 @@ class DeviceBinding:
 
     Screens follow the event log (not the keypad), so a call from the web console shows on
     the LED exactly like one from the keypad. A pad lights up on `rating.requested`; the first
-    key within `pad_timeout` seconds is stored once as a 'pad' rating; after that, no rating is
-    stored and the default-rating rule applies later.
+    key within `pad_timeout` seconds is stored once as a 'pad' rating. A bad level (≤ 2)
+    first asks for one of the configured reasons (the engine requires one), with another
+    `pad_timeout`. No key in time: no rating; the default-rating rule applies later.
     """
 
     def __init__(self, engine, url: str | None = None, *, windows=None, pad_timeout: float | None = None,
@@ -67,6 +71,8 @@ class DeviceBinding:
                                 timeout=(timeout if timeout is not None else bus.timeout_ms / 1000),
                                 retries=retries if retries is not None else bus.retries)
         self._pending: dict[str, _PendingRating] = {}
+        self._pad_texts: dict[str, str] = {}           # window -> what its pad shows when idle
+        self.bad_without_reason = 0                    # bad levels whose reason never came
         self._thanks_until: dict[str, float] = {}
         self._refs = itertools.count(1)
         self._lock = threading.Lock()
@@ -113,7 +119,8 @@ class DeviceBinding:
                 else:
                     self._led(wid, LedMode.PAUSED, "暂停服务")
             if wid in self.pad_of:
-                self.master.pad_text(self.pad_of[wid], self._pad_text(wid, w.get("staff_name")))
+                self._pad_texts[wid] = self._pad_text(wid, w.get("staff_name"))
+                self.master.pad_text(self.pad_of[wid], self._pad_texts[wid])
                 self.master.pad_mode(self.pad_of[wid], PadMode.IDLE)
 
     def _call_text(self, number: str, window_id: str) -> str:
@@ -165,10 +172,11 @@ class DeviceBinding:
             self._led(wid, LedMode.PAUSED, "暂停服务")
         elif t in ("window.signed_in", "window.signed_out") and wid in self.pad_of:
             name = p.get("staff_name") if t == "window.signed_in" else None
-            self.master.pad_text(self.pad_of[wid], self._pad_text(wid, name))
+            self._pad_texts[wid] = self._pad_text(wid, name)
+            self.master.pad_text(self.pad_of[wid], self._pad_texts[wid])
         elif t == "rating.requested" and wid in self.pad_of:
             with self._lock:
-                ref = next(self._refs) & 0xFFFF or next(self._refs)
+                ref = self._next_ref()
                 self._pending[wid] = _PendingRating(p["ticket_id"], ref, self.clock() + self.pad_timeout)
             self.master.pad_mode(self.pad_of[wid], PadMode.RATING, ref)
         elif t == "rating.given":
@@ -182,19 +190,33 @@ class DeviceBinding:
                 else:
                     lit_out = False
             if lit_out:
-                self.master.pad_mode(self.pad_of[wid], PadMode.IDLE)
+                self._pad_idle(wid)
+
+    def _next_ref(self) -> int:
+        ref = next(self._refs) & 0xFFFF
+        return ref or self._next_ref()      # 0 means "no request" on the pad
+
+    def _pad_idle(self, wid: str) -> None:
+        self.master.pad_text(self.pad_of[wid], self._pad_texts.get(wid, self._pad_text(wid, None)))
+        self.master.pad_mode(self.pad_of[wid], PadMode.IDLE)
 
     def _expire(self) -> None:
         now = self.clock()
         with self._lock:
             expired = [w for w, p in self._pending.items() if p.deadline <= now]
             for w in expired:
-                del self._pending[w]   # no key in time: no rating; the default rule applies later
+                # No key in time: no rating; the default rule applies later. A bad level
+                # whose reason never came cannot be stored (the engine needs a reason).
+                if self._pending[w].level is not None:
+                    self.bad_without_reason += 1
+                    log.warning("pad at %s: bad rating %d without a reason, not stored", w,
+                                self._pending[w].level)
+                del self._pending[w]
             thanked = [w for w, until in self._thanks_until.items() if until <= now]
             for w in thanked:
                 del self._thanks_until[w]
         for w in expired + thanked:
-            self.master.pad_mode(self.pad_of[w], PadMode.IDLE)
+            self._pad_idle(w)
 
     # keys -------------------------------------------------------------------------------
     def _on_bus_event(self, ev: BusEvent) -> None:
@@ -238,16 +260,43 @@ class DeviceBinding:
             log.info("keypad %s at window %s refused: %s", key.name, wid, exc.message_en)
             self.key_errors.append((wid, exc.message))
 
-    def _pad(self, wid: str, level: int, ref: int) -> None:
+    def _pad(self, wid: str, key: int, ref: int) -> None:
+        """First key: the level. A bad level (差评) needs a reason: the pad then lists the
+        configured reasons for that level, numbered, and the next key picks one."""
+        reasons = ()
         with self._lock:
             pend = self._pending.get(wid)
             if pend is None or pend.ref != ref or pend.deadline <= self.clock():
                 log.info("pad key at %s ignored: no rating request %d open", wid, ref)
                 return
-            del self._pending[wid]
+            if pend.level is None:
+                level = key
+                reasons = tuple(self.engine.config.ratings.reasons.get(str(level), []))[:5]
+                if level <= BAD_RATING_MAX and reasons:
+                    pend.level, pend.reasons, pend.ref = level, reasons, self._next_ref()
+                    pend.deadline = self.clock() + self.pad_timeout
+                    ask = pend.ref
+                else:
+                    del self._pending[wid]
+                    reasons, ask = (), None
+            else:
+                level = pend.level
+                if not 1 <= key <= len(pend.reasons):
+                    pend.ref = self._next_ref()     # no such reason: ask again
+                    ask, reasons = pend.ref, pend.reasons
+                    level = None
+                else:
+                    del self._pending[wid]
+                    reasons, ask = (pend.reasons[key - 1],), None
+        if ask is not None:
+            listed = " ".join(f"{i}{r}" for i, r in enumerate(pend.reasons, 1))
+            self.master.pad_text(self.pad_of[wid], "请选择原因 " + listed)
+            self.master.pad_mode(self.pad_of[wid], PadMode.REASON, ask)
+            return
+        with self._lock:
             self._thanks_until[wid] = self.clock() + THANKS_SECONDS
         try:
-            self.engine.rate(level, (), ticket_id=pend.ticket_id, channel="pad")
+            self.engine.rate(level, reasons, ticket_id=pend.ticket_id, channel="pad")
             self.ratings_stored += 1
         except Conflict:
             pass   # already rated by QR or web a moment earlier: one rating per ticket

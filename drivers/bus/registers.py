@@ -28,8 +28,8 @@ REG_EVENT_ACK = 0x0010     # WO: write the seq just handled; the device drops th
 # Rating pad
 REG_PAD_MODE = 0x0020      # RW: PadMode
 REG_PAD_REQUEST = 0x0021   # RW: request id (16 bits) shown with the rating request
-REG_PAD_TEXT = 0x0030      # RW: 32 registers, GB2312, NUL padded: clerk name and window
-PAD_TEXT_REGS = 32
+REG_PAD_TEXT = 0x0030      # RW: 64 registers, GB2312, NUL padded: clerk and window, or reasons
+PAD_TEXT_REGS = 64
 
 # LED window screen: one write of [mode, length, text...] starting at REG_LED_MODE
 REG_LED_MODE = 0x0020      # RW: LedMode
@@ -42,6 +42,7 @@ class PadMode(IntEnum):
     IDLE = 0        # shows the clerk and window; keys ignored
     RATING = 1      # lit up: "请评价" and five keys; the first key press is queued as an event
     THANKS = 2      # after a key: "谢谢您的评价"
+    REASON = 3      # after a bad level: the text lists numbered reasons; the first key is queued
 
 
 class LedMode(IntEnum):

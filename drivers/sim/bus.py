@@ -78,7 +78,8 @@ class SlaveDevice:
 
 
 class PadSlave(SlaveDevice):
-    """Rating pad: five keys, accepted only while lit for a rating; then it says thank you."""
+    """Rating pad: five keys, accepted only while lit (for a level, or for a reason after a
+    bad level); then it says thank you."""
 
     kind = R.DeviceKind.PAD
 
@@ -95,7 +96,7 @@ class PadSlave(SlaveDevice):
         if not 1 <= level <= 5:
             raise ValueError("level 1..5")
         with self.lock:
-            if self.regs.get(R.REG_PAD_MODE, 0) != R.PadMode.RATING:
+            if self.regs.get(R.REG_PAD_MODE, 0) not in (R.PadMode.RATING, R.PadMode.REASON):
                 return False
             ref = self.regs.get(R.REG_PAD_REQUEST, 0)
             self.regs[R.REG_PAD_MODE] = R.PadMode.THANKS

@@ -141,3 +141,38 @@ def test_start_from_config_follows_the_hall_toml(engine, tmp_path):
     finally:
         unregister_sim("bus-test-config")
         sim.close()
+
+
+def _finished_ticket(engine, pad):
+    ticket, _ = engine.issue_ticket("biz-setup")
+    engine.call_next("w03")
+    engine.finish("w03", "completed")
+    assert wait(lambda: pad.mode == PadMode.RATING)
+    return ticket
+
+
+def test_bad_rating_on_the_pad_asks_for_a_reason_then_stores_it(hall_bus):
+    engine, binding, pad, _, _ = hall_bus
+    ticket = _finished_ticket(engine, pad)
+    reasons = engine.config.ratings.reasons["1"]
+    assert pad.press(1)                                   # 非常不满意
+    assert wait(lambda: pad.mode == PadMode.REASON)
+    assert pad.text.startswith("请选择原因 1" + reasons[0])
+    assert ratings(engine) == []                          # not stored without its reason
+    assert pad.press(2)
+    assert wait(lambda: len(ratings(engine)) == 1)
+    [r] = ratings(engine)
+    assert (r["ticket_id"], r["level"], r["channel"]) == (ticket["id"], 1, "pad")
+    assert r["reasons"] and reasons[1] in r["reasons"]
+    with engine.store.read() as c:                        # a bad rating opens a case
+        assert c.execute("SELECT COUNT(*) FROM cases").fetchone()[0] == 1
+    assert wait(lambda: pad.mode == PadMode.IDLE and pad.text == "3号窗口 张晓明", timeout=6)
+
+
+def test_bad_rating_without_a_reason_in_time_is_not_stored(hall_bus):
+    engine, binding, pad, _, _ = hall_bus
+    _finished_ticket(engine, pad)
+    assert pad.press(2)
+    assert wait(lambda: pad.mode == PadMode.REASON)
+    assert wait(lambda: pad.mode == PadMode.IDLE, timeout=3)   # pad_timeout 0.5 s
+    assert ratings(engine) == [] and binding.bad_without_reason == 1
