@@ -147,7 +147,11 @@ def _cmd_devices(args) -> int:
     if cfg is None:
         print("请用 --config 指定 hall.toml / give a hall.toml with --config", file=sys.stderr)
         return 2
-    rep = device_report(cfg, bus_url=args.bus)
+    try:
+        rep = device_report(cfg, bus_url=args.bus)
+    except ValueError as exc:      # e.g. two devices configured at one bus address
+        print(f"设备配置错误 Device configuration error: {exc}", file=sys.stderr)
+        return 2
     if args.json:
         print(json.dumps(rep, ensure_ascii=False, indent=1))
         return 0
