@@ -129,3 +129,26 @@ def test_green_channel_label_wins_over_the_reason_id():
     t = dict(SAMPLE_TICKET, priority_reason="veteran", green_zh="退役军人")
     data = layouts.ticket(t, hall_name=HALL, profile=P80)
     assert gb18030("绿色通道：退役军人") in data and b"veteran" not in data
+
+
+def test_native_qr_and_alignment_agree_with_python_escpos():
+    from escpos import escpos
+    from escpos.printer import Dummy
+
+    lib = Dummy()
+    lib.qr("http://h/t/abc", native=True, size=6, ec=escpos.QR_ECLEVEL_M)
+    assert EscPos().qr_native("http://h/t/abc", module=6, ec="M").getvalue() == lib.output
+    lib = Dummy()
+    lib.set(align="center")
+    assert EscPos().align("center").getvalue() == lib.output
+
+
+def test_why_text_does_not_go_through_python_escpos():
+    # Its encoder sends a line as GB18030 only when it holds an ideograph: punctuation alone
+    # is lost. Our routine keeps it.
+    from escpos.printer import Dummy
+
+    lib = Dummy()
+    lib.text("：，\n")
+    assert b"?" in lib.output
+    assert b"?" not in EscPos().text("：，\n").getvalue()
