@@ -369,7 +369,8 @@ def render_plot(report: dict, name: str, fmt: str = "png") -> bytes:
             ax.set_ylabel("取号数 Tickets")
         elif name == "days":
             rows = tables["days"]["rows"]
-            ax.plot([r["business_date"][5:] for r in rows], [r["issued"] for r in rows], marker="o", color=color)
+            # Bars, not a line: days without business (weekends) are gaps, not slopes.
+            ax.bar([r["business_date"][5:] for r in rows], [r["issued"] for r in rows], color=color)
             ax.set_ylabel("取号数 Tickets")
             for label in ax.get_xticklabels():
                 label.set_rotation(45)
