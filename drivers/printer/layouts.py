@@ -9,7 +9,7 @@ from functools import cache
 from importlib import resources
 from zoneinfo import ZoneInfo
 
-from .codec import EscPos, wrap
+from .codec import EscPos, display_width, wrap
 
 NOTICES = ("请留意叫号屏或手机提示", "过号请到咨询台")
 NOTICES_EN = ("Watch the call screen or your phone", "Missed your call? Ask at the information desk")
@@ -69,6 +69,12 @@ def _rule(p: EscPos, profile: Profile) -> None:
 
 
 def _block(p: EscPos, profile: Profile, text: str, scale: int = 1) -> None:
+    """Text at magnification `scale`. A line that is too wide at full scale but fits at
+    normal width is printed tall and narrow (width 1, height `scale`) rather than broken
+    with one lonely character on the next line; longer text wraps at full scale."""
+    if scale > 1 and display_width(text) * scale > profile.columns >= display_width(text):
+        p.size(1, scale).line(text).size(scale, scale)
+        return
     for ln in wrap(text, profile.columns // scale):
         p.line(ln)
 
