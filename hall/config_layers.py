@@ -10,6 +10,7 @@ applied to the engine in the same transaction: all of it happens, or none of it.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import re
@@ -17,7 +18,7 @@ import time
 from typing import Any
 
 from hall.config import ConfigError, HallConfig, config_from_dict
-from hall.errors import InvalidInput
+from hall.errors import Conflict, InvalidInput
 from hall.store import Store
 
 log = logging.getLogger(__name__)
@@ -186,15 +187,29 @@ def _commit(store: Store, engine, new_config: HallConfig, section: str, action: 
         raise
 
 
+def section_version(value: Any) -> str:
+    """A short fingerprint of a section's value: an edit names the version it started from."""
+    return hashlib.sha256(_j(value).encode()).hexdigest()[:12]
+
+
 def set_section(store: Store, engine, base_config: HallConfig, section: str, value: Any,
-                staff_id: str, note: str = "") -> HallConfig:
+                staff_id: str, note: str = "", version: str | None = None) -> HallConfig:
     """Validate and apply a new value for one section; returns the new effective config.
 
-    Raises InvalidInput (nothing changed) when the result would not be a valid hall.toml."""
+    Raises InvalidInput (nothing changed) when the result would not be a valid hall.toml, and
+    Conflict when `version` is given and someone changed the section since it was read."""
     _check_section(section)
+    with store.lock:     # read-check-write as one step against a second manager's edit
+        return _set_section(store, engine, base_config, section, value, staff_id, note, version)
+
+
+def _set_section(store, engine, base_config, section, value, staff_id, note, version) -> HallConfig:
     current = effective_config(store, base_config)
     data = config_dict(current)
     before = data.get(section)
+    if version is not None and version != section_version(before):
+        raise Conflict("config_changed", "该部分刚被他人修改，请刷新页面查看最新内容后再改",
+                       "this section was changed by someone else since you opened it; reload and edit again")
     try:
         new_config = config_from_dict({**data, section: value}, LAYER_PATH)
     except ConfigError as exc:

@@ -52,6 +52,8 @@ class ReviewIn(Body):
 class SectionIn(Body):
     value: Any
     note: str = Field(default="", max_length=500)
+    version: str | None = Field(default=None, max_length=40,
+                                description="the section's version as read; a stale one is refused (409)")
 
 
 def _engine(request: Request):
@@ -218,6 +220,7 @@ def get_config(request: Request) -> dict:
     layer = config_layers.local_layer(store)
     in_force = config_layers.sections_in_force(store, _base(request), effective)
     return {"sections": [{"id": s, "name_zh": config_layers.SECTION_ZH[s], "value": data[s],
+                          "version": config_layers.section_version(data[s]),
                           "local": s in layer, "in_force": in_force.get(s, True),
                           "updated_at": layer.get(s, {}).get("updated_at"),
                           "updated_by": layer.get(s, {}).get("updated_by")}
@@ -234,7 +237,7 @@ def put_section(section: str, body: SectionIn, request: Request,
                 principal: Principal = Depends(require_manager)) -> dict:
     """Validate like hall.toml, store as a local edit with an audit row, apply at once."""
     config = config_layers.set_section(_store(request), _engine(request), _base(request), section, body.value,
-                                       principal.id, body.note)
+                                       principal.id, body.note, body.version)
     _applied(request, config)
     return {"ok": True, "section": section, "value": config_layers.config_dict(config)[section]}
 

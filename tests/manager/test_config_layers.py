@@ -126,3 +126,17 @@ def test_a_failure_while_applying_rolls_everything_back(store, engine, hall_conf
                            _services_with(hall_config, "biz-setup", daily_cap=9), "m1")
     assert layers.local_layer(store) == {} and layers.audit_log(store) == []
     assert engine.config == hall_config
+
+
+def test_an_edit_from_a_stale_page_is_refused(store, engine, hall_config):
+    from hall.errors import Conflict
+
+    read = layers.section_version(layers.config_dict(hall_config)["services"])
+    layers.set_section(store, engine, hall_config, "services",
+                       _services_with(hall_config, "biz-setup", daily_cap=5), "m1", version=read)
+    with pytest.raises(Conflict) as exc:     # a second manager still holds the old page
+        layers.set_section(store, engine, hall_config, "services",
+                           _services_with(hall_config, "biz-seal", daily_cap=9), "m2", version=read)
+    assert "他人修改" in exc.value.message
+    assert engine.config.service("biz-setup").daily_cap == 5 and engine.config.service("biz-seal").daily_cap == 150
+    assert len(layers.audit_log(store)) == 1

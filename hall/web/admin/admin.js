@@ -547,7 +547,7 @@
       value = formValue(s);
     }
     try {
-      await api("PUT", "/api/v1/admin/config/" + s.id, { value, note: $("config-note").value });
+      await api("PUT", "/api/v1/admin/config/" + s.id, { value, note: $("config-note").value, version: s.version });
       $("config-note").value = "";
       await loadConfig();
       configMsg("已校验并生效，已记录修改 / Validated, applied and audited", true);
