@@ -36,11 +36,13 @@ def run(ctx) -> None:
 
 
 def _wait(condition, timeout: float) -> bool:
-    from PySide6.QtCore import QCoreApplication
+    from PySide6.QtCore import QCoreApplication, QEvent
 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         QCoreApplication.processEvents()
+        # as an event loop would: free the screens the Loader let go of
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
         if condition():
             return True
         time.sleep(0.005)

@@ -1,10 +1,12 @@
-"""Works around a PySide6 6.12.0 bug: Signal.emit() returns True without owning a reference.
+"""Works around PySide6 6.12.0 reference-count bugs that would abort a long-running kiosk.
 
-Every `signal.emit(...)` from Python drops one reference to the `True` singleton; after a
-few thousand emits the interpreter aborts with "bool_dealloc: deallocating True or False"
-(seen at exit of the test run, and it would kill a kiosk after hours). `emit()` below gives
-the reference back. A probe at import decides whether the running PySide6 has the bug, so
-a fixed PySide6 is left alone.
+On Python 3.11, PySide6 6.12.0 drops one reference to `None` on every call of a Qt method
+that returns void (QTimer.start, processEvents, setTitle ...) and one reference to `True` on
+every Signal.emit(). After some tens of thousands of calls the interpreter aborts with
+"none_dealloc: deallocating None" or "bool_dealloc" (seen after ~800 tickets in
+bench/kiosk.py). Python 3.12 made these singletons immortal; `protect_singletons()` does
+the same here by raising their reference counts far beyond what any run can use up. A probe
+decides whether the running PySide6 has the bug, so a fixed one is left alone.
 """
 
 from __future__ import annotations
@@ -36,6 +38,33 @@ def _emit_steals_a_reference() -> bool:
 
 
 EMIT_LEAKS = _emit_steals_a_reference()
+
+
+def _void_call_steals_none() -> bool:
+    probe = _Probe()
+    before = sys.getrefcount(None)
+    for _ in range(8):
+        probe.setObjectName("probe")
+    return before - sys.getrefcount(None) >= 8
+
+
+VOID_LEAKS = _void_call_steals_none()
+_HEADROOM = 1 << 60
+_protected = False
+
+
+def protect_singletons() -> None:
+    """Make None, True and False effectively immortal (once per process) when PySide6
+    leaks references to them. Over-counting a singleton is harmless: it is never freed."""
+    global _protected
+    if _protected or not (EMIT_LEAKS or VOID_LEAKS) or sys.version_info >= (3, 12):
+        return
+    for obj in (None, True, False):
+        ctypes.c_ssize_t.from_address(id(obj)).value += _HEADROOM
+    _protected = True
+
+
+protect_singletons()
 
 
 def emit(signal, *args) -> None:

@@ -267,3 +267,37 @@ def test_state_signals_do_not_eat_references_to_true(vm):
     for _ in range(3000):
         vm.toggleElder()
     assert abs(sys.getrefcount(True) - before) < 50
+
+
+_VOID_CALLS = ("from PySide6.QtCore import QObject\n"
+               "o = QObject()\n"
+               "for _ in range(300000):\n"
+               "    o.setObjectName('x')\n"
+               "print('survived')\n")
+
+
+def test_kiosk_survives_many_void_qt_calls():
+    """PySide6 6.12.0 on Python 3.11 drops a reference to None on every void Qt call; a
+    kiosk makes that many calls in a few hours. kiosk.qtcompat must keep it alive."""
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-c", "import kiosk.qtcompat\n" + _VOID_CALLS],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0 and "survived" in proc.stdout, proc.stderr[-500:]
+
+
+def test_without_the_guard_the_interpreter_aborts():
+    """Negative control for the test above, on a PySide6 that has the bug."""
+    import subprocess
+    import sys
+
+    import pytest
+
+    from kiosk.qtcompat import VOID_LEAKS
+
+    if not VOID_LEAKS or sys.version_info >= (3, 12):
+        pytest.skip("this PySide6/Python does not leak references to None")
+    proc = subprocess.run([sys.executable, "-c", _VOID_CALLS], capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode != 0 and "dealloc" in proc.stderr
