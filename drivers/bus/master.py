@@ -108,6 +108,7 @@ class BusMaster:
         self.connected = False
         self._codec = ModbusCodec()
         self._poll_frames: dict[int, bytes] = {}
+        self._last_state: dict[tuple[int, int], list[int]] = {}
         self._link: Transport | None = None
         self._writes: deque[_Write] = deque()
         self._wake = threading.Event()
@@ -142,6 +143,9 @@ class BusMaster:
     def write(self, address: int, start: int, values: list[int]) -> _Write:
         """Queue a register write; returns a handle whose .done is set when it completed."""
         w = _Write(address, start, list(values))
+        # Remembered so a device that was offline (power cut, cable, re-plugged adapter) gets
+        # what it should be showing as soon as it answers again.
+        self._last_state[(address, start)] = w.values
         self._writes.append(w)
         self._wake.set()
         return w
@@ -157,7 +161,7 @@ class BusMaster:
     def pad_mode(self, address: int, mode: R.PadMode, request_id: int = 0) -> _Write:
         st = self.devices.get(address)
         if st is not None:
-            st.lit = mode == R.PadMode.RATING
+            st.lit = mode in (R.PadMode.RATING, R.PadMode.REASON)
         return self.write(address, R.REG_PAD_MODE, [int(mode), request_id & 0xFFFF])
 
     def status(self) -> list[dict]:
@@ -249,6 +253,10 @@ class BusMaster:
     def _set_online(self, st: DeviceState, online: bool) -> None:
         if st.online is online:
             return
+        if online and st.online is False:
+            for (addr, start), values in list(self._last_state.items()):
+                if addr == st.spec.address:
+                    self._writes.append(_Write(addr, start, values))
         st.online = online
         self._emit(BusEvent("online" if online else "offline", st.spec))
 

@@ -38,6 +38,11 @@ class SlaveDevice:
         self.changed = threading.Condition(self.lock)
         self.writes = 0
 
+    def power_cycle(self) -> None:
+        """Lose every written register, as a device does when its power is cut."""
+        with self.lock:
+            self.regs = {R.REG_TYPE: int(self.kind)}
+
     def push_event(self, code: int, ref: int = 0) -> int:
         with self.lock:
             self._seq = self._seq % 0xFFFF + 1     # 1..65535, 0 means "none yet"

@@ -208,3 +208,15 @@ def test_duplicate_addresses_are_refused():
         BusMaster("serial:///dev/null", [DeviceSpec("pad", 1), DeviceSpec("led", 1)])
     with pytest.raises(ValueError, match="1..247"):
         DeviceSpec("pad", 0)
+
+
+def test_a_device_back_online_gets_its_screen_again(bus):
+    sim, master, _ = bus
+    assert master.show_led(5, LedMode.CALLING, "A007 请到 2 号窗口").done.wait(2)
+    sim.silence({5})                                   # power cut on the LED screen
+    sim.slaves[5].power_cycle()
+    w = master.show_led(5, LedMode.CALLING, "A008 请到 2 号窗口")
+    assert w.done.wait(3) and not w.ok                 # could not be shown while it was off
+    sim.silence(set())
+    assert sim.slaves[5].wait_for_text("A008", timeout=3) is not None
+    assert sim.slaves[5].mode == LedMode.CALLING
