@@ -305,6 +305,7 @@ def live_view(engine, *, wait_alert_minutes: float = ALERT_WAIT_MINUTES,
             alerts.append({"kind": "help", "help_id": h["id"], "minutes": age,
                            "text_zh": f"{h['kiosk']} 求助已 {age:.0f} 分钟无人响应",
                            "text_en": f"help call at {h['kiosk']} unanswered for {age:.0f} min"})
+    overdue = sum(1 for case in engine.list_cases(overdue=True))
     longest_all = max((r["longest_wait_min"] for r in svc_rows if r["longest_wait_min"] is not None), default=None)
     return {"at": now, "business_date": engine.business_date(), "timezone": engine.config.hall.timezone,
             "services": svc_rows,
@@ -314,5 +315,5 @@ def live_view(engine, *, wait_alert_minutes: float = ALERT_WAIT_MINUTES,
                          "current_state": w["current"]["state"] if w["current"] else None}
                         for w in windows],
             "waiting_total": sum(s["waiting"] for s in services), "longest_wait_min": longest_all,
-            "help_open": help_rows, "refusals_to_review": refusals_new, "alerts": alerts,
+            "help_open": help_rows, "refusals_to_review": refusals_new, "cases_overdue": overdue, "alerts": alerts,
             "thresholds": {"wait_minutes": wait_alert_minutes, "help_minutes": help_alert_minutes}}

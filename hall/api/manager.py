@@ -188,19 +188,25 @@ def refusals(request: Request, start: str | None = None, end: str | None = None,
     if review_state != "all":
         sql += " AND f.review_state = ?"
         args.append(review_state)
+    where = sql[sql.index(" WHERE "):]
     with _store(request).read() as c:
-        rows = [dict(r) for r in c.execute(sql + " ORDER BY f.at DESC LIMIT 1000", args)]
-    by_kind: dict[str, int] = {}
-    by_service: dict[str, int] = {}
+        rows = [dict(r) for r in c.execute(sql + " ORDER BY f.at DESC LIMIT 500", args)]
+        # Counts over every matching report, not just the rows listed.
+        by_kind = c.execute("SELECT f.kind, COUNT(*) FROM refusals f" + where + " GROUP BY f.kind ORDER BY f.kind",
+                            args).fetchall()
+        by_service = c.execute("SELECT COALESCE(s.name_zh, f.service_id), COUNT(*) FROM refusals f "
+                               "LEFT JOIN services s ON s.id = f.service_id" + where
+                               + " GROUP BY 1 ORDER BY 2 DESC, 1", args).fetchall()
+        to_review = c.execute("SELECT COUNT(*) FROM refusals f" + where + " AND f.review_state = 'new'",
+                              args).fetchone()[0]
+        total = sum(n for _, n in by_kind)
     for r in rows:
         r["materials"] = json.loads(r["materials"] or "[]")
         r["kind_zh"] = REFUSAL_ZH.get(r["kind"], r["kind"])
-        by_kind[r["kind"]] = by_kind.get(r["kind"], 0) + 1
-        by_service[r["service"] or r["service_id"]] = by_service.get(r["service"] or r["service_id"], 0) + 1
-    return {"start": start, "end": end, "refusals": rows,
-            "by_kind": [{"kind": k, "kind_zh": REFUSAL_ZH.get(k, k), "count": v} for k, v in sorted(by_kind.items())],
-            "by_service": [{"service": k, "count": v} for k, v in sorted(by_service.items(), key=lambda kv: -kv[1])],
-            "to_review": sum(1 for r in rows if r["review_state"] == "new")}
+    return {"start": start, "end": end, "refusals": rows, "total": total, "shown": len(rows),
+            "by_kind": [{"kind": k, "kind_zh": REFUSAL_ZH.get(k, k), "count": n} for k, n in by_kind],
+            "by_service": [{"service": k, "count": n} for k, n in by_service],
+            "to_review": to_review}
 
 
 @api.post("/refusals/{refusal_id}/review")
@@ -256,12 +262,25 @@ def config_audit(request: Request, limit: int = Query(default=100, ge=1, le=1000
 
 
 # -- reports ----------------------------------------------------------------------------------
+_REPORT_CACHE: dict[tuple, dict] = {}
+_REPORT_CACHE_SIZE = 8
+
+
 def _report(request: Request, period: str, date: str | None) -> dict:
+    """The period's report; the page asks for it once per table, plot and export, so it is
+    kept until the next event (the event seq is part of the key: never stale)."""
     start, end = rp.period_range(period, _date(request, date))
-    report = rp.period_report(_store(request), start, end, _engine(request).config.tz)
-    report["period"] = period
-    report["hall"] = _engine(request).config.hall.name_zh
-    return report
+    store = _store(request)
+    with store.read() as c:
+        seq = c.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()[0]
+    key = (id(store), start, end, seq)
+    report = _REPORT_CACHE.get(key)
+    if report is None:
+        report = rp.period_report(store, start, end, _engine(request).config.tz)
+        while len(_REPORT_CACHE) >= _REPORT_CACHE_SIZE:
+            _REPORT_CACHE.pop(next(iter(_REPORT_CACHE)))
+        _REPORT_CACHE[key] = report
+    return {**report, "period": period, "hall": _engine(request).config.hall.name_zh}
 
 
 @api.get("/reports")

@@ -206,3 +206,12 @@ def test_an_upheld_appeal_takes_the_mistaken_review_out_of_the_figures(hall, mgr
     after = mgr.get("/api/v1/admin/reports?period=day").json()["ratings"]
     assert after["count"] == before["count"] and after["excluded"] == before["excluded"] + 1
     assert after["by_level"] == before["by_level"]
+
+
+def test_report_is_recomputed_after_a_new_event(mgr, kiosk):
+    before = mgr.get("/api/v1/admin/reports?period=day").json()["totals"]["tickets_issued"]
+    assert mgr.get("/api/v1/admin/reports?period=day").json()["totals"]["tickets_issued"] == before
+    issue(kiosk, "biz-seal")
+    assert mgr.get("/api/v1/admin/reports?period=day").json()["totals"]["tickets_issued"] == before + 1
+    live = mgr.get("/api/v1/admin/live").json()
+    assert live["cases_overdue"] == 0 and live["timezone"] == "Asia/Shanghai"

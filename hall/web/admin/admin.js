@@ -208,6 +208,9 @@
     const r = $("badge-refusals");
     r.textContent = live.refusals_to_review;
     r.classList.toggle("hidden", !live.refusals_to_review);
+    const b = $("badge-cases");
+    b.textContent = live.cases_overdue ? live.cases_overdue + " 超期" : "";
+    b.classList.toggle("hidden", !live.cases_overdue);
   }
 
   // -- live hall ----------------------------------------------------------------------------
@@ -226,6 +229,7 @@
       card("开放窗口", "Windows open", open + " / " + d.windows.length),
       card("未响应求助", "Help calls waiting", d.help_open.length, d.help_open.some((h) => h.alert)),
       card("待审说No报告", "Refusals to review", d.refusals_to_review),
+      card("超期工单", "Overdue cases", d.cases_overdue, d.cases_overdue > 0),
       card("营业日", "Business day", d.business_date),
     ].join("");
     $("live-services").innerHTML = head([["业务", "Service"], ["排队", "Waiting", 1], ["开放窗口", "Windows", 1],
@@ -262,9 +266,11 @@
     const q = f === "overdue" ? "?overdue=true" : f === "closed" ? "?state=closed" : "";
     const d = await api("GET", "/api/v1/admin/cases" + q);
     S.today = d.today;
-    const b = $("badge-cases");
-    b.textContent = d.overdue ? d.overdue + " 超期" : "";
-    b.classList.toggle("hidden", !d.overdue);
+    if (f === "open") {
+      const b = $("badge-cases");
+      b.textContent = d.overdue ? d.overdue + " 超期" : "";
+      b.classList.toggle("hidden", !d.overdue);
+    }
     $("case-table").innerHTML = head([["来源", "Source"], ["内容", "Summary"], ["窗口/业务", "Window / service"],
                                       ["状态", "State"], ["下一期限", "Next due"], ["回访期限", "Revisit by"], ["整改期限", "Rectify by"],
                                       ["答复期限", "Reply by"]]) +
@@ -359,6 +365,7 @@
     $("ref-services").innerHTML = head([["业务", "Service"], ["数量", "Count", 1]]) +
       (d.by_service.length ? d.by_service.map((k) => `<tr><td>${esc(k.service)}</td><td class="num">${k.count}</td></tr>`).join("")
         : `<tr><td colspan="2" class="empty">无 None</td></tr>`);
+    $("ref-count").textContent = d.total > d.shown ? `共 ${d.total} 条，显示最近 ${d.shown} 条 / ${d.total} reports, latest ${d.shown} shown` : "";
     $("ref-table").innerHTML = head([["时间", "When"], ["窗口", "Window"], ["工作人员", "Clerk"], ["号票", "Ticket"],
                                      ["业务", "Service"], ["类型", "Kind"], ["详情", "Details"], ["审核", "Review"]]) +
       (d.refusals.length ? d.refusals.map((r) => {
