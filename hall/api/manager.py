@@ -262,7 +262,6 @@ def config_audit(request: Request, limit: int = Query(default=100, ge=1, le=1000
 
 
 # -- reports ----------------------------------------------------------------------------------
-_REPORT_CACHE: dict[tuple, dict] = {}
 _REPORT_CACHE_SIZE = 8
 
 
@@ -273,13 +272,16 @@ def _report(request: Request, period: str, date: str | None) -> dict:
     store = _store(request)
     with store.read() as c:
         seq = c.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()[0]
-    key = (id(store), start, end, seq)
-    report = _REPORT_CACHE.get(key)
+    cache = getattr(request.app.state, "manager_reports", None)
+    if cache is None:
+        cache = request.app.state.manager_reports = {}
+    key = (start, end, seq)
+    report = cache.get(key)
     if report is None:
         report = rp.period_report(store, start, end, _engine(request).config.tz)
-        while len(_REPORT_CACHE) >= _REPORT_CACHE_SIZE:
-            _REPORT_CACHE.pop(next(iter(_REPORT_CACHE)))
-        _REPORT_CACHE[key] = report
+        while len(cache) >= _REPORT_CACHE_SIZE:
+            cache.pop(next(iter(cache)))
+        cache[key] = report
     return {**report, "period": period, "hall": _engine(request).config.hall.name_zh}
 
 
