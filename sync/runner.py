@@ -82,6 +82,7 @@ class Syncer:
         self.timezone = timezone
         self.clock = clock
         self.client.clock_offset = float(hallside.get_state(conn, "clock_offset", "0"))
+        self._stop: threading.Event | None = None
 
     # -- push ------------------------------------------------------------------------
     def push_once(self) -> int:
@@ -109,6 +110,8 @@ class Syncer:
         total = 0
         batches = 0
         while max_batches is None or batches < max_batches:
+            if self._stop is not None and self._stop.is_set():
+                break   # a week's backlog must not hold up a shutdown; the cursor is saved
             moved = self.push_once()
             batches += 1
             if not moved:
@@ -260,6 +263,7 @@ class Syncer:
             cap: float = 300.0, rng: Callable[[], float] = random.random) -> None:
         """Cycle until `stop` is set; on failure back off with jitter, then try again."""
         attempt = 0
+        self._stop = stop
         while not stop.is_set():
             try:
                 result = self.cycle()
