@@ -137,9 +137,9 @@ class QmlWarnings:
         qInstallMessageHandler(self._previous)
 
 
-def build_view(vm, size: tuple[int, int]) -> QQuickView:
+def build_view(vm, size: tuple[int, int], view_class=QQuickView) -> QQuickView:
     """The kiosk window at `size` (1080x1920 portrait or 1920x1080 landscape)."""
-    view = QQuickView()
+    view = view_class()
     view.setResizeMode(QQuickView.ResizeMode.SizeRootObjectToView)
     view.engine().addImageProvider("qr", QrImageProvider())
     view.rootContext().setContextProperty("vm", vm)
@@ -172,45 +172,95 @@ def make_app(argv: list[str] | None = None) -> QGuiApplication:
     return app
 
 
-def run(settings, *, windowed: bool = False) -> int:
-    """Start the live kiosk: the hall over HTTP, the printer and scanner from drivers/."""
-    from kiosk.devices import PrinterPort, ScannerPort
-    from kiosk.viewmodel import KioskViewModel
-    from onewindow.client import HallClient
+class KioskView(QQuickView):
+    """The kiosk window. Locked, it refuses to close: only the manager screen ends the app."""
 
-    app = make_app()
-    client = HallClient(settings.hall_url, settings.token)
-    printer = PrinterPort(settings.printer_url)
-    speaker = None
-    if settings.voice:
-        from kiosk.voice import Speaker
-        speaker = Speaker()
-    vm = KioskViewModel(client, printer, settings, speaker=speaker)
-    # The scanner thread hands codes over through queued signals: the UI thread acts on them.
-    scanner = ScannerPort(settings.scanner_url,
-                          on_code=lambda kind, value: emit(vm.codeReceived, kind, value),
-                          on_error=lambda zh, en: emit(vm.scanRejected, zh, en))
-    scanner.open()
-    vm.scanner = scanner
-    view = build_view(vm, settings.size())
-    filt = InputFilter(vm, app)
-    app.installEventFilter(filt)
-    vm.quitRequested.connect(app.quit)
-    if windowed:
-        view.show()
-    else:
-        # Lockdown: fullscreen, frameless, no cursor, no context menu; the only way out is
-        # the manager screen behind the hidden gesture and a manager's PIN.
-        view.setFlags(view.flags() | Qt.WindowType.FramelessWindowHint
-                      | Qt.WindowType.WindowStaysOnTopHint)
-        app.setOverrideCursor(Qt.CursorShape.BlankCursor)
-        view.showFullScreen()
+    locked = False
+
+    def event(self, event) -> bool:  # noqa: D401 - Qt API
+        if self.locked and event.type() == QEvent.Type.Close:
+            event.ignore()
+            return True
+        return super().event(event)
+
+
+class KioskApp:
+    """The live kiosk: the hall over HTTP, the printer and scanner from drivers/, the window.
+
+    start() builds everything and shows the window (locked down unless windowed); exec()
+    runs until a manager exits; close() releases devices. Split so tests can check the
+    lockdown without running an event loop forever.
+    """
+
+    def __init__(self, settings, *, windowed: bool = False):
+        self.settings = settings
+        self.windowed = windowed
+        self.app = None
+        self.vm = None
+        self.view: KioskView | None = None
+
+    def start(self) -> KioskApp:
+        from kiosk.devices import PrinterPort, ScannerPort
+        from kiosk.viewmodel import KioskViewModel
+        from onewindow.client import HallClient
+
+        settings = self.settings
+        self.app = make_app()
+        self.client = HallClient(settings.hall_url, settings.token)
+        self.printer = PrinterPort(settings.printer_url)
+        self.speaker = None
+        if settings.voice:
+            from kiosk.voice import Speaker
+            self.speaker = Speaker()
+        self.vm = vm = KioskViewModel(self.client, self.printer, settings, speaker=self.speaker)
+        # The scanner thread hands codes over through queued signals: the UI thread acts.
+        self.scanner = ScannerPort(settings.scanner_url,
+                                   on_code=lambda kind, value: emit(vm.codeReceived, kind, value),
+                                   on_error=lambda zh, en: emit(vm.scanRejected, zh, en))
+        self.scanner.open()
+        vm.scanner = self.scanner
+        self.view = build_view(vm, settings.size(), view_class=KioskView)
+        self.filter = InputFilter(vm, self.app)
+        self.app.installEventFilter(self.filter)
+        vm.quitRequested.connect(self.quit)
+        if self.windowed:
+            self.view.show()
+        else:
+            # Lockdown: fullscreen, frameless, on top, no cursor, no context menu, no close;
+            # the only way out is the manager screen behind the hidden gesture and a PIN.
+            self.view.locked = True
+            self.app.setQuitOnLastWindowClosed(False)
+            self.view.setFlags(self.view.flags() | Qt.WindowType.FramelessWindowHint
+                               | Qt.WindowType.WindowStaysOnTopHint)
+            self.app.setOverrideCursor(Qt.CursorShape.BlankCursor)
+            self.view.showFullScreen()
+        return self
+
+    def quit(self) -> None:
+        if self.view is not None:
+            self.view.locked = False
+        self.app.quit()
+
+    def exec(self) -> int:
+        return self.app.exec()
+
+    def close(self) -> None:
+        self.app.removeEventFilter(self.filter)
+        if not self.windowed:
+            self.app.restoreOverrideCursor()
+        close_view(self.view)
+        self.vm.shutdown()
+        self.scanner.close()
+        self.printer.close()
+        self.client.close()
+        if self.speaker is not None:
+            self.speaker.close()
+
+
+def run(settings, *, windowed: bool = False) -> int:
+    """Start the live kiosk and run it until a manager exits it."""
+    kiosk = KioskApp(settings, windowed=windowed).start()
     try:
-        return app.exec()
+        return kiosk.exec()
     finally:
-        vm.shutdown()
-        scanner.close()
-        printer.close()
-        client.close()
-        if speaker is not None:
-            speaker.close()
+        kiosk.close()

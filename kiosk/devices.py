@@ -32,7 +32,7 @@ def _status_dict(status: Any) -> dict:
     online = getattr(status, "online", None)
     paper = getattr(status, "paper", "unknown")
     cover = getattr(status, "cover_open", None)
-    if online is False:
+    if online is False or (online is None and paper == "unknown"):
         state = "offline"
     elif cover:
         state = "cover_open"
@@ -40,6 +40,8 @@ def _status_dict(status: Any) -> dict:
         state = "out"
     elif paper == "near_end":
         state = "near_end"
+    elif paper == "unknown" or online is None:
+        state = "unknown"
     else:
         state = "ok"
     return {"state": state,
@@ -53,6 +55,7 @@ STATE_TEXT = {
     "out": ("打印机缺纸", "Printer is out of paper"),
     "cover_open": ("打印机盖子打开", "Printer cover is open"),
     "offline": ("打印机离线", "Printer is offline"),
+    "unknown": ("打印机状态未知", "Printer status unknown"),
     "none": ("未连接打印机", "No printer connected"),
 }
 

@@ -216,7 +216,7 @@ class KioskViewModel(QObject):
         """A line for staff when a device needs a hand; the rest of the kiosk keeps working."""
         st = self._printer_status.get("state")
         parts_zh, parts_en = [], []
-        if st in ("out", "offline", "cover_open", "near_end", "none") and self.printer.url:
+        if st in ("out", "offline", "cover_open", "near_end", "unknown") and self.printer.url:
             parts_zh.append(self._printer_status.get("text_zh", ""))
             parts_en.append(self._printer_status.get("text_en", ""))
         if self._scanner_ok is False:
