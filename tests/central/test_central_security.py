@@ -128,3 +128,14 @@ def test_tls_with_trusted_ca_works_and_untrusted_is_refused(tmp_path):
             system.push_raw(BODY)
         assert err.value.code == "tls"
         system.close()
+
+
+def test_summaries_need_the_admin_token_when_one_is_set(tmp_path):
+    with CentralServer(f"sqlite:///{tmp_path / 'c.db'}", admin_token="s3cret-token") as server:
+        resp = httpx.get(server.url + "/api/v1/summary")
+        assert resp.status_code == 401 and resp.json()["error"]["code"] == "admin_only"
+        assert httpx.get(server.url + "/summary").status_code == 401
+        ok = httpx.get(server.url + "/api/v1/summary",
+                       headers={"Authorization": "Bearer s3cret-token"})
+        assert ok.status_code == 200 and ok.json()["halls"] == []
+        assert httpx.get(server.url + "/book").status_code == 200     # citizens need no token
