@@ -145,7 +145,18 @@ def run_day(engine: Engine, clock: ManualClock, tickets: int, steady: int, rng: 
         engine.finish(window_id, "completed")
         steady_finish.append(time.perf_counter() - s)
 
+    # The read models the consoles and kiosks poll: they must not grow with history either.
+    overview_w, overview_s = [], []
+    for _ in range(20):
+        s = time.perf_counter()
+        engine.windows_overview()
+        overview_w.append(time.perf_counter() - s)
+        s = time.perf_counter()
+        engine.services_overview()
+        overview_s.append(time.perf_counter() - s)
+
     return {
+        "windows_overview_p50_ms": ms(overview_w, 50), "services_overview_p50_ms": ms(overview_s, 50),
         "issue_per_s": round(tickets / sum(issue_lat)),
         "call_finish_pairs_per_s": round((tickets // 2) / serve_wall),
         "call_next_per_s": round(len(fill_calls) / sum(fill_calls)),
@@ -307,7 +318,7 @@ def main() -> None:
         year = run_day(engine, clock, args.tickets, args.steady, random.Random(1))
         engine.store.close()
         for key in ("issue_per_s", "call_next_per_s", "finish_per_s", "issue_p99_ms", "call_next_p50_ms",
-                    "call_next_p99_ms", "finish_p99_ms"):
+                    "call_next_p99_ms", "finish_p99_ms", "windows_overview_p50_ms", "services_overview_p50_ms"):
             result[f"{key}_year"] = year[key]
         result["call_next_p99_year_vs_empty"] = round(year["call_next_p99_ms"] / day["call_next_p99_ms"], 2)
         result["targets"] = {
