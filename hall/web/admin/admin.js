@@ -205,6 +205,8 @@
   }
 
   function setBadges(live) {
+    // Alerts also show in the browser tab's title, for a manager working in another tab.
+    document.title = (live.alerts.length ? `⚠(${live.alerts.length}) ` : "") + "大厅管理 · Hall manager";
     const r = $("badge-refusals");
     r.textContent = live.refusals_to_review;
     r.classList.toggle("hidden", !live.refusals_to_review);
@@ -275,15 +277,17 @@
                                       ["状态", "State"], ["下一期限", "Next due"], ["回访期限", "Revisit by"], ["整改期限", "Rectify by"],
                                       ["答复期限", "Reply by"]]) +
       (d.cases.length ? d.cases.map((c) =>
-        `<tr class="clickable${c.overdue ? " overdue" : ""}${c.id === S.caseId ? " selected" : ""}" data-case="${esc(c.id)}">` +
+        `<tr tabindex="0" class="clickable${c.overdue ? " overdue" : ""}${c.id === S.caseId ? " selected" : ""}" data-case="${esc(c.id)}">` +
         `<td>${c.source === "rating" ? "差评" : (c.complaint && c.complaint.kind === "suggestion" ? "建议" : "投诉")}` +
         `${c.overdue ? ' <span class="pill red">已超期 overdue</span>' : ""}</td>` +
         `<td>${esc(c.summary)}</td><td>${c.window_number ? esc(c.window_number) + "号窗口 " : ""}${esc(c.service || "")}</td>` +
         `<td>${esc(STATE_ZH[c.state] || c.state)}</td><td><b>${esc(c.next_due || "—")}</b></td><td>${esc(c.revisit_due)}</td><td>${esc(c.rectify_due)}</td>` +
         `<td>${esc(c.reply_due)}</td></tr>`).join("")
         : `<tr><td colspan="8" class="empty">没有符合条件的工单 No cases</td></tr>`);
-    document.querySelectorAll("#case-table tr[data-case]").forEach((tr) =>
-      tr.addEventListener("click", () => openCase(tr.dataset.case)));
+    document.querySelectorAll("#case-table tr[data-case]").forEach((tr) => {
+      tr.addEventListener("click", () => openCase(tr.dataset.case).catch((e) => status(e.message)));
+      tr.addEventListener("keydown", (ev) => { if (ev.key === "Enter") tr.click(); });
+    });
     // A live refresh must not wipe a note the manager is typing.
     const note = $("case-note");
     const typing = note && (note.value || document.activeElement === note);
