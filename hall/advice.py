@@ -225,14 +225,16 @@ def _service_effort(d: PeriodData) -> dict[str, dict]:
     return out
 
 
-def five_reductions(store: Store, d: PeriodData, prev: PeriodData | None) -> list[dict]:
-    """减材料, 减环节, 减时间: per service, this period against the previous one."""
+def five_reductions(store: Store, d: PeriodData, prev: PeriodData | None,
+                    zone: ZoneInfo | None = None) -> list[dict]:
+    """减材料, 减环节, 减时间: per service, this period against the previous one. The materials
+    count before is read from the first local edit of the services after the period began."""
     now = _service_effort(d)
     before = _service_effort(prev) if prev else {}
-    start_ts = dt.datetime.fromisoformat(d.start).timestamp()
+    start_ts = dt.datetime.combine(dt.date.fromisoformat(d.start), dt.time(), zone or ZoneInfo("Asia/Shanghai")).timestamp()
     with store.read() as c:
         row = c.execute("SELECT before FROM config_audit WHERE section = 'services' AND at >= ? ORDER BY id LIMIT 1",
-                        (start_ts - 86400,)).fetchone()
+                        (start_ts,)).fetchone()
     old_services = {s["id"]: s for s in json.loads(row[0])} if row else {}
     rows = []
     for sid, s in d.services.items():
@@ -265,7 +267,7 @@ def advice(store: Store, start: str, end: str, tz: str | ZoneInfo = "Asia/Shangh
     prev = load_period(store, *prev_range) if prev_range else None
     return {"start": start, "end": end, "target_p90_minutes": WAIT_TARGET_P90_MINUTES,
             "staffing": staffing_advice(d, zone), "bad_ratings": bad_rating_advice(d),
-            "materials": missing_materials(d), "five_reductions": five_reductions(store, d, prev),
+            "materials": missing_materials(d), "five_reductions": five_reductions(store, d, prev, zone),
             "previous": {"start": prev_range[0], "end": prev_range[1]} if prev_range else None}
 
 

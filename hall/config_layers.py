@@ -14,7 +14,6 @@ import hashlib
 import json
 import logging
 import re
-import time
 from typing import Any
 
 from hall.config import ConfigError, HallConfig, config_from_dict
@@ -167,18 +166,19 @@ def _check_section(section: str) -> None:
 def _commit(store: Store, engine, new_config: HallConfig, section: str, action: str, staff_id: str,
             before: Any, after: Any, note: str, layer_value: Any | None) -> None:
     previous = engine.config
+    now = engine.clock.now()      # the hall's clock, like every other record it keeps
     try:
         with store.transaction() as c:
             if action == "set":
                 c.execute("INSERT INTO config_local_layer (section, value, updated_at, updated_by) "
                           "VALUES (?, ?, ?, ?) ON CONFLICT (section) DO UPDATE SET value = excluded.value, "
                           "updated_at = excluded.updated_at, updated_by = excluded.updated_by",
-                          (section, _j(layer_value), time.time(), staff_id))
+                          (section, _j(layer_value), now, staff_id))
             else:
                 c.execute("DELETE FROM config_local_layer WHERE section = ?", (section,))
             c.execute("INSERT INTO config_audit (at, staff_id, section, action, before, after, note) "
                       "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                      (time.time(), staff_id, section, action, _j(before), _j(after), note[:500]))
+                      (now, staff_id, section, action, _j(before), _j(after), note[:500]))
             # Joins this transaction (Store.transaction nests), so the layer, the audit row
             # and the services/windows tables change together or not at all.
             engine.apply_config(new_config)

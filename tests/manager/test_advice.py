@@ -119,3 +119,24 @@ def test_live_view_alerts_on_long_waits_and_unanswered_help(engine, clock):
     assert row["alert"] and row["longest_wait_min"] >= advice.ALERT_WAIT_MINUTES
     engine.acknowledge_help(help_request["id"], "c1")
     assert [a["kind"] for a in advice.live_view(engine)["alerts"]] == ["wait"]
+
+
+def test_five_reductions_compares_materials_steps_and_time_with_the_previous_period(store, engine, hall_config,
+                                                                                  open_window):
+    from hall import config_layers
+
+    open_window("w03", "c1")
+    for _ in range(2):
+        engine.issue_ticket("biz-setup")
+        engine.call_next("w03")
+        engine.start("w03")
+        engine.clock.advance(600)
+        engine.finish("w03", "completed")
+    services = [dict(s) for s in config_layers.config_dict(hall_config)["services"]]
+    services[0]["materials"] = services[0]["materials"][:2]          # 减材料: 5 -> 2
+    config_layers.set_section(store, engine, hall_config, "services", services, "m1")
+    out = advice.advice(store, "2026-11-01", "2026-11-30", "Asia/Shanghai", prev_range=("2026-10-01", "2026-10-31"))
+    row = next(r for r in out["five_reductions"] if r["service_id"] == "biz-setup")
+    assert (row["materials"], row["materials_before"]) == (2, 5)
+    assert (row["citizens"], row["citizens_before"], row["steps"]) == (2, 0, 1.0)
+    assert row["time_median_min"] == 10.0 and row["time_median_min_before"] is None
