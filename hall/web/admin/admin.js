@@ -14,6 +14,17 @@
   const NEXT_STEPS = { open: ["verify", "contact", "assign", "appeal"], verified: ["rectify", "contact", "assign", "appeal"],
                        rectified: ["revisit", "contact", "assign"], revisited: ["close", "contact"],
                        appealing: ["appeal_upheld", "appeal_rejected"], closed: [] };
+  const STEP_HINT = {
+    assign: "指派给谁（姓名或工号）及要求 / Assign to whom, and what to do",
+    contact: "联系群众的方式和结果 / How the citizen was contacted, and what they said",
+    verify: "核实情况（可不填）/ What the check found (optional)",
+    rectify: "整改措施 / What was put right",
+    revisit: "整改后回访结果（办结前必须填写）/ Result of the revisit (needed before closing)",
+    close: "办结说明 / Closing note",
+    appeal: "申诉理由（如监控、记录显示服务无误）/ Why the review was mistaken",
+    appeal_upheld: "复核结论：申诉成立，该评价不计入统计 / Appeal upheld: the review leaves the figures",
+    appeal_rejected: "复核结论：申诉不成立 / Appeal rejected",
+  };
   const WIN_ZH = { open: "办理中", paused: "暂停", closed: "关闭" };
   const LEVEL_ZH = { 5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意" };
 
@@ -313,7 +324,7 @@
       `${c.overdue ? " · 已超期 overdue" : ""}</span></div>` +
       `<p><b>${esc(c.summary)}</b></p>${rating}${comp}` +
       `<p class="hint">号票 ${esc(c.ticket_number || "—")} · ${c.window_number ? esc(c.window_number) + "号窗口" : ""} ${esc(c.service || "")}` +
-      ` ${c.staff_name ? "· 工作人员 " + esc(c.staff_name) : ""} · 受理 ${esc(c.business_date)} · 回访 ${esc(c.revisit_due)} · 整改 ${esc(c.rectify_due)} · 答复 ${esc(c.reply_due)}</p>` +
+      ` ${c.staff_name ? "· 工作人员 " + esc(c.staff_name) : ""}${c.assigned_to ? " · 承办 " + esc(c.assigned_to) : ""} · 受理 ${esc(c.business_date)} · 回访 ${esc(c.revisit_due)} · 整改 ${esc(c.rectify_due)} · 答复 ${esc(c.reply_due)}</p>` +
       `<h3>处理记录 <small>Steps</small></h3><ul class="steps">` +
       (c.steps.length ? c.steps.map((s) => `<li><b>${esc(s.step_zh)}</b> · ${esc(s.staff_name || s.staff_id)} ` +
         `<span class="when">${esc(time(s.at))}</span><br>${esc(s.note)}</li>`).join("") : `<li class="empty">尚无处理记录 No steps yet</li>`) +
@@ -325,7 +336,12 @@
       (c.complaint && c.complaint.kind === "suggestion" && !c.complaint.adopted ?
         `<div class="actions"><button type="button" id="case-adopt" class="secondary">采纳建议（啄木鸟） Adopt suggestion</button></div>` : "") +
       `<div id="case-msg" class="msg hidden" role="alert"></div>`;
-    if ($("case-go")) $("case-go").addEventListener("click", () => advanceCase(c.id));
+    if ($("case-go")) {
+      $("case-go").addEventListener("click", () => advanceCase(c.id));
+      const hint = () => { $("case-note").placeholder = STEP_HINT[$("case-step").value] || "说明 Note"; };
+      $("case-step").addEventListener("change", hint);
+      hint();
+    }
     if ($("case-adopt")) $("case-adopt").addEventListener("click", async () => {
       try {
         await api("POST", "/api/v1/admin/complaints/" + encodeURIComponent(c.complaint_id) + "/adopt");
