@@ -153,8 +153,8 @@ def _scenes(vm):
 
     def complaint():
         vm.openComplaint()
-        vm.chooseCategory("waiting")
-        vm.togglePhrase("slow")
+        vm.chooseCategory("efficiency")
+        vm.togglePhrase("等候时间太长")
 
     def complaint_done():
         vm._complaint = dict(vm._complaint, code="TS20261128-0007", printed=True)

@@ -32,22 +32,23 @@ DEFAULT_DOMAIN_NAMES = {
     "general": ("综合服务", "General services"),
 }
 
+# As in hall.toml [kiosk]: the hall refuses a category id it does not know.
 DEFAULT_COMPLAINT_CATEGORIES = [
-    {"id": "attitude", "zh": "服务态度", "en": "Staff attitude"},
-    {"id": "waiting", "zh": "等候太久", "en": "Waiting too long"},
-    {"id": "process", "zh": "办事流程", "en": "Procedures"},
+    {"id": "attitude", "zh": "服务态度", "en": "Attitude"},
+    {"id": "efficiency", "zh": "办事效率", "en": "Efficiency"},
     {"id": "materials", "zh": "材料要求", "en": "Required documents"},
-    {"id": "facilities", "zh": "大厅设施", "en": "Hall facilities"},
-    {"id": "other", "zh": "其他", "en": "Other"},
+    {"id": "cannot", "zh": "办不成事", "en": "Could not get it done"},
+    {"id": "environment", "zh": "大厅环境", "en": "Hall environment"},
+    {"id": "suggestion", "zh": "意见建议", "en": "Suggestion"},
 ]
 
 DEFAULT_COMPLAINT_PHRASES = [
-    {"id": "run_twice", "zh": "跑了不止一次", "en": "Had to come more than once"},
-    {"id": "unclear", "zh": "告知不清楚", "en": "Information was unclear"},
-    {"id": "slow", "zh": "办理速度慢", "en": "Service was slow"},
-    {"id": "rude", "zh": "态度不好", "en": "Staff were rude"},
-    {"id": "no_seat", "zh": "座位不够", "en": "Not enough seats"},
-    {"id": "good", "zh": "提个建议", "en": "A suggestion"},
+    {"id": "等候时间太长", "zh": "等候时间太长", "en": "Waited too long"},
+    {"id": "多次跑腿", "zh": "多次跑腿", "en": "Had to come many times"},
+    {"id": "窗口推诿", "zh": "窗口推诿", "en": "Passed from window to window"},
+    {"id": "指引不清楚", "zh": "指引不清楚", "en": "Unclear directions"},
+    {"id": "系统故障", "zh": "系统故障", "en": "System failure"},
+    {"id": "设备不好用", "zh": "设备不好用", "en": "Devices hard to use"},
 ]
 
 # Reasons offered after a bad rating, per level (as in hall.toml [ratings.reasons]).
@@ -95,6 +96,16 @@ class KioskSettings:
         rating = getattr(getattr(cfg, "ratings", None), "reasons", None)
         if rating:
             self.rating_reasons = {str(k): list(v) for k, v in dict(rating).items()}
+        kiosk = getattr(cfg, "kiosk", None)
+        if kiosk is not None:
+            if kiosk.complaint_categories:
+                self.complaint_categories = [{"id": c.id, "zh": c.zh, "en": c.en}
+                                             for c in kiosk.complaint_categories]
+            if kiosk.complaint_phrases:
+                known = {p["zh"]: p["en"] for p in DEFAULT_COMPLAINT_PHRASES}
+                self.complaint_phrases = [{"id": p, "zh": p, "en": known.get(p, "")}
+                                          for p in kiosk.complaint_phrases]
+            self.idle_seconds = float(kiosk.idle_seconds)
         self.hall_name = cfg.hall.name_zh or self.hall_name
         self.hall_name_en = cfg.hall.name_en or self.hall_name_en
 

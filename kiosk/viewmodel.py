@@ -791,7 +791,8 @@ class KioskViewModel(QObject):
         if self._pending is not None or c.get("sending"):
             return
         cat = next((x for x in self.settings.complaint_categories
-                    if x["id"] == c["category"]), {"zh": c["category"], "en": c["category"]})
+                    if x["id"] == c["category"]),
+                   {"id": c["category"], "zh": c["category"], "en": c["category"]})
         phrase_text = [p["zh"] for p in self.settings.complaint_phrases
                        if p["id"] in (c.get("phrases") or [])]
         phone = self._phone if (self._phone_ok() and self._phone_consent) else None
@@ -800,7 +801,8 @@ class KioskViewModel(QObject):
         self._set_screen("printing")
 
         def call():
-            return self.client.file_complaint(cat["zh"], phrases=phrase_text, phone=phone,
+            # The hall knows categories by id (hall.toml [kiosk] complaint_categories).
+            return self.client.file_complaint(cat["id"], phrases=phrase_text, phone=phone,
                                               kind=c.get("kind", "complaint"))
 
         def done(result, err):
@@ -813,11 +815,12 @@ class KioskViewModel(QObject):
                     self._error_message(err)
                 return
             code = str((result or {}).get("code", ""))
+            status_url = (result or {}).get("status_url")
             self._complaint = dict(self._complaint, sending=False, code=code,
                                    category_zh=cat["zh"], category_en=cat["en"], printed=None)
             self._set_screen("complaint_done")
             self.print_lane.submit(
-                lambda: self.printer.print_complaint_receipt(code, cat["zh"], None),
+                lambda: self.printer.print_complaint_receipt(code, cat["zh"], status_url),
                 self._receipt_printed)
 
         self.hall.submit(call, done)

@@ -197,14 +197,14 @@ def test_complaint_needs_category_then_prints_receipt(vm, qtbot, fake_hall, fake
     vm.openComplaint()
     vm.submitComplaint()
     assert vm.screen == "complaint" and "类别" in vm.complaint["error"]
-    vm.chooseCategory("waiting")
-    vm.togglePhrase("slow")
+    vm.chooseCategory("efficiency")
+    vm.togglePhrase("等候时间太长")
     vm.submitComplaint()
     qtbot.waitUntil(lambda: vm.screen == "complaint_done", timeout=3000)
     assert vm.complaint["code"] == "TS20261128-0007"
     qtbot.waitUntil(lambda: vm.complaint.get("printed") is True, timeout=3000)
-    assert fake_printer.jobs[-1] == ("complaint", "TS20261128-0007", "等候太久")
-    assert ("file_complaint", "等候太久", ["办理速度慢"], None, "complaint") in fake_hall.calls
+    assert fake_printer.jobs[-1] == ("complaint", "TS20261128-0007", "办事效率")
+    assert ("file_complaint", "efficiency", ["等候时间太长"], None, "complaint") in fake_hall.calls
 
 
 def test_pickup_button_goes_to_confirm(vm):
