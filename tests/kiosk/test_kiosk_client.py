@@ -1,0 +1,86 @@
+"""onewindow.client.HallClient against a real hall node: answers, refusals, a dead hall."""
+
+from __future__ import annotations
+
+import socket
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "support"))
+
+from hallserver import HallServer  # noqa: E402
+
+from onewindow.client import HallClient, HallError, HallUnreachable, mask_phone  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def hall(tmp_path_factory):
+    with HallServer(tmp_path_factory.mktemp("hall")) as server:
+        yield server
+
+
+@pytest.fixture
+def client(hall):
+    c = HallClient(hall.url, hall.device_token("kiosk"), timeout=3)
+    yield c
+    c.close()
+
+
+def test_services_and_health(client):
+    services = client.services()
+    assert {"id", "name_zh", "waiting", "eta_minutes", "open_now", "full", "materials"} \
+        <= set(services[0])
+    assert client.health()["hall"]["name_zh"]
+
+
+def test_same_idempotency_key_gives_the_same_ticket(client, hall):
+    first = client.issue_ticket("biz-change", idempotency_key="kiosk-test-key-0001")
+    again = client.issue_ticket("biz-change", idempotency_key="kiosk-test-key-0001")
+    assert again["id"] == first["id"] and again["number"] == first["number"]
+    with pytest.raises(HallError) as refused:       # same key, other body
+        client.issue_ticket("biz-seal", idempotency_key="kiosk-test-key-0001")
+    assert refused.value.status == 422 and refused.value.message and refused.value.message_en
+
+
+def test_refusals_carry_chinese_and_english(client):
+    with pytest.raises(HallError) as unknown:
+        client.check_in("00000000")
+    assert unknown.value.status == 404 and unknown.value.code == "unknown_appointment"
+    assert "预约" in unknown.value.message and unknown.value.message_en
+
+
+def test_bad_token_is_a_hall_error_not_a_crash(hall):
+    c = HallClient(hall.url, "not-a-token", timeout=3)
+    with pytest.raises(HallError) as refused:
+        c.issue_ticket("biz-change", idempotency_key="kiosk-test-key-0002")
+    assert refused.value.status in (401, 403)
+
+
+def test_nobody_listening_is_unreachable_quickly():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    c = HallClient(f"http://127.0.0.1:{port}", "t", timeout=1)
+    started = time.monotonic()
+    with pytest.raises(HallUnreachable):
+        c.services()
+    assert time.monotonic() - started < 1.5
+
+
+def test_a_hall_that_does_not_answer_times_out():
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(1)                 # accepts the connection, never answers
+        c = HallClient(f"http://127.0.0.1:{silent.getsockname()[1]}", "t", timeout=0.3)
+        with pytest.raises(HallUnreachable):
+            c.health()
+
+
+@pytest.mark.parametrize("raw, masked", [("13800138000", "138****8000"),
+                                         ("138-0013-8000", "138****8000"),
+                                         ("", ""), (None, ""), ("123", "***")])
+def test_phone_masking(raw, masked):
+    assert mask_phone(raw) == masked
