@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from central import booking
-from central.db import CentralDB
+from central.db import CentralDB, SeqConflict
 from central.summary import hall_summaries
 from sync import signing
 
@@ -78,7 +78,15 @@ def create_app(db: CentralDB, *, admin_token: str | None = None, clock=time.time
                           "the central holds less than the hall's cursor: resend from acked_upto",
                           acked_upto=hwm)
         # Database work runs in the thread pool: many halls can push at the same time.
-        return await run_in_threadpool(db.apply_events, hall_id, events, clock())
+        try:
+            return await run_in_threadpool(db.apply_events, hall_id, events, clock())
+        except SeqConflict as exc:
+            raise Refused(409, "seq_conflict",
+                          f"事件序号 {exc.seq} 在中心已对应另一条事件：大厅数据库是否被重置或从备份恢复？"
+                          "需要人工处理",
+                          f"seq {exc.seq} already holds a different event at the central: was the "
+                          "hall's database reset or restored from a backup? A person must resolve it",
+                          acked_upto=exc.hwm) from None
 
     @app.get("/sync/v1/config")
     async def pull_config(request: Request):

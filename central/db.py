@@ -44,6 +44,14 @@ SCHEMA = [
 ]
 
 
+class SeqConflict(Exception):
+    """A batch reuses a seq the central already holds with a different event id."""
+
+    def __init__(self, seq: int, hwm: int):
+        super().__init__(f"seq {seq} already holds another event (hwm {hwm})")
+        self.seq, self.hwm = seq, hwm
+
+
 class _NoLock:
     """PostgreSQL does its own locking; each thread has its own connection."""
 
@@ -192,6 +200,16 @@ class CentralDB:
             row = self.execute("SELECT hwm FROM hall_cursor WHERE hall_id = ?" + self.for_update,
                                (hall_id,)).fetchone()
             hwm = int(row[0])
+            old = [e for e in events if int(e["seq"]) <= hwm]
+            if old:
+                # A resent event must be the same event: a different id under a known seq means
+                # the hall's database was reset or restored, and skipping it would lose data.
+                stored = dict(self.execute(
+                    "SELECT seq, event_id FROM events WHERE hall_id = ? AND seq BETWEEN ? AND ?",
+                    (hall_id, int(old[0]["seq"]), int(old[-1]["seq"]))).fetchall())
+                clash = next((e for e in old if stored.get(int(e["seq"]), e["id"]) != e["id"]), None)
+                if clash is not None:
+                    raise SeqConflict(int(clash["seq"]), hwm)
             fresh = [e for e in events if int(e["seq"]) > hwm]
             if fresh:
                 self.executemany(

@@ -88,7 +88,7 @@ class Syncer:
     def push_once(self) -> int:
         """Send the next batch; returns how many events the cursor moved past."""
         before = hallside.cursor(self.conn)
-        body, n, _last = hallside.batch_body(self.conn, before, self.batch_size)
+        body, n, last = hallside.batch_body(self.conn, before, self.batch_size)
         if n == 0:
             return 0
         try:
@@ -102,6 +102,10 @@ class Syncer:
                 return 0
             raise
         acked = int(ack["acked_upto"])
+        if acked > last:
+            # Never move past what we sent: events we have not sent yet must still go.
+            log.warning("central acknowledged up to %d but we sent up to %d", acked, last)
+            acked = last
         hallside.set_state(self.conn, cursor=acked, last_success_at=time.time(),
                            clock_offset=self.client.clock_offset)
         return n if acked > before else 0

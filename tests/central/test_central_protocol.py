@@ -105,3 +105,17 @@ def test_summary_counts_what_halls_pushed(central):
     page = httpx.get(central.url + "/summary").text
     assert "示范市政务服务中心" in page and "差评" in page
     client.close()
+
+
+def test_a_reset_hall_reusing_seqs_is_refused_not_silently_skipped(central):
+    client = CentralClient(central.url, HALL, central.secret)
+    client.push_raw(_body(0, _events(1, 10)))
+    # The hall's database was restored from an old backup: seq 4..6 now carry other events.
+    reused = [{**e, "id": "restored-" + e["id"]} for e in _events(4, 3)]
+    with pytest.raises(SyncError) as err:
+        client.push_raw(_body(3, reused))
+    assert err.value.code == "seq_conflict" and "备份" in err.value.message
+    assert not err.value.retry
+    assert central.db.event_digest(HALL)[0] == 10
+    assert client.push_raw(_body(3, _events(4, 3)))["duplicates"] == 3   # true resends pass
+    client.close()

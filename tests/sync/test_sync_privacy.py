@@ -32,3 +32,34 @@ def test_no_phone_or_token_reaches_the_central(tmp_path, hall):
         assert secret_value not in stored
     # ...while the hall itself keeps the token for the citizen's page.
     assert engine.ticket_by_token(ticket["token"])["id"] == ticket["id"]
+
+
+def test_restored_hall_database_is_stopped_with_a_reason(tmp_path, hall):
+    """A hall whose database went back in time must not have its new events skipped."""
+    import pytest
+    from sync_testkit import append_events
+
+    from sync import hallside
+    from sync.client import SyncError
+
+    store, conn = hall
+    with CentralServer(f"sqlite:///{tmp_path / 'central.db'}") as server:
+        secret = signing.new_secret()
+        server.db.add_hall(HALL, "示范", secret)
+        client = CentralClient(server.url, HALL, secret)
+        append_events(store, 10)
+        Syncer(conn, client).push_all()
+        # Simulate the restore: the last 5 events and the cursor are gone, new events follow.
+        with store.transaction() as c:
+            c.execute("DELETE FROM events WHERE seq > 5")
+            c.execute("UPDATE sqlite_sequence SET seq = 5 WHERE name = 'events'")
+        hallside.set_state(conn, cursor=5)
+        append_events(store, 3)
+        syncer = Syncer(conn, client)
+        with pytest.raises(SyncError) as err:
+            syncer.push_all()
+        assert err.value.code == "seq_conflict"
+        assert hallside.cursor(conn) == 5
+        syncer.record_error(err.value)
+        assert "备份" in hallside.status(conn)["last_error"]
+        client.close()
