@@ -200,6 +200,7 @@ def memory_over_calls() -> dict:
     qt_app.exec()
     timer.stop()
     elapsed = time.monotonic() - started
+    vm.shutdown()
     screen.close()
     return {"memory_calls": MEMORY_CALLS, "rss_mb_start": round(start_rss, 1),
             "rss_mb_samples_every_2000": samples, "rss_mb_end": samples[-1] if samples else None,

@@ -6,7 +6,7 @@ import logging
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QSize, Signal, Slot
+from PySide6.QtCore import QObject, QSize, QTimer, Signal, Slot
 
 from caller_display.follower import FollowerCallbacks, HallFollower
 from caller_display.qtcompat import emit
@@ -39,6 +39,7 @@ class DisplayController(QObject):
         self.announcer = announcer
         self.screenshot_dir = Path(screenshot_dir) if screenshot_dir else None
         self.disconnect_reason = ""
+        self.closed = False
         self.received: dict[int, float] = {}   # seq -> monotonic time it reached the UI thread
         self._shown_seq = 0
         self.event_arrived.connect(self._on_event)
@@ -50,12 +51,14 @@ class DisplayController(QObject):
         screen.view.frameSwapped.connect(self._on_frame)
 
     def callbacks(self) -> FollowerCallbacks:
+        def send(signal):
+            # After close() the follower may still be finishing a request; drop its news.
+            return lambda *args: None if self.closed else emit(signal, *args)
+
         return FollowerCallbacks(
-            on_event=lambda e, q: emit(self.event_arrived, e, q),
-            on_layout=lambda layout, name: emit(self.layout_arrived, layout, name),
-            on_windows=lambda rows: emit(self.windows_arrived, rows),
-            on_services=lambda rows: emit(self.services_arrived, rows),
-            on_connection=lambda up, why: emit(self.connection_changed, up, why))
+            on_event=send(self.event_arrived), on_layout=send(self.layout_arrived),
+            on_windows=send(self.windows_arrived), on_services=send(self.services_arrived),
+            on_connection=send(self.connection_changed))
 
     @Slot(object, bool)
     def _on_event(self, event: dict, quiet: bool) -> None:
@@ -124,23 +127,46 @@ class DisplayApp:
         return self
 
     def stop(self) -> None:
+        """Stop and free everything on this (the GUI) thread, in dependency order."""
+        import shiboken6
+
+        self.controller.closed = True
         self.follower.stop()
         if self.announcer is not None:
             self.announcer.close()
+        self.vm.shutdown()
         self.screen.close()
+        # Freed here and now: left to the garbage collector, these Qt objects could be
+        # destroyed from a follower thread of some later display (see vm.shutdown).
+        for obj in (self.controller, self.vm):
+            if shiboken6.isValid(obj):
+                shiboken6.delete(obj)
 
     def pump(self, seconds: float) -> None:
         """Run the Qt event loop for a while (tests, demo, bench run without exec())."""
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            self.qt_app.processEvents()
-            time.sleep(0.005)
+        self.pump_until(lambda: False, seconds)
 
     def pump_until(self, predicate, timeout: float) -> bool:
+        """Run a real (nested) event loop until predicate() or timeout; True if it held.
+        A real loop, not processEvents(): only a loop frees replaced QML items."""
+        from PySide6.QtCore import QEventLoop
+
+        if predicate():
+            return True
+        loop = QEventLoop()
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            self.qt_app.processEvents()
+        result = [False]
+
+        def check():
             if predicate():
-                return True
-            time.sleep(0.005)
-        return bool(predicate())
+                result[0] = True
+                loop.quit()
+            elif time.monotonic() >= deadline:
+                loop.quit()
+
+        ticker = QTimer(interval=5)
+        ticker.timeout.connect(check)
+        ticker.start()
+        loop.exec()
+        ticker.stop()
+        return result[0] or bool(predicate())

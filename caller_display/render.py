@@ -74,6 +74,7 @@ def render_frames(layout: Layout, out: dict[str, Path], *, windows: list[dict] |
             vm.set_connected(False)
             screen.save(out["offline"])
     finally:
+        vm.shutdown()
         screen.close()
     return out
 

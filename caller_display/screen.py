@@ -104,7 +104,13 @@ class DisplayScreen:
         return self.items(object_name)[0]
 
     def close(self) -> None:
-        # Unload the QML first so no binding reads the view-model while either is torn down.
+        """Tear down now, in order: QML first, then the window. A deferred delete would
+        leave a window whose engine still points at a view-model Python may free first."""
+        import shiboken6
+
+        if not shiboken6.isValid(self.view):
+            return
         self.view.setSource(QUrl())
+        self.view.rootContext().setContextProperty("vm", None)
         self.view.close()
-        self.view.deleteLater()
+        shiboken6.delete(self.view)

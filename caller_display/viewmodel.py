@@ -93,6 +93,13 @@ class DisplayViewModel(QObject):
     def start_clock(self) -> None:
         self._clock_timer.start()
 
+    def shutdown(self) -> None:
+        """Stop every timer. Call on the GUI thread before letting go of the view-model:
+        if Python's garbage collector later frees it from another thread, a still-running
+        QTimer would stay registered with this thread's loop and crash it when it fires."""
+        for timer in (self._flash_end, self._flash_blink, self._clock_timer):
+            timer.stop()
+
     # -- inputs (GUI thread) ------------------------------------------------------------
 
     @Slot(object)

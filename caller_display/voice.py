@@ -30,34 +30,72 @@ class VoiceUnavailable(RuntimeError):
     """The Mandarin voice is not installed; speaking English instead would mislead people."""
 
 
-class EspeakSynth:
-    """pyttsx3 over espeak-ng. Create and use it on one thread only (pyttsx3 is not thread-safe)."""
+# One pyttsx3 engine for the whole process, never released: espeak can be initialised once
+# per process, and a released engine unregisters the synthesis callback that a newer engine
+# registered (its WAV then silently never appears). The lock keeps uses one at a time.
+_ENGINE = None
+_ENGINE_LOCK = threading.Lock()
 
-    def __init__(self) -> None:
+
+def _engine():
+    global _ENGINE
+    if _ENGINE is None:
         import pyttsx3  # imported here: loading libespeak is I/O, not for import time
 
-        self._engine = pyttsx3.init()
-        voice_id = None
-        for v in self._engine.getProperty("voices"):
-            # getProperty("voice") cannot be trusted after setting (it stays gmw/en), so the
-            # voice is chosen from the list and checked there.
-            if v.id.lower().endswith("cmn-latn-pinyin") or v.name == MANDARIN_VOICE:
-                voice_id = v.id
-                break
+        _ENGINE = pyttsx3.init()
+    return _ENGINE
+
+
+def _wait_for_wav(engine, path: Path, timeout: float) -> bool:
+    driver = getattr(getattr(engine, "proxy", None), "_driver", None)
+    deadline = time.monotonic() + timeout
+    last_size = -1
+    while time.monotonic() < deadline:
+        busy = bool(getattr(driver, "_speaking", False))
+        size = path.stat().st_size if path.exists() else -1
+        if not busy and size > 44 and size == last_size:
+            return True
+        last_size = size
+        time.sleep(0.01)
+    return False
+
+
+class EspeakSynth:
+    """pyttsx3 over espeak-ng with the Mandarin voice; one synthesis at a time per process."""
+
+    def __init__(self) -> None:
+        with _ENGINE_LOCK:
+            engine = _engine()
+            voice_id = None
+            for v in engine.getProperty("voices"):
+                # getProperty("voice") cannot be trusted after setting (it stays gmw/en), so
+                # the voice is chosen from the list and checked there.
+                if v.id.lower().endswith("cmn-latn-pinyin") or v.name == MANDARIN_VOICE:
+                    voice_id = v.id
+                    break
         if voice_id is None:
             raise VoiceUnavailable(
                 "未找到普通话语音 cmn-latn-pinyin（请安装 espeak-ng） / "
                 "Mandarin voice cmn-latn-pinyin not found (install espeak-ng)")
-        self._engine.setProperty("voice", voice_id)
-        self._engine.setProperty("rate", SPEECH_RATE)
+        self._voice_id = voice_id
 
     def synthesize(self, text: str, wav_path: Path, volume: float) -> None:
-        self._engine.setProperty("volume", float(volume))
-        # One save_to_file per runAndWait: a second queued save would silently win.
-        self._engine.save_to_file(text, str(wav_path))
-        # The espeak driver print()s "Audio saved to"; keep the display's output clean.
-        with contextlib.redirect_stdout(io.StringIO()):
-            self._engine.runAndWait()
+        with _ENGINE_LOCK:
+            engine = _engine()
+            engine.setProperty("voice", self._voice_id)
+            engine.setProperty("rate", SPEECH_RATE)
+            engine.setProperty("volume", float(volume))
+            # One save_to_file per runAndWait: a second queued save would silently win.
+            engine.save_to_file(text, str(wav_path))
+            # The espeak driver print()s "Audio saved to"; keep the display's output clean.
+            with contextlib.redirect_stdout(io.StringIO()):
+                engine.runAndWait()
+                # runAndWait can return while espeak's own thread is still synthesising
+                # (its queued endLoop runs before the synthesis starts), so wait for the
+                # driver to finish and the file to be complete.
+                if not _wait_for_wav(engine, Path(wav_path), timeout=15.0):
+                    raise RuntimeError(
+                        f"语音合成没有生成音频 / speech synthesis wrote no audio: {text}")
 
 
 @dataclass(frozen=True)
@@ -123,6 +161,7 @@ class Announcer:
         self._thread: threading.Thread | None = None
         self._idle = threading.Event()
         self._idle.set()
+        self._pending = 0  # queued or being spoken; guarded by _lock
         self.error: str | None = None
 
     def start(self) -> Announcer:
@@ -140,7 +179,9 @@ class Announcer:
     def announce(self, voice: Voice, number: str, window: str | int, recall: bool = False) -> str:
         """Queue a call; returns the text that will be spoken."""
         text = announcement_text(voice, number, window, recall)
-        self._idle.clear()
+        with self._lock:
+            self._pending += 1
+            self._idle.clear()
         self._jobs.put((text, voice.repeat, voice.volume))
         return text
 
@@ -167,8 +208,10 @@ class Announcer:
             except Exception as exc:  # the display keeps calling silently
                 self.error = str(exc)
                 log.error("announcement failed: %s", exc)
-            if self._jobs.empty():
-                self._idle.set()
+            with self._lock:
+                self._pending -= 1
+                if self._pending == 0:
+                    self._idle.set()
 
     def _speak(self, synth, text: str, repeat: int, volume: float) -> None:
         started = time.monotonic()

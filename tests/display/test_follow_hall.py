@@ -110,3 +110,61 @@ def test_layout_change_reaches_a_running_display_within_two_seconds(hall, displa
     number = hall.serve_and_call("w03")["number"]
     assert app.pump_until(lambda: app.vm.bannerNumber == number, 5)
     assert [c.window_number for c in app.shown] == ["3"]
+
+
+def test_display_started_before_the_hall_waits_then_connects(tmp_path):
+    from caller_display.app import DisplayApp
+
+    hall = HallProcess(tmp_path / "late-hall", windows=("w03",))  # prepared, not running
+    app = DisplayApp(hall.url, hall.tokens["display-1"], min_backoff=0.1, max_backoff=0.5).start()
+    try:
+        app.pump(1.0)
+        assert not app.vm.connected and app.screen.item("connectionMark").isVisible()
+        assert app.controller.disconnect_reason
+        hall.start()
+        assert app.pump_until(lambda: app.vm.connected, 10)
+        number = hall.serve_and_call("w03")["number"]
+        assert app.pump_until(lambda: app.vm.bannerNumber == number, 5)
+    finally:
+        app.stop()
+        hall.stop()
+
+
+def test_voice_speaks_calls_for_its_window_group_only(hall, tmp_path):
+    from caller_display.app import DisplayApp
+    from caller_display.voice import Announcer, wav_stats
+
+    hall.put_layout("voiced", {"voice": {"enabled": True, "window_kinds": ["accept"],
+                                         "windows": [3, 4]}})
+    announcer = Announcer(tmp_path / "voice").start()
+    app = DisplayApp(hall.url, hall.tokens["display-1"], layout_name="voiced",
+                     announcer=announcer).start()
+    try:
+        assert app.pump_until(lambda: app.vm.connected and app.vm.layoutName == "voiced", 10)
+        first = hall.serve_and_call("w03")["number"]
+        hall.serve_and_call("w05")  # shown, but not in the voice group
+        second = hall.serve_and_call("w04")["number"]
+        assert app.pump_until(lambda: app.vm.bannerWindow == "4", 5)
+        assert announcer.wait_idle(30)
+        texts = [a.text for a in announcer.done]
+        spell = " ".join
+        assert texts == [f"请 {spell(first)} 号 到 3 号窗口办理",
+                         f"请 {spell(second)} 号 到 4 号窗口办理"]
+        assert all(wav_stats(a.wav_path)[1] > 0.02 for a in announcer.done)
+    finally:
+        app.stop()
+
+
+def test_a_revoked_display_shows_offline_with_the_reason(hall, display_factory):
+    from hall.auth import AuthService
+    from hall.store import Store
+
+    app = display_factory(hall, token_name="display-2")
+    hall.kill()  # revoke offline, as `onewindow device revoke` does on the hall box
+    store = Store.open(hall.db)
+    try:
+        AuthService(store).revoke_device("display-2")
+    finally:
+        store.close()
+    hall.start()  # the stream dropped; the reconnect is refused
+    assert app.pump_until(lambda: not app.vm.connected and "令牌" in app.controller.disconnect_reason, 10)

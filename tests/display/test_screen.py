@@ -26,7 +26,8 @@ def screen():
         return s
 
     yield make
-    for s, _vm in made:
+    for s, vm in made:
+        vm.shutdown()
         s.close()
 
 
