@@ -142,7 +142,37 @@ def create_app(db: CentralDB, *, admin_token: str | None = None, clock=time.time
             return HTMLResponse(_book_html(db, hall_id, exc, form), status_code=422)
         return HTMLResponse(_booked_html(appt))
 
+    @app.get("/book/cancel", response_class=HTMLResponse)
+    def cancel_form():
+        return _cancel_html(None, {})
+
+    @app.post("/book/cancel", response_class=HTMLResponse)
+    async def cancel_submit(request: Request):
+        form = {k: v[0] for k, v in parse_qs((await request.body()).decode("utf-8", "replace")).items()}
+        try:
+            done = await run_in_threadpool(booking.cancel, db, form.get("code", ""),
+                                           form.get("phone", ""))
+        except booking.BookingRefused as exc:
+            return HTMLResponse(_cancel_html(exc, form), status_code=422)
+        return HTMLResponse(_page("预约已取消", "Appointment cancelled", (
+            f"<div class='card' id='cancelled'><p>预约 {html.escape(done['code'])}"
+            f"（{html.escape(done['date'])} {html.escape(done['slot_start'])}）已取消。</p>"
+            f"<p>Appointment {html.escape(done['code'])} is cancelled.</p></div>")))
+
     return app
+
+
+def _cancel_html(error, form: dict) -> str:
+    e = html.escape
+    err = (f"<div class='err' role='alert'>{e(error.message)}<br><small>{e(error.message_en)}"
+           f"</small></div>") if error is not None else ""
+    return _page("取消预约", "Cancel an appointment", (
+        f"{err}<form method='post' action='/book/cancel'><fieldset>"
+        f"<legend>预约码与手机号 · Code and mobile</legend>"
+        f"<input type='text' name='code' inputmode='numeric' maxlength='8' placeholder='预约码 Code' "
+        f"value='{e(form.get('code', ''))}' required>"
+        f"<input type='tel' name='phone' maxlength='11' placeholder='手机号码 Mobile' required>"
+        f"</fieldset><button type='submit'>取消预约 · Cancel</button></form>"))
 
 
 def _parse_batch(body: bytes) -> tuple[list[dict], int]:
@@ -277,7 +307,8 @@ def _booked_html(appt: dict) -> str:
             f"<p style='text-align:center'><img alt='QR {e(appt['qr'])}' src='{_qr_data_uri(appt['qr'])}'></p>"
             f"<p>到大厅后在自助取号机扫描此二维码或输入预约码签到；请在预约时段前 30 分钟至开始后 15 分钟内签到。<br>"
             f"At the hall, scan this code at the kiosk or type the number to check in, from 30 minutes "
-            f"before the slot to 15 minutes after it starts.</p></div>")
+            f"before the slot to 15 minutes after it starts.</p>"
+            f"<p><a href='/book/cancel'>取消预约 · Cancel this appointment</a></p></div>")
     return _page("预约成功", "Appointment booked", body)
 
 

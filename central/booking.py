@@ -205,12 +205,22 @@ def book(db: CentralDB, *, hall_id: str, service_id: str, date: str, slot: str, 
             "hall_name": offer.hall_name, "qr": f"OW1:A:{code}"}
 
 
-def cancel(db: CentralDB, code: str) -> bool:
+def cancel(db: CentralDB, code: str, phone: str) -> dict:
+    """Cancel a booking; the citizen proves it is theirs with the phone used to book it."""
+    code, phone = (code or "").strip(), (phone or "").strip()
+    phone_hash = identity_hash(db, "phone", phone)
     with db.transaction():
+        row = db.execute("SELECT status, phone_hash, date, slot_start FROM appointments "
+                         "WHERE code = ?" + db.for_update, (code,)).fetchone()
+        if row is None or not hmac.compare_digest(row[1], phone_hash):
+            raise BookingRefused("not_found", "预约码或手机号不正确", "wrong appointment code or phone")
+        if row[0] != "booked":
+            raise BookingRefused("not_cancellable", "该预约已签到或已取消，无法取消",
+                                 "this appointment was already checked in or cancelled")
         rev = db.next_counter("appointment_rev")
-        cur = db.execute("UPDATE appointments SET status = 'cancelled', rev = ? "
-                         "WHERE code = ? AND status = 'booked'", (rev, code))
-        return cur.rowcount > 0
+        db.execute("UPDATE appointments SET status = 'cancelled', rev = ? WHERE code = ?",
+                   (rev, code))
+    return {"code": code, "date": row[2], "slot_start": row[3], "status": "cancelled"}
 
 
 def changes(db: CentralDB, hall_id: str, date: str, after: int, limit: int) -> dict:

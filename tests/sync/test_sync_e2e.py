@@ -17,6 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "support"))
 from hallserver import EXAMPLE_CONFIG, HallServer, RunningClock  # noqa: E402
 
 from central.server import CentralServer  # noqa: E402
+from onewindow.client import HallClient, HallError  # noqa: E402
 from sync import hallside, signing  # noqa: E402
 from sync.client import CentralClient  # noqa: E402
 from sync.runner import Syncer, engine_hooks  # noqa: E402
@@ -95,7 +96,6 @@ def test_booked_online_pulled_checked_in_at_kiosk_and_reported_back(setup):
     scanned = _decode_qr(page.text)
     assert scanned == f"OW1:A:{code}"
     from kiosk.codes import parse
-    from onewindow.client import HallClient
 
     parsed = parse(scanned)
     assert (parsed.kind, parsed.value) == ("appointment", code)
@@ -113,6 +113,27 @@ def test_booked_online_pulled_checked_in_at_kiosk_and_reported_back(setup):
     # The same person cannot book the same service twice that day.
     again = httpx.post(central.url + "/book", data={**form, "slot": "10:30"})
     assert again.status_code == 422 and "每人每天只能预约一次" in again.text
+    # A checked-in appointment cannot be cancelled any more.
+    late = httpx.post(central.url + "/book/cancel", data={"code": code, "phone": "13812345678"})
+    assert late.status_code == 422 and "无法取消" in late.text
+
+
+def test_cancelled_online_is_refused_at_the_kiosk(setup):
+    central, hall, syncer, day = setup["central"], setup["hall"], setup["syncer"], setup["day"]
+    form = {"hall": HALL, "service": "re-transfer", "date": day.isoformat(), "slot": "10:00",
+            "name": "赵六", "id_number": "110101198001011111", "phone": "13700001111"}
+    code = re.search(r"id='code'>(\d{8})<", httpx.post(central.url + "/book", data=form).text).group(1)
+    syncer.cycle()
+    wrong = httpx.post(central.url + "/book/cancel", data={"code": code, "phone": "13700002222"})
+    assert wrong.status_code == 422 and "不正确" in wrong.text
+    done = httpx.post(central.url + "/book/cancel", data={"code": code, "phone": "13700001111"})
+    assert done.status_code == 200 and "已取消" in done.text
+    assert syncer.cycle()["appointments"] == 1
+    kiosk = HallClient(hall.url, hall.device_token("kiosk", "kiosk-1"))
+    with pytest.raises(HallError) as err:
+        kiosk.check_in(code)
+    assert err.value.code == "appointment_cancelled"
+    kiosk.close()
 
 
 def test_bad_snapshot_refused_old_config_keeps_working_local_layer_kept(setup):
