@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
 import tempfile
 import time
@@ -100,6 +101,7 @@ def main() -> None:
             cluster.stop()
         conn.close()
         store.close()
+        shutil.rmtree(tmp, ignore_errors=True)
     print(json.dumps(result))
 
 
