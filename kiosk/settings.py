@@ -68,6 +68,7 @@ class KioskSettings:
     hall_name_en: str = "Government Service Hall"
     orientation: str = "portrait"          # portrait 1080x1920 or landscape 1920x1080
     idle_seconds: float = 60.0             # back home when nobody touches the screen
+    done_seconds: float = 15.0             # ... and sooner once the ticket is in hand
     poll_seconds: float = 5.0              # services and hall link refresh
     retry_seconds: float = 2.0             # hall-unreachable retry period
     printer_poll_seconds: float = 10.0

@@ -20,6 +20,8 @@ log = logging.getLogger(__name__)
 # Screens where the hall link dropping must not tear the citizen away: a ticket the hall
 # has already committed is being printed or shown, and must stay in front of them.
 _TICKET_SCREENS = {"ticket", "printer_failed", "complaint_done", "rate_done"}
+# Screens that end a visit: back home sooner.
+_DONE_SCREENS = {"ticket", "complaint_done", "rate_done"}
 # Screens the idle timer leaves alone.
 _IDLE_EXEMPT = {"home", "unreachable", "printing"}
 
@@ -285,6 +287,10 @@ class KioskViewModel(QObject):
     def _arm_idle(self) -> None:
         if self._screen in _IDLE_EXEMPT:
             self.idle_timer.stop()
+        elif self._screen in _DONE_SCREENS:
+            # The citizen has what they came for; the next one should find the home screen.
+            self.idle_timer.start(int(min(self.settings.idle_seconds,
+                                          self.settings.done_seconds) * 1000))
         else:
             self.idle_timer.start(int(self.settings.idle_seconds * 1000))
 

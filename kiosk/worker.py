@@ -43,7 +43,12 @@ class Lane(QObject):
                 result, error = fn(), None
             except BaseException as exc:  # delivered to the UI thread, which decides
                 result, error = None, exc
-            emit(self._finished, (done, result, error))
+            if self._closed:
+                return  # the kiosk is shutting down: nobody is left to tell
+            try:
+                emit(self._finished, (done, result, error))
+            except RuntimeError:
+                pass    # the Qt side was deleted while this job ran
 
         self._pool.submit(job)
 

@@ -122,3 +122,27 @@ def test_printer_unplugged_shows_a_staff_banner_and_the_rest_keeps_working(
     vm.goHome()
     printer_sim.set_state(offline=False)
     qtbot.waitUntil(lambda: vm.banner == {}, timeout=3000)
+
+
+def test_serial_scanner_unplugged_shows_a_banner_until_it_is_back(hall, qtbot, qapp):
+    from drivers.sim.scanner import SerialScannerSimulator
+
+    with SerialScannerSimulator() as scanner:
+        settings = KioskSettings(hall_url=hall.url, token=hall.device_token("kiosk"),
+                                 scanner_url=scanner.url, poll_seconds=60,
+                                 printer_poll_seconds=0.2)
+        kiosk = KioskApp(settings).start()
+        try:
+            vm = kiosk.vm
+            qtbot.waitUntil(lambda: vm.scannerOk and kiosk.scanner.connected(), timeout=3000)
+            scanner.send("OW1:A:12345678")       # the serial scanner reaches the screens
+            qtbot.waitUntil(lambda: vm.screen == "message", timeout=3000)
+            assert vm.notice["title"]["zh"] == "没有找到该预约"
+            scanner.unplug()
+            qtbot.waitUntil(lambda: "扫码器未连接" in vm.banner.get("zh", ""), timeout=5000)
+            vm.goHome()
+            assert vm.screen == "home"            # everything else keeps working
+            scanner.replug()
+            qtbot.waitUntil(lambda: vm.banner == {}, timeout=5000)
+        finally:
+            kiosk.close()

@@ -218,6 +218,47 @@ def test_idle_returns_home(vm, qtbot):
     qtbot.waitUntil(lambda: vm.screen == "home", timeout=3000)
 
 
+def test_done_screens_go_home_sooner(vm, qtbot):
+    vm.settings.idle_seconds = 30
+    vm.settings.done_seconds = 0.2
+    vm.chooseService("hukou")
+    vm.issue()
+    qtbot.waitUntil(lambda: vm.screen == "ticket", timeout=3000)
+    qtbot.waitUntil(lambda: vm.screen == "home", timeout=2000)
+
+
+def test_network_never_blocks_the_ui_thread(qtbot, fake_printer):
+    """A hall that accepts the connection and never answers: the screen still reacts."""
+    import socket
+    import time
+
+    from PySide6.QtCore import QTimer
+
+    from kiosk.devices import PrinterPort
+    from kiosk.settings import KioskSettings
+    from kiosk.viewmodel import KioskViewModel
+    from onewindow.client import HallClient
+
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        client = HallClient(f"http://127.0.0.1:{silent.getsockname()[1]}", "t", timeout=3)
+        vm = KioskViewModel(client, PrinterPort("sim://x", opener=lambda url: fake_printer),
+                            KioskSettings(poll_seconds=60), start_timers=False)
+        vm._services = [{"id": "hukou", "name_zh": "户籍", "name_en": "H", "open_now": True}]
+        vm.chooseService("hukou")
+        vm.issue()                       # the request now hangs in the hall lane
+        assert vm.screen == "printing"
+        ticks = []
+        started = time.monotonic()
+        QTimer.singleShot(20, lambda: ticks.append(time.monotonic() - started))
+        qtbot.waitUntil(lambda: len(ticks) == 1, timeout=1000)
+        assert ticks[0] < 1.0            # well inside the 3 s the request may take
+        vm.toggleLanguage()              # and taps still change the screen
+        assert vm.lang == "en"
+        vm.shutdown()
+
+
 def test_manager_gesture_pin_and_exit(vm, qtbot, fake_hall):
     for _ in range(4):
         vm.cornerTap()
