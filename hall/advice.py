@@ -260,21 +260,27 @@ def five_reductions(store: Store, d: PeriodData, prev: PeriodData | None,
 
 
 def advice(store: Store, start: str, end: str, tz: str | ZoneInfo = "Asia/Shanghai",
-           prev_range: tuple[str, str] | None = None, data: PeriodData | None = None) -> dict:
+           prev_range: tuple[str, str] | None = None, data: PeriodData | None = None,
+           target: float = WAIT_TARGET_P90_MINUTES) -> dict:
     """All advice for a period; `prev_range` is the period to compare with for 五减."""
     zone = ZoneInfo(tz) if isinstance(tz, str) else tz
     d = data or load_period(store, start, end)
     prev = load_period(store, *prev_range) if prev_range else None
-    return {"start": start, "end": end, "target_p90_minutes": WAIT_TARGET_P90_MINUTES,
-            "staffing": staffing_advice(d, zone), "bad_ratings": bad_rating_advice(d),
+    return {"start": start, "end": end, "target_p90_minutes": target,
+            "staffing": staffing_advice(d, zone, target), "bad_ratings": bad_rating_advice(d),
             "materials": missing_materials(d), "five_reductions": five_reductions(store, d, prev, zone),
             "previous": {"start": prev_range[0], "end": prev_range[1]} if prev_range else None}
 
 
 # -- live hall --------------------------------------------------------------------------------
-def live_view(engine, *, wait_alert_minutes: float = ALERT_WAIT_MINUTES,
-              help_alert_minutes: float = ALERT_HELP_MINUTES) -> dict:
-    """The hall now: waiting per service, windows, longest wait, open help calls, alerts."""
+def live_view(engine, *, wait_alert_minutes: float | None = None,
+              help_alert_minutes: float | None = None) -> dict:
+    """The hall now: waiting per service, windows, longest wait, open help calls, alerts.
+    Thresholds default to the hall's [manager] settings."""
+    if wait_alert_minutes is None:
+        wait_alert_minutes = engine.config.manager.alert_wait_minutes
+    if help_alert_minutes is None:
+        help_alert_minutes = engine.config.manager.alert_help_minutes
     now = engine.clock.now()
     services = engine.services_overview()
     windows = engine.windows_overview()

@@ -153,6 +153,13 @@ class SyncSection(Strict):
     batch_size: int = Field(default=500, ge=1, le=5000)
 
 
+class ManagerSection(Strict):
+    wait_target_p90_minutes: float = Field(default=20, gt=0, le=600,
+                                           description="staffing advice: 90th-percentile wait to stay under")
+    alert_wait_minutes: float = Field(default=30, gt=0, le=600, description="live alert: longest wait in a service")
+    alert_help_minutes: float = Field(default=3, gt=0, le=120, description="live alert: help call not yet answered")
+
+
 class KioskSection(Strict):
     idle_seconds: int = Field(default=60, ge=10, le=600)
     complaint_categories: list[Reason] = []
@@ -246,6 +253,7 @@ class HallConfig(Strict):
     notices: NoticesSection = NoticesSection()
     sync: SyncSection = SyncSection()
     kiosk: KioskSection = KioskSection()
+    manager: ManagerSection = ManagerSection()
     devices: DevicesSection = DevicesSection()
     domains: list[Domain] = Field(min_length=1)
     services: list[Service] = Field(min_length=1)

@@ -1178,9 +1178,10 @@ class Engine:
             op.put("ticket", {**dict(row), "state": "expired", "finished_at": op.now})
         for row in op.c.execute("SELECT * FROM windows WHERE active = 1").fetchall():
             w = dict(row)
-            if w["current_ticket_id"] or w["state"] != "closed" or w["served_counts"] != "{}":
+            if w["current_ticket_id"] or w["state"] != "closed" or w["served_counts"] != "{}" or w["staff_id"]:
+                # Everyone is signed out at day close: a new day starts with clean windows.
                 op.put("window", {**w, "current_ticket_id": None, "state": "closed", "served_counts": "{}",
-                                  "changed_at": op.now})
+                                  "staff_id": None, "changed_at": op.now})
         op.emit("day.closed", business_date=day, expired=len(rows))
         return len(rows)
 

@@ -320,7 +320,9 @@ def get_advice(request: Request, period: Period = "month", date: str | None = No
     """Service-optimisation advice with the figures behind it; 五减 against the previous period."""
     start, end = rp.period_range(period, _date(request, date))
     prev = rp.previous_range(start, end, period)
-    return hall_advice.advice(_store(request), start, end, _engine(request).config.tz, prev_range=prev)
+    config = _engine(request).config
+    return hall_advice.advice(_store(request), start, end, config.tz, prev_range=prev,
+                              target=config.manager.wait_target_p90_minutes)
 
 
 router.include_router(api)

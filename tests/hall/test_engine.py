@@ -472,7 +472,7 @@ def test_day_close_expires_open_tickets_and_numbers_restart(engine, open_window,
     t = issue(engine)
     assert t["number"] == "A001" and t["business_date"] == "2026-11-30"
     assert engine.get_ticket(a["id"])["state"] == "expired"
-    assert engine.window_state(w)["state"] == "closed"
+    assert engine.window_state(w)["state"] == "closed" and engine.window_state(w)["staff_id"] is None
 
 
 def test_business_date_never_goes_backwards(engine, clock):
