@@ -9,6 +9,7 @@ streams therefore cost one database read per batch, not 500.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import threading
 from collections import deque
@@ -38,6 +39,12 @@ def _without_tokens(event: dict) -> dict:
     return {**event, "payload": clean}
 
 
+def sse_bytes(event: dict) -> bytes:
+    """One server-sent event: id = seq, event = type, data = the event as JSON."""
+    data = json.dumps(event, ensure_ascii=False, separators=(",", ":"))
+    return f"id: {event['seq']}\nevent: {event['type']}\ndata: {data}\n\n".encode()
+
+
 class EventHub:
     def __init__(self, store, feed, read_events, poll_seconds: float = 0.25):
         self.store = store
@@ -45,6 +52,7 @@ class EventHub:
         self._read_events = read_events
         self.poll_seconds = poll_seconds
         self._ring: deque[dict] = deque(maxlen=_RING)
+        self._encoded: dict[int, bytes] = {}
         self._lock = threading.Lock()
         self.last_seq = self._max_seq()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -98,8 +106,14 @@ class EventHub:
             batch = self.read_events(self.store, self.last_seq, _BATCH)
             if not batch:
                 break
+            encoded = {e["seq"]: sse_bytes(e) for e in batch}
             with self._lock:
                 self._ring.extend(batch)
+                self._encoded.update(encoded)
+                if len(self._encoded) > _RING:
+                    oldest = self._ring[0]["seq"]
+                    for seq in [s for s in self._encoded if s < oldest]:
+                        del self._encoded[seq]
                 self.last_seq = batch[-1]["seq"]
             got = True
             if len(batch) < _BATCH:
@@ -121,6 +135,16 @@ class EventHub:
             if not self._ring and after >= self.last_seq:
                 return []
         return self.read_events(self.store, after, limit)
+
+    def sse_after(self, after: int, limit: int = _BATCH) -> tuple[bytes, int]:
+        """The SSE frames for events after `after`, encoded once for all streams; (bytes, last seq)."""
+        events = self.events_after(after, limit)
+        if not events:
+            return b"", after
+        with self._lock:
+            frames = [self._encoded.get(e["seq"]) for e in events]
+        return b"".join(f if f is not None else sse_bytes(e) for f, e in zip(frames, events, strict=True)), \
+            events[-1]["seq"]
 
     async def wait_after(self, after: int, timeout: float) -> bool:
         """Wait until an event with seq > after exists, or timeout. True if there is one."""

@@ -108,14 +108,19 @@ def status_url(request: Request, token: str) -> str:
     return f"{base.rstrip('/')}/t/{token}"
 
 
-def ticket_out(request: Request, ticket: dict) -> dict:
-    engine = _engine(request)
-    public = engine.public_ticket(ticket)
+def ticket_out(request: Request, ticket: dict, *, at_issue: bool = False) -> dict:
+    """The kiosk's view of a ticket. `at_issue`: use the estimate the engine made when it
+    issued the ticket (same transaction) instead of computing it again."""
+    if at_issue and ticket.get("ahead_at_issue") is not None:
+        ahead, eta = ticket["ahead_at_issue"], ticket.get("eta_at_issue")
+    else:
+        public = _engine(request).public_ticket(ticket)
+        ahead, eta = public.get("ahead") or 0, public.get("eta_minutes")
     svc = request.app.state.config.service(ticket["service_id"])
     return {
         "id": ticket["id"], "number": ticket["number"], "service_id": ticket["service_id"],
-        "state": ticket["state"], "ahead": public.get("ahead") or 0,
-        "eta_minutes": public.get("eta_minutes"), "token": ticket["token"],
+        "state": ticket["state"], "ahead": ahead,
+        "eta_minutes": eta, "token": ticket["token"],
         "status_url": status_url(request, ticket["token"]),
         "priority": ticket.get("priority"), "issued_at": ticket.get("issued_at"),
         "service_name_zh": svc.name_zh if svc else None,
@@ -196,7 +201,7 @@ def issue_ticket(
         idempotency_key=f"{principal.id[:16]}:{idempotency_key}", request_hash=request_hash)
     if not created:
         response.status_code = 200
-    return ticket_out(request, ticket)
+    return ticket_out(request, ticket, at_issue=True)
 
 
 @router.post("/appointments/checkin", status_code=201, response_model=TicketOut, tags=["tickets"])
