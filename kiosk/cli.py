@@ -34,6 +34,9 @@ def add_commands(sub) -> None:
     p.add_argument("--hall-config", metavar="HALL_TOML", default=None,
                    help="read domain names, green-channel and rating reasons from the hall's "
                         "hall.toml (the hall API does not publish them yet)")
+    p.add_argument("--complaint-url", default=None,
+                   help="page citizens open on their own phone to file a complaint (shown as "
+                        "a QR; default: the hall's /complaint page when it has one)")
     p.add_argument("--voice", action="store_true",
                    help="speak prompts in Mandarin (hall config voice.enabled)")
     p.set_defaults(func=_cmd_kiosk)
@@ -61,7 +64,8 @@ def _cmd_kiosk(args) -> int:
     settings = KioskSettings(hall_url=args.hall, token=token, printer_url=args.printer,
                              scanner_url=args.scanner,
                              orientation=args.orientation or "portrait",
-                             idle_seconds=args.idle_seconds, voice=args.voice)
+                             idle_seconds=args.idle_seconds, voice=args.voice,
+                             complaint_url=args.complaint_url)
     if args.hall_config:
         try:
             settings.apply_hall_config(args.hall_config)

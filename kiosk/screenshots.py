@@ -309,6 +309,9 @@ def render_all(out_dir: Path, orientations=("portrait", "landscape"),
             cfg = settings or KioskSettings(hall_name="滨江区政务服务中心",
                                             hall_name_en="Binjiang Government Service Center")
             cfg.orientation = orientation
+            if not cfg.complaint_url:
+                # Shows the "write it on your phone" QR as a hall with that page would.
+                cfg.complaint_url = cfg.hall_url.rstrip("/") + "/complaint"
             vm = KioskViewModel(None, PrinterPort(None), cfg, start_timers=False)
             view = build_view(vm, cfg.size())
             view.show()

@@ -29,6 +29,8 @@ SCREENS = ["home", "domain", "confirm", "green", "phone", "printing", "ticket",
            "printer_failed", "unreachable", "checkin", "message", "help", "complaint",
            "complaint_done", "rate", "rate_done", "pin", "manager"]
 
+COMPLAINT_PAGE = "/complaint"   # a hall page where citizens file on their own phone
+
 RATING_LEVELS = [
     {"level": 5, "zh": "非常满意", "en": "Very satisfied"},
     {"level": 4, "zh": "满意", "en": "Satisfied"},
@@ -112,6 +114,7 @@ class KioskViewModel(QObject):
         self._unsent_alerts: list[tuple[str, str]] = []
         self._polling = False
         self._named = False
+        self._auth_problem = False
         self._corner_taps: list[float] = []
 
         self.idle_timer = QTimer(self, singleShot=True)
@@ -224,6 +227,9 @@ class KioskViewModel(QObject):
         if self._scanner_ok is False:
             parts_zh.append("扫码器未连接")
             parts_en.append("Scanner disconnected")
+        if self._auth_problem:
+            parts_zh.append("本机设备令牌无效，无法取号")
+            parts_en.append("this kiosk's device token is refused; no tickets")
         if not parts_zh:
             return {}
         return {"zh": "请工作人员处理：" + "，".join(parts_zh),
@@ -270,8 +276,8 @@ class KioskViewModel(QObject):
     ratingReasons = Property("QVariantList", _rating_reasons, notify=stateChanged)
     hallName = Property(str, lambda self: self.settings.hall_name, notify=stateChanged)
     hallNameEn = Property(str, lambda self: self.settings.hall_name_en, notify=stateChanged)
-    complaintUrl = Property(str, lambda self: self.settings.complaint_url
-                            or self.settings.hall_url.rstrip("/") + "/complaint", constant=True)
+    complaintUrl = Property(str, lambda self: self.settings.complaint_url or "",
+                            notify=stateChanged)
 
     # -- state helpers ---------------------------------------------------------------------
 
@@ -513,6 +519,11 @@ class KioskViewModel(QObject):
             self.retry_timer.start(int(self.settings.retry_seconds * 1000))
             return
         self._pending = None
+        if isinstance(error, HallError) and error.status in (401, 403):
+            # The hall does not accept this kiosk: staff must fix it, citizens cannot.
+            self._auth_problem = True
+        elif error is None:
+            self._auth_problem = False
         if error is not None:
             if p["kind"] == "checkin":
                 self._checkin_error(error)
@@ -1011,6 +1022,10 @@ class KioskViewModel(QObject):
             if need_name:
                 # The hall's own name goes on screen and on tickets.
                 hall = (self.client.health() or {}).get("hall")
+                if not self.settings.complaint_url and self.client.page_exists(COMPLAINT_PAGE):
+                    # The "write it on your phone" QR only when the hall has that page.
+                    self.settings.complaint_url = self.settings.hall_url.rstrip("/") \
+                        + COMPLAINT_PAGE
             return hall, self.client.services()
 
         def done(result, err):

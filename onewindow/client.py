@@ -166,6 +166,15 @@ class HallClient:
     def sign_in(self, staff_id: str, pin: str) -> dict:
         return self.post("/session", {"staff_id": staff_id, "pin": pin})
 
+    def page_exists(self, path: str) -> bool:
+        """Whether the hall serves a web page at `path` (e.g. a citizen-facing form)."""
+        try:
+            resp = self.session.get(f"{self.base_url}{path}", timeout=self.timeout,
+                                    allow_redirects=False)
+        except requests.RequestException as exc:
+            raise HallUnreachable(type(exc).__name__) from exc
+        return resp.status_code == 200 and "html" in resp.headers.get("content-type", "")
+
     def events(self, after: int = 0, wait: float = 0) -> dict:
         return self.get("/events", params={"after": after, "wait": wait},
                         timeout=(self.timeout + wait) if wait else None)

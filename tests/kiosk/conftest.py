@@ -57,6 +57,9 @@ class FakeHall:
         self._call("health")
         return {"status": "ok", "hall": {"id": "t", "name_zh": "测试大厅", "name_en": "Test Hall"}}
 
+    def page_exists(self, path):
+        return False
+
     def services(self):
         self._call("services")
         return [dict(s) for s in SERVICES]

@@ -45,6 +45,24 @@ def test_same_idempotency_key_gives_the_same_ticket(client, hall):
     assert refused.value.status == 422 and refused.value.message and refused.value.message_en
 
 
+def test_revoked_kiosk_gets_a_staff_banner(hall, qtbot):
+    from kiosk.devices import PrinterPort
+    from kiosk.settings import KioskSettings
+    from kiosk.viewmodel import KioskViewModel
+
+    client = HallClient(hall.url, "revoked-or-mistyped-token", timeout=3)
+    vm = KioskViewModel(client, PrinterPort(None), KioskSettings(hall_url=hall.url))
+    try:
+        qtbot.waitUntil(lambda: len(vm.services) > 0, timeout=3000)
+        vm.chooseService("biz-change")
+        vm.issue()
+        qtbot.waitUntil(lambda: vm.screen == "message", timeout=3000)
+        assert "令牌" in vm.banner["zh"]
+    finally:
+        vm.shutdown()
+        client.close()
+
+
 def test_refusals_carry_chinese_and_english(client):
     with pytest.raises(HallError) as unknown:
         client.check_in("00000000")

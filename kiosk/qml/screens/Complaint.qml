@@ -71,6 +71,7 @@ Item {
 
     Column {
         id: qrBox
+        visible: vm.complaintUrl !== ""
         // Portrait: in the free space between the choices and the buttons.
         anchors.right: parent.right
         anchors.top: root.landscape ? parent.top : left.bottom
@@ -81,7 +82,7 @@ Item {
             width: (root.landscape ? 200 : 260) * ui.unit
             height: width
             smooth: false
-            source: "image://qr/" + encodeURIComponent(vm.complaintUrl)
+            source: vm.complaintUrl !== "" ? "image://qr/" + encodeURIComponent(vm.complaintUrl) : ""
         }
         Text {
             width: parent.width
