@@ -105,6 +105,8 @@ class HallFollower:
                     log.warning("hall refused the display: %s", exc)
                 except (HallUnreachable, OSError, http.client.HTTPException, StreamEnded,
                         ValueError) as exc:
+                    if self._stop.is_set():
+                        break  # our own stop() cut the stream
                     reason = str(exc) or type(exc).__name__
                     log.info("hall stream lost: %s", reason)
                 else:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections import deque
 from dataclasses import dataclass, field
@@ -43,6 +44,7 @@ class WindowTile:
     kind: str
     state: str = "open"
     current: str = ""
+    services: tuple[str, ...] = ()
 
 
 @dataclass
@@ -143,6 +145,16 @@ class DisplayState:
 
     # -- outputs ------------------------------------------------------------------------
 
+    def waiting_to_show(self, limit: int) -> list[dict]:
+        """Services people wait for, busiest first, limited to those the shown windows serve
+        (a floor's screen does not list the other floor's queues)."""
+        filtered = self.layout.windows is not None or self.layout.window_kinds is not None
+        served = {s for t in self.visible_windows() for s in t.services}
+        rows = [w for w in self.waiting if w["waiting"] > 0
+                and (not filtered or not served or w["id"] in served)]
+        rows.sort(key=lambda w: -w["waiting"])
+        return rows[:limit]
+
     def visible_windows(self) -> list[WindowTile]:
         tiles = [t for t in self.windows.values()
                  if self.layout.shows_window({"number": t.number, "kind": t.kind})]
@@ -158,9 +170,16 @@ def _rows(value) -> list[dict]:
 
 
 def _tile(row: dict) -> WindowTile:
+    services = row.get("services") or ()
+    if isinstance(services, str):  # event rows carry the column as stored: a JSON list
+        try:
+            services = json.loads(services)
+        except ValueError:
+            services = ()
     return WindowTile(id=str(row["id"]), number=str(row.get("number", "")),
                       name_zh=str(row.get("name_zh") or ""), kind=str(row.get("kind") or ""),
-                      state=str(row.get("state") or "open"))
+                      state=str(row.get("state") or "open"),
+                      services=tuple(str(s) for s in services if isinstance(s, str)))
 
 
 def _num(value: str) -> int:

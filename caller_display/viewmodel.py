@@ -123,6 +123,7 @@ class DisplayViewModel(QObject):
         if windows is not None:
             self.state.load_windows(windows)
             self._sync_windows()
+            self._sync_waiting()  # which queues to list depends on the windows shown
         if services is not None:
             self.state.load_services(services)
             self._sync_waiting()
@@ -200,8 +201,10 @@ class DisplayViewModel(QObject):
             emit(self.recentChanged)
 
     def _sync_waiting(self) -> None:
+        # One line of the screen: the busiest queues, fewer on a narrow portrait screen.
+        limit = 4 if self.state.layout.orientation == "portrait" else 6
         rows = [{"name": w["name_zh"], "name_en": w.get("name_en") or "",
-                 "waiting": w["waiting"]} for w in self.state.waiting]
+                 "waiting": w["waiting"]} for w in self.state.waiting_to_show(limit)]
         if rows != self._waiting:
             self._waiting = rows
             emit(self.waitingChanged)

@@ -309,6 +309,9 @@ Rectangle {
             objectName: "waiting"
             visible: root.has("waiting") && vm.waiting.length > 0
             Layout.fillWidth: true
+            // One line at most: a long list must never squeeze the called number.
+            Layout.maximumHeight: root.u * 4.6
+            clip: true
             spacing: root.u * 2.4
             Text {
                 text: "等候人数 Waiting:"

@@ -46,7 +46,12 @@ def test_calls_reach_the_screen_in_order(hall, display_factory):
              for t in app.screen.items("windowTile")}
     assert tiles["4"] == called[1] and tiles["3"] == called[3]
     # Waiting counts follow the queue (refreshed from /services after queue events).
-    assert app.pump_until(lambda: any(w["waiting"] == 0 for w in app.vm.waiting), 5)
+    assert app.vm.waiting == []  # everyone issued so far has been called
+    hall.issue("biz-setup")
+    hall.issue("biz-setup")
+    assert app.pump_until(lambda: app.vm.waiting == [
+        {"name": "企业设立登记", "name_en": "Company registration", "waiting": 2}], 5), \
+        app.vm.waiting
 
 
 def test_a_restarted_display_fills_its_recent_list_without_flashing(hall, display_factory):

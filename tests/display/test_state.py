@@ -87,3 +87,16 @@ def test_masked_name_only_when_hall_enables_it(windows, services):
     e["payload"]["masked_name"] = "张*"
     assert _state(windows, services).apply(dict(e)).masked_name == ""
     assert _state(windows, services, show_masked_name=True).apply(e).masked_name == "张*"
+
+
+def test_waiting_lists_busy_queues_of_the_windows_shown(windows, services):
+    for w in windows:
+        w["services"] = ["s-pick"] if w["kind"] == "pickup" else ["s-biz", "s-soc"]
+    services[2]["waiting"] = 4
+    everything = _state(windows, services)
+    assert [w["id"] for w in everything.waiting_to_show(6)] == ["s-biz", "s-pick", "s-soc"]
+    assert [w["id"] for w in everything.waiting_to_show(1)] == ["s-biz"]
+    pickup = _state(windows, services, window_kinds=["pickup"])
+    assert [w["id"] for w in pickup.waiting_to_show(6)] == ["s-pick"]
+    services[2]["waiting"] = 0
+    assert _state(windows, services, window_kinds=["pickup"]).waiting_to_show(6) == []
