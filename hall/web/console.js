@@ -49,6 +49,7 @@
     lang: sessionStorage.getItem("ow-console-lang") || "zh",
     token: sessionStorage.getItem("ow-console-token"),
     staff: null, windowId: null, windows: [], services: [], state: null, cursor: 0, streamAbort: null,
+    live: false,
   };
   const $ = (id) => document.getElementById(id);
   const t = (k) => TEXT[S.lang][k];
@@ -60,7 +61,22 @@
       if (typeof v === "string") el.textContent = v;
     });
     $("lang").textContent = t("lang");
+    setLive(S.live);
+    renderWho();
     if (S.state) renderDesk();
+  }
+
+  function setLive(on) {
+    S.live = !!on;
+    $("live").textContent = on ? t("online") : t("offline");
+    $("live").classList.toggle("off", !on);
+  }
+
+  function renderWho() {
+    $("who").textContent = S.staff ? t("signed_in_as") + " " + S.staff.name + "（" + S.staff.id + "）" : "";
+    const w = S.windowId && S.windows.find((x) => x.id === S.windowId);
+    $("window-label").textContent = w ? (w.number + (S.lang === "zh" ? " 号窗口" : " window")) :
+      (S.windowId || "");
   }
 
   function status(text, ok) {
@@ -107,7 +123,7 @@
 
   async function afterSignIn(session) {
     S.staff = session.staff;
-    $("who").textContent = t("signed_in_as") + " " + session.staff.name + "（" + session.staff.id + "）";
+    renderWho();
     S.windows = await api("GET", "/windows");
     S.services = await api("GET", "/services");
     if (session.window_id) { await enterWindow(session.window_id, false); return; }
@@ -136,8 +152,7 @@
     try {
       if (announce) await api("PUT", "/session/window", { window_id: windowId });
       S.windowId = windowId;
-      const w = S.windows.find((x) => x.id === windowId);
-      $("window-label").textContent = w ? (w.number + (S.lang === "zh" ? " 号窗口" : " window")) : windowId;
+      renderWho();
       show("desk");
       await refresh();
       follow();
@@ -172,6 +187,7 @@
     const st = S.state || {};
     const cur = st.current || null;
     $("current-number").textContent = cur ? cur.number : "—";
+    $("current-number").classList.toggle("empty", !cur);
     const svc = cur && S.services.find((s) => s.id === cur.service_id);
     $("current-service").textContent = svc ? svcName(svc) : "";
     const meta = [];
@@ -397,7 +413,7 @@
         if (S.cursor) headers["Last-Event-ID"] = String(S.cursor);
         const r = await fetch("/api/v1/events/stream", { headers, signal: ctl.signal });
         if (!r.ok) throw new Error("stream " + r.status);
-        $("live").textContent = t("online"); $("live").classList.remove("off");
+        setLive(true);
         backoff = 500;
         const reader = r.body.getReader();
         const dec = new TextDecoder();
@@ -417,7 +433,7 @@
       } catch (e) {
         if (ctl.signal.aborted) return;
       }
-      $("live").textContent = t("offline"); $("live").classList.add("off");
+      setLive(false);
       await new Promise((res) => setTimeout(res, backoff));
       backoff = Math.min(backoff * 2, 10000);
     }
@@ -431,9 +447,10 @@
 
   function signOutLocal() {
     if (S.streamAbort) S.streamAbort.abort();
-    S.token = null; S.windowId = null; S.state = null;
+    S.token = null; S.windowId = null; S.state = null; S.staff = null;
     sessionStorage.removeItem("ow-console-token");
-    $("window-label").textContent = ""; $("who").textContent = "";
+    setLive(false);
+    renderWho();
     show("signin");
   }
 
