@@ -7,6 +7,7 @@ import logging
 import os
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Annotated, Any
@@ -33,6 +34,8 @@ WEB_DIR = Path(__file__).resolve().parent.parent / "web"
 _CSP = ("default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'; "
         "connect-src 'self'; frame-ancestors 'none'")
 PREVIEW_TIMEOUT = 20.0
+# One render at a time: each is a Qt process, and the hall node is often a 2-core kiosk box.
+_PREVIEW_SLOT = threading.Semaphore(1)
 
 router = APIRouter()
 _reader = require_any(device_roles=("display",), staff_roles=("manager",))
@@ -102,6 +105,9 @@ def _save(request: Request, name: str, data: dict, who: Principal) -> dict:
         raise InvalidInput("name_mismatch", "布局名称与地址不一致",
                            "The layout name in the body differs from the one in the address")
     expected = data.get("version")
+    if expected is not None and (isinstance(expected, bool) or not isinstance(expected, int)):
+        raise InvalidInput("invalid_layout", "布局字段 version 必须是整数",
+                           "layout field version must be an integer")
     layout = parse_layout({**data, "name": name, "version": 0})
     _seed(request)
     with request.app.state.store.transaction() as db:
@@ -289,12 +295,18 @@ def render_preview(layout: Layout, windows: list[dict], hall_name: str) -> bytes
     job = json.dumps({"layout": layout.model_dump(), "windows": windows, "hall_name": hall_name},
                      ensure_ascii=False)
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    if not _PREVIEW_SLOT.acquire(timeout=PREVIEW_TIMEOUT):
+        raise DomainError("preview_busy", "预览正忙，请稍候再试", "Previews are busy; try again",
+                          503)
     try:
         proc = subprocess.run([sys.executable, "-m", "caller_display.render"], input=job.encode(),
-                              capture_output=True, timeout=PREVIEW_TIMEOUT, env=env, check=False)
+                              capture_output=True, timeout=PREVIEW_TIMEOUT, env=env, check=False,
+                              cwd=str(Path(__file__).resolve().parents[2]))
     except subprocess.TimeoutExpired:
         raise DomainError("preview_failed", "预览生成超时", "The preview took too long",
                           503) from None
+    finally:
+        _PREVIEW_SLOT.release()
     if proc.returncode != 0 or not proc.stdout.startswith(b"\x89PNG"):
         log.error("preview render failed: %s", proc.stderr.decode(errors="replace")[-500:])
         raise DomainError("preview_failed", "预览生成失败（显示组件不可用）",

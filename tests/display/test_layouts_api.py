@@ -55,6 +55,7 @@ def test_a_stale_edit_is_refused_not_silently_lost(hall):
     ({"elements": ["banner", "weather"]}, "elements"),
     ({"voice": {"template": "请 {name}"}}, "voice.template"),
     ({"name": "other"}, "名称"),
+    ({"version": "abc"}, "version"),
 ])
 def test_bad_layouts_get_a_bilingual_422(hall, body, word):
     r = _put(hall, "/api/v1/display-layouts/bad", body)

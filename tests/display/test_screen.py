@@ -119,3 +119,31 @@ def test_layout_change_applies_to_a_running_screen(screen):
     assert not s.item("windowsGrid").isVisible()
     assert s.item("noticeText").property("text").startswith("今日下午停电检修")
     assert frame.pixelColor(5, 5) == QColor("#ffffff")
+
+
+def _all_texts(screen) -> str:
+    texts = []
+    stack = [screen.view.rootObject()]
+    while stack:
+        item = stack.pop()
+        value = item.property("text")
+        if isinstance(value, str) and item.isVisible():
+            texts.append(value)
+        stack.extend(item.childItems())
+    return "\n".join(texts)
+
+
+def test_no_personal_data_reaches_the_screen(screen):
+    s = screen()
+    e = call_event(1, "A001", 3)
+    # What a hall's rows may carry beside the number: staff, tokens, notes.
+    e["payload"]["ticket"].update({"staff_id": "c1", "token": "secret-token-xyz",
+                                   "priority_reason": "elderly", "phone": "13812345678"})
+    e["payload"]["window"].update({"staff_id": "c1", "staff_name": "张晓燕"})
+    e["payload"]["masked_name"] = "王*"
+    s.vm.apply_event(e)
+    s.grab()
+    shown = _all_texts(s)
+    assert "A001" in shown
+    for private in ("张晓燕", "13812345678", "secret-token", "王*", "c1", "elderly"):
+        assert private not in shown, private
