@@ -1192,7 +1192,11 @@ class Engine:
             return self._close_day(op, op.business_date)
 
     def _purge_contacts(self, op: Op, today: str) -> None:
-        """Personal data past its retention is deleted (not an event: it never was one)."""
+        """Personal data past its retention is deleted (not an event: it never was one).
+        With sync on, the sync process purges instead, once central has acknowledged the
+        ticket's events (sync.hallside), so nothing is deleted that central has not got."""
+        if self.config.sync.enabled:
+            return
         op.c.execute("DELETE FROM ticket_contacts WHERE purge_after < ?", (today,))
         op.c.execute("DELETE FROM complaint_contacts WHERE purge_after < ?", (today,))
 
