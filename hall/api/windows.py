@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Path, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from hall.api.auth import current_principal, require_any, require_staff
-from hall.api.limits import client_address
+from hall.api.limits import client_address, public_rate_limit
 from hall.api.routes import ticket_out
 from hall.auth import Forbidden, Principal
 from hall.errors import NotFound
@@ -74,7 +74,7 @@ def _check_window(request: Request, window_id: str | None) -> None:
 
 
 @router.post("/session", status_code=201, tags=["session"])
-def sign_in(body: SessionIn, request: Request) -> dict:
+def sign_in(body: SessionIn, request: Request, _: None = Depends(public_rate_limit)) -> dict:
     """Sign a staff member in with id + PIN; optionally at a window. Returns a session token."""
     _check_window(request, body.window_id)
     auth = request.app.state.auth

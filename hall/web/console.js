@@ -75,7 +75,7 @@
   function renderWho() {
     $("who").textContent = S.staff ? t("signed_in_as") + " " + S.staff.name + "（" + S.staff.id + "）" : "";
     const w = S.windowId && S.windows.find((x) => x.id === S.windowId);
-    $("window-label").textContent = w ? (w.number + (S.lang === "zh" ? " 号窗口" : " window")) :
+    $("window-label").textContent = w ? (S.lang === "zh" ? w.number + " 号窗口" : "Window " + w.number) :
       (S.windowId || "");
   }
 

@@ -161,3 +161,26 @@ def test_health(hall, public, kiosk):
     h = public.get("/health").json()
     assert h["status"] == "ok" and h["database_ok"] is True
     assert h["business_date"] == "2026-11-26" and h["last_seq"] >= 3
+
+
+def test_bad_rating_opens_a_case_the_manager_works_to_closure(hall, kiosk, clerk, public):
+    from .conftest import Client
+
+    token = kiosk.issue().json()["token"]
+    clerk.post("/windows/w03/call-next")
+    clerk.post("/windows/w03/finish", json={"outcome": "completed"})
+    public.post("/ratings", json={"token": token, "level": 2, "reasons": ["服务态度不好"]})
+    manager = Client(hall.url, hall.staff_token("m1", role="manager"))
+    cases = manager.get("/cases", params={"state": "open"}).json()
+    assert len(cases) == 1 and "差评" in cases[0]["summary"]
+    case_id = cases[0]["id"]
+    assert manager.post(f"/cases/{case_id}/advance", json={"step": "verify"}).json()["state"] == "verified"
+    assert_error(manager.post(f"/cases/{case_id}/advance", json={"step": "close", "note": "x"}), 409)
+    for step in ("rectify", "revisit", "close"):
+        r = manager.post(f"/cases/{case_id}/advance", json={"step": step, "note": "已回访，群众满意"})
+        assert r.status_code == 200, r.text
+    case = manager.get(f"/cases/{case_id}").json()
+    assert case["state"] == "closed" and [s["step"] for s in case["steps"]] == [
+        "verify", "rectify", "revisit", "close"]
+    assert_error(manager.get("/cases", params={"state": "bogus"}), 422)
+    assert_error(manager.get("/cases/nope"), 404)
