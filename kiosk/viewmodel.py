@@ -29,6 +29,7 @@ SCREENS = ["home", "domain", "confirm", "green", "phone", "printing", "ticket",
            "printer_failed", "unreachable", "checkin", "message", "help", "complaint",
            "complaint_done", "rate", "rate_done", "pin", "manager"]
 
+NOTICE_NEXT_STEP = "请备齐以上材料，叫号后到窗口办理 / Bring these to the window when called"
 COMPLAINT_PAGE = "/complaint"   # a hall page where citizens file on their own phone
 
 RATING_LEVELS = [
@@ -552,7 +553,8 @@ class KioskViewModel(QObject):
             self.printer.print_ticket(ticket, hall_name=hall_name, elder=elder)
             if notice_service is not None and notice_service.get("materials"):
                 self.printer.print_notice(notice_service.get("name_zh", ""),
-                                          list(notice_service.get("materials") or []), None)
+                                          list(notice_service.get("materials") or []),
+                                          NOTICE_NEXT_STEP)
 
         self.print_lane.submit(job, self._ticket_printed)
 
