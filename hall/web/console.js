@@ -213,7 +213,7 @@
       refuse: has && (cur.state === "serving" || cur.state === "called"),
       open: ws !== "open", pause: ws === "open", close: ws !== "closed",
     };
-    can["call-next"] = ws === "open" && !(cur && (cur.state === "serving"));
+    can["call-next"] = ws === "open" && !(cur && (cur.state === "serving" || cur.state === "called"));
     document.querySelectorAll("#actions [data-action]").forEach((b) => { b.disabled = !can[b.dataset.action]; });
     const tbody = $("waiting");
     tbody.textContent = "";
