@@ -5,11 +5,6 @@ from __future__ import annotations
 import pytest
 from display.hall_process import MANAGER, HallProcess
 
-playwright = pytest.importorskip("playwright.sync_api")
-
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-gpu"]
-
 
 @pytest.fixture
 def hall(tmp_path):
@@ -19,15 +14,13 @@ def hall(tmp_path):
 
 
 @pytest.fixture
-def page():
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        pg = browser.new_page(viewport={"width": 1600, "height": 1000})
-        errors = []
-        pg.on("pageerror", lambda e: errors.append(str(e)))
-        pg.errors = errors
-        yield pg
-        browser.close()
+def page(new_page):
+    """A page from the suite's shared Chromium (tests/browser/conftest.py), with its errors."""
+    pg = new_page(viewport=(1600, 1000))
+    errors = []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    pg.errors = errors
+    return pg
 
 
 @pytest.fixture
@@ -48,7 +41,7 @@ def _sign_in(page, hall):
     page.wait_for_selector("#layout-list button[data-name=default]")
 
 
-def test_edit_in_the_browser_reaches_the_running_display(hall, page, display, tmp_path):
+def test_edit_in_the_browser_reaches_the_running_display(hall, page, display, shots_dir):
     _sign_in(page, hall)
     # The live preview is a real rendered frame of the layout being edited.
     page.wait_for_selector("#preview-img[src^='blob:']", timeout=20000)
@@ -67,7 +60,7 @@ def test_edit_in_the_browser_reaches_the_running_display(hall, page, display, tm
         lambda: display.vm.notice.startswith("今天下午三点后只办理领证业务"), 2.0)
     display.pump(0.1)
     assert [t.property("windowNumber") for t in display.screen.items("windowTile")] == ["3"]
-    page.screenshot(path=str(tmp_path / "admin.png"), full_page=True)
+    page.screenshot(path=str(shots_dir / "admin-displays.png"), full_page=True)
     assert page.errors == []
 
 
