@@ -11,7 +11,7 @@ predicts each step. After every step:
   window shows exactly the ticket the model says;
 - call next respects the order: tickets sent back to this window, then the green channel,
   FIFO within a priority class per service, FIFO across services at a fifo window, the
-  service order at an order window;
+  service order at an order window, the call ratios at a ratio window;
 - a transferred ticket keeps its issue time and its place;
 - an illegal move raises a DomainError and appends no event (nothing changes);
 - `onewindow db check`'s invariants hold.
@@ -119,6 +119,8 @@ class HallMachine(RuleBasedStateMachine):
         self.prefix = {s.id: s.prefix for s in self.config.services}
         self.win_services = {w.id: list(w.services) for w in self.config.windows if w.id in WINDOW_IDS}
         self.win_mode = {w.id: w.mode for w in self.config.windows if w.id in WINDOW_IDS}
+        self.win_weights = {w.id: dict(w.weights) for w in self.config.windows if w.id in WINDOW_IDS}
+        self.served: dict[str, dict[str, int]] = {w: {} for w in WINDOW_IDS}   # calls today
         self.tickets: dict[str, T] = {}
         self.windows = {w: {"state": "open", "current": None} for w in WINDOW_IDS}
         self.date = self.engine.business_date()
@@ -237,6 +239,14 @@ class HallMachine(RuleBasedStateMachine):
             elif self.win_mode[window] == "order":
                 first = next(s for s in self.win_services[window] if any(x.service == s for x in same_rank))
                 assert t.service == first, "an order window calls its services in order"
+            else:
+                # Ratio: the service furthest behind its weight (calls today / weight) goes next.
+                order = self.win_services[window]
+                served, weights = self.served[window], self.win_weights[window]
+                behind = min({x.service for x in same_rank},
+                             key=lambda s: (served.get(s, 0) / max(weights.get(s, 1), 1), order.index(s)))
+                assert t.service == behind, "a ratio window keeps to its call ratios"
+        self.served[window][t.service] = self.served[window].get(t.service, 0) + 1
         t.state, t.window, t.recalls, t.called_at = "called", window, 0, got["called_at"]
         t.target = None if t.target == window else t.target
         w["current"] = t.id
@@ -413,8 +423,10 @@ class HallMachine(RuleBasedStateMachine):
         for t in self.tickets.values():
             if t.state in ("waiting", "called", "serving", "held"):
                 t.state = "expired"
-        for window_id, w in self.windows.items():
+        for i, (window_id, w) in enumerate(self.windows.items()):
             w["current"] = None
+            self.served[window_id] = {}
+            self.engine.sign_in(window_id, f"s{i}")     # day close may sign everyone out
             self.engine.open_window(window_id)
             w["state"] = "open"
 
