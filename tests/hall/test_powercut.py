@@ -286,7 +286,7 @@ def one_cut(base_db: Path, config, work: Path, seed: int, synchronous: str, chec
     shutil.copy(base_db, db)
     vfs = CrashVFS(f"crash{seed}", rng)
     issued: dict[str, tuple] = {}
-    clock = ManualClock(FRIDAY_10AM + 60 * seed)
+    clock = ManualClock(FRIDAY_10AM + 60 * (seed % 50))   # always inside the same day
     try:
         store = open_store_on_vfs(db, vfs, synchronous)
         store.conn.execute(f"PRAGMA wal_autocheckpoint={checkpoint_pages}")
