@@ -7,25 +7,33 @@ A manager satisfies every staff-role requirement. Each returns a `hall.auth.Prin
 
 from __future__ import annotations
 
+import time
+
+from anyio import to_thread
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from hall.auth import DEVICE_ROLES, STAFF_ROLES, Forbidden, Principal, Unauthorized
 
 __all__ = ["Principal", "current_principal", "require_device", "require_staff",
-           "require_manager", "require_any", "bearer_scheme"]
+           "require_manager", "require_any", "bearer_scheme", "forget_session"]
 
 # auto_error=False: a missing header is our own 401 with the bilingual error body.
 bearer_scheme = HTTPBearer(auto_error=False, description="device token or staff session token")
 
 _MAX_TOKEN = 200
+# A verified token is trusted for this long before the database is asked again, so a busy
+# kiosk or 500 displays do not each cost a query per request. Revoking a device from another
+# process therefore takes effect within this time; signing out here takes effect at once.
+CACHE_SECONDS = 1.0
+_CACHE_MAX = 10_000
 
 
 def _no_auth() -> Unauthorized:
     return Unauthorized("auth_required", "需要登录或设备令牌", "Sign in or send a device token")
 
 
-def current_principal(
+async def current_principal(
     request: Request,
     credentials: HTTPAuthorizationCredentials | None = Depends(bearer_scheme),
 ) -> Principal | None:
@@ -36,7 +44,16 @@ def current_principal(
     token = credentials.credentials or ""
     if not token or len(token) > _MAX_TOKEN:
         raise Unauthorized("bad_token", "令牌无效", "Invalid token")
-    principal = request.app.state.auth.principal_for_token(token)
+    cache = _cache(request)
+    now = time.monotonic()
+    hit = cache.get(token)
+    if hit is not None and hit[1] > now:
+        principal = hit[0]
+    else:
+        principal = await to_thread.run_sync(request.app.state.auth.principal_for_token, token)
+        if len(cache) > _CACHE_MAX:
+            cache.clear()
+        cache[token] = (principal, now + CACHE_SECONDS)
     if principal is None:
         raise Unauthorized("bad_token", "令牌无效、已吊销或已过期，请重新登录",
                            "The token is invalid, revoked or expired; sign in again")
@@ -44,10 +61,24 @@ def current_principal(
     return principal
 
 
+def _cache(request: Request) -> dict:
+    cache = getattr(request.app.state, "principal_cache", None)
+    if cache is None:
+        cache = request.app.state.principal_cache = {}
+    return cache
+
+
+def forget_session(request: Request, session_id: str | None) -> None:
+    """Drop cached principals of one staff session (signed out, or moved to another window)."""
+    cache = _cache(request)
+    for token in [t for t, (p, _) in cache.items() if p is not None and p.session_id == session_id]:
+        cache.pop(token, None)
+
+
 def require_any(device_roles: tuple[str, ...] = (), staff_roles: tuple[str, ...] = ()):
     """A dependency admitting the listed device roles and staff roles (manager always)."""
 
-    def dependency(principal: Principal | None = Depends(current_principal)) -> Principal:
+    async def dependency(principal: Principal | None = Depends(current_principal)) -> Principal:
         if principal is None:
             raise _no_auth()
         if principal.kind == "device" and principal.role in device_roles:
@@ -78,6 +109,6 @@ def require_staff(*roles: str):
 _manager = require_staff("manager")
 
 
-def require_manager(principal: Principal = Depends(_manager)) -> Principal:
+async def require_manager(principal: Principal = Depends(_manager)) -> Principal:
     """Admit only a signed-in manager."""
     return principal

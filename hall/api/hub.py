@@ -9,10 +9,10 @@ streams therefore cost one database read per batch, not 500.
 from __future__ import annotations
 
 import asyncio
+import bisect
 import json
 import logging
 import threading
-from collections import deque
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +51,10 @@ class EventHub:
         self.feed = feed
         self._read_events = read_events
         self.poll_seconds = poll_seconds
-        self._ring: deque[dict] = deque(maxlen=_RING)
+        # Recent events in seq order, with their seqs alongside for bisection: each of 500
+        # streams finds its place in O(log n), not by scanning the window.
+        self._ring: list[dict] = []
+        self._seqs: list[int] = []
         self._encoded: dict[int, bytes] = {}
         self._lock = threading.Lock()
         self.last_seq = self._max_seq()
@@ -109,11 +112,13 @@ class EventHub:
             encoded = {e["seq"]: sse_bytes(e) for e in batch}
             with self._lock:
                 self._ring.extend(batch)
+                self._seqs.extend(e["seq"] for e in batch)
                 self._encoded.update(encoded)
-                if len(self._encoded) > _RING:
-                    oldest = self._ring[0]["seq"]
-                    for seq in [s for s in self._encoded if s < oldest]:
-                        del self._encoded[seq]
+                if len(self._ring) > 2 * _RING:
+                    for seq in self._seqs[:-_RING]:
+                        self._encoded.pop(seq, None)
+                    self._ring = self._ring[-_RING:]
+                    self._seqs = self._seqs[-_RING:]
                 self.last_seq = batch[-1]["seq"]
             got = True
             if len(batch) < _BATCH:
@@ -129,9 +134,9 @@ class EventHub:
     def events_after(self, after: int, limit: int = _BATCH) -> list[dict]:
         """Events with seq > after, oldest first, at most `limit`."""
         with self._lock:
-            if self._ring and after >= self._ring[0]["seq"] - 1:
-                out = [e for e in self._ring if e["seq"] > after]
-                return out[:limit]
+            if self._ring and after >= self._seqs[0] - 1:
+                start = bisect.bisect_right(self._seqs, after)
+                return self._ring[start:start + limit]
             if not self._ring and after >= self.last_seq:
                 return []
         return self.read_events(self.store, after, limit)

@@ -66,8 +66,13 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def public_rate_limit(request: Request) -> None:
+async def public_rate_limit(request: Request) -> None:
     """Dependency for endpoints reachable without a login."""
+    take_public(request)
+
+
+def take_public(request: Request) -> None:
+    """Spend one token of this client's public budget, or raise RateLimited (429)."""
     request.app.state.rate_limiter.take(request.url.path.split("/")[3] if request.url.path.count("/") >= 3
                                         else "root", client_address(request))
 

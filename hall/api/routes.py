@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 import onewindow
 from hall.api.auth import current_principal, require_any, require_device, require_staff
-from hall.api.limits import client_address, public_rate_limit
+from hall.api.limits import client_address, public_rate_limit, take_public
 from hall.auth import Principal
 
 router = APIRouter()
@@ -245,7 +245,7 @@ def rate(body: RatingIn, request: Request, _: None = Depends(public_rate_limit))
 def complain(body: ComplaintIn, request: Request,
              principal: Principal | None = Depends(current_principal)) -> dict:
     if principal is None:
-        public_rate_limit(request)
+        take_public(request)
     source = "kiosk" if principal is not None and principal.role == "kiosk" else "web"
     complaint = _engine(request).file_complaint(
         body.category, text=body.text, phrases=tuple(body.phrases), phone=body.phone,

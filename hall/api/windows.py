@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Path, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from hall.api.auth import current_principal, require_any, require_staff
+from hall.api.auth import current_principal, forget_session, require_any, require_staff
 from hall.api.limits import client_address, public_rate_limit
 from hall.api.routes import ticket_out
 from hall.auth import Forbidden, Principal
@@ -101,6 +101,7 @@ def pick_window(body: SessionWindowIn, request: Request,
     if body.window_id:
         engine.sign_in(body.window_id, principal.id)
     principal = request.app.state.auth.set_session_window(principal, body.window_id)
+    forget_session(request, principal.session_id)
     return _session_out(principal)
 
 
@@ -112,6 +113,7 @@ def sign_out(request: Request, principal: Principal = Depends(require_staff())) 
         except Exception:  # noqa: BLE001 - the session ends even if the window was closed meanwhile
             pass
     request.app.state.auth.end_session(principal)
+    forget_session(request, principal.session_id)
     return Response(status_code=204)
 
 

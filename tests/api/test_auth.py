@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import time
+
 import httpx
+
+from hall.api.auth import CACHE_SECONDS
 
 from .conftest import Client, assert_error
 
@@ -20,6 +24,7 @@ def test_revoked_device_is_refused(hall):
     k = Client(hall.url, token)
     assert k.issue().status_code == 201
     hall.auth.revoke_device("kiosk-9")
+    time.sleep(CACHE_SECONDS + 0.1)  # a verified token is trusted for at most this long
     assert_error(k.issue(), 401, "bad_token")
 
 
@@ -69,8 +74,6 @@ def test_wrong_pin_is_throttled_then_locked(hall):
         assert_error(attempt("000000"), 401, "bad_credentials")
     err = assert_error(attempt("000000"), 429, "too_many_attempts")
     assert "秒后再试" in err["message"]
-    import time
-
     time.sleep(0.25)
     assert_error(attempt("000000"), 401)
     time.sleep(0.45)
@@ -79,6 +82,14 @@ def test_wrong_pin_is_throttled_then_locked(hall):
     assert_error(attempt("135790"), 423, "locked")
     hall.auth.unlock("c7")
     assert attempt("135790").status_code == 201
+
+
+def test_moving_window_takes_effect_at_once(hall, kiosk):
+    c = Client(hall.url, hall.staff_token("c11", window_id="w03"))
+    assert c.post("/windows/w03/open").status_code == 200
+    assert c.put("/session/window", json={"window_id": "w04"}).status_code == 200
+    assert_error(c.post("/windows/w03/open"), 403, "not_your_window")
+    assert c.post("/windows/w04/open").status_code == 200
 
 
 def test_unknown_staff_and_wrong_pin_look_the_same(hall):

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 
 import httpx
 import pytest
 
+from hall.api.auth import CACHE_SECONDS
 from hall.config import write_example_config
 
 REPO = Path(__file__).resolve().parents[2]
@@ -57,6 +59,7 @@ def test_device_add_list_revoke_and_the_running_hall(tmp):
         assert s.status_code == 201
         # revoking from another process takes effect on the running hall at once
         assert cli("device", "revoke", "kiosk-1", tmp=tmp).returncode == 0
+        time.sleep(CACHE_SECONDS + 0.1)
         h["Idempotency-Key"] = uuid.uuid4().hex
         assert httpx.post(url + "/api/v1/tickets", json={"service_id": "biz-setup"}, headers=h).status_code == 401
     finally:
