@@ -59,7 +59,9 @@ class EventHub:
         self._lock = threading.Lock()
         self.last_seq = self._max_seq()
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._cond: asyncio.Condition | None = None
+        # One asyncio.Event per generation: a wake sets it and puts a fresh one in its place,
+        # so 500 waiting streams resume together without queueing on a lock.
+        self._event: asyncio.Event | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -74,7 +76,7 @@ class EventHub:
     # -- lifecycle (called from the app's lifespan) -----------------------------------
     def start(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
-        self._cond = asyncio.Condition()
+        self._event = asyncio.Event()
         self._stop.clear()
         self._thread = threading.Thread(target=self._follow, name="event-hub", daemon=True)
         self._thread.start()
@@ -124,11 +126,11 @@ class EventHub:
             if len(batch) < _BATCH:
                 break
         if got and self._loop is not None:
-            self._loop.call_soon_threadsafe(lambda: asyncio.ensure_future(self._wake()))
+            self._loop.call_soon_threadsafe(self._wake)
 
-    async def _wake(self) -> None:
-        async with self._cond:
-            self._cond.notify_all()
+    def _wake(self) -> None:
+        event, self._event = self._event, asyncio.Event()
+        event.set()
 
     # -- readers -----------------------------------------------------------------------
     def events_after(self, after: int, limit: int = _BATCH) -> list[dict]:
@@ -153,17 +155,18 @@ class EventHub:
 
     async def wait_after(self, after: int, timeout: float) -> bool:
         """Wait until an event with seq > after exists, or timeout. True if there is one."""
-        if self.last_seq > after:
-            return True
-        if self._cond is None:
-            await asyncio.sleep(timeout)
-            return self.last_seq > after
-        try:
-            async with self._cond:
-                await asyncio.wait_for(self._cond.wait_for(lambda: self.last_seq > after), timeout)
-        except TimeoutError:
-            pass
-        return self.last_seq > after
+        deadline = asyncio.get_running_loop().time() + timeout
+        while self.last_seq <= after:
+            remaining = deadline - asyncio.get_running_loop().time()
+            if remaining <= 0 or self._event is None:
+                if self._event is None:
+                    await asyncio.sleep(max(remaining, 0))
+                return self.last_seq > after
+            try:
+                await asyncio.wait_for(self._event.wait(), remaining)
+            except TimeoutError:
+                return self.last_seq > after
+        return True
 
     async def wait_change(self, timeout: float) -> bool:
         """Wait for any new event (used by per-ticket streams)."""
