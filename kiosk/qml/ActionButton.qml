@@ -42,6 +42,9 @@ Rectangle {
         id: area
         anchors.fill: parent
         enabled: button.active
-        onClicked: button.tapped()
+        // Every tap counts, also the second of two quick ones (typing 3333 on the keypad)
+        // but not one that arrives just after the screen changed under the finger.
+        onClicked: if (root.tapAllowed()) button.tapped()
+        onDoubleClicked: if (root.tapAllowed()) button.tapped()
     }
 }

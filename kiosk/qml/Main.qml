@@ -8,6 +8,22 @@ Rectangle {
     color: ui.background
 
     property bool en: vm.lang === "en"
+    // A tap that lands within this long after the screen changed belongs to the old screen
+    // (a double tap, a habit of people used to mice): it must not act on the new one.
+    property string shownScreen: ""
+    property double shownAt: 0
+    function tapAllowed() { return Date.now() - shownAt > 350 }
+    Connections {
+        target: vm
+        // stateChanged fires for every change (a digit typed, a toggle); only a new screen
+        // restarts the guard.
+        function onStateChanged() {
+            if (vm.screen !== root.shownScreen) {
+                root.shownScreen = vm.screen
+                root.shownAt = Date.now()
+            }
+        }
+    }
     property bool landscape: width > height
     property var screenFiles: ({
         "home": "Home", "domain": "Domain", "confirm": "Confirm", "green": "Green",
@@ -94,6 +110,7 @@ Rectangle {
             width: 140 * ui.unit
             height: 140 * ui.unit
             onClicked: vm.cornerTap()
+            onDoubleClicked: vm.cornerTap()
         }
     }
 

@@ -80,6 +80,9 @@ Rectangle {
         id: area
         anchors.fill: parent
         enabled: tile.active
-        onClicked: tile.tapped()
+        // Every tap counts, also the second of two quick ones (typing 3333 on the keypad)
+        // but not one that arrives just after the screen changed under the finger.
+        onClicked: if (root.tapAllowed()) tile.tapped()
+        onDoubleClicked: if (root.tapAllowed()) tile.tapped()
     }
 }

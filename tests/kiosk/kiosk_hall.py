@@ -108,16 +108,38 @@ def _items(item):
             yield from _items(child)
 
 
+def settle(view) -> None:
+    """Wait out the kiosk's guard against taps that land just after a screen change."""
+    shown = float(view.rootObject().property("shownAt") or 0)
+    delay = shown + 400 - time.time() * 1000
+    if delay > 0:
+        QTest.qWait(int(delay))
+
+
 def tap(view, text: str) -> None:
-    """Touch the on-screen element labelled `text`, as a citizen's finger would."""
+    """Touch the on-screen button labelled `text`, as a citizen's finger would. Only labels
+    on something touchable count (the code field may also read "3")."""
     QTest.qWait(60)   # let the screen lay itself out (grids position on the next frame)
+    settle(view)
     for item in _items(view.rootObject()):
         if item.inherits("QQuickText") and item.property("text") == text:
             centre = item.mapToScene(QPointF(item.width() / 2, item.height() / 2))
+            if not _touchable_at(view.rootObject(), centre):
+                continue
             QTest.mouseClick(view, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
                              QPoint(int(centre.x()), int(centre.y())))
             return
-    raise AssertionError(f"nothing labelled {text!r} on screen")
+    raise AssertionError(f"no button labelled {text!r} on screen")
+
+
+def _touchable_at(root, point) -> bool:
+    for item in _items(root):
+        if item.inherits("QQuickMouseArea") and item.isEnabled() \
+                and item.property("objectName") != "cornerArea":
+            local = item.mapFromScene(point)
+            if 0 <= local.x() <= item.width() and 0 <= local.y() <= item.height():
+                return True
+    return False
 
 
 def hid_type(window, text: str) -> None:

@@ -143,3 +143,47 @@ def test_scan_finished_ticket_to_rate_it(kiosk, hall, printer_sim, qtbot, qapp):
     kiosk.vm.scan(status_url)
     qtbot.waitUntil(lambda: kiosk.vm.screen == "message", timeout=3000)
     assert "暂不能评价" in kiosk.vm.notice["title"]["zh"]
+
+
+def test_early_and_late_appointments_get_a_clear_answer(kiosk, hall, printer_sim, qtbot):
+    day = hall.engine.business_date()
+    hall.engine.upsert_appointments([
+        {"code": "11112222", "service_id": "biz-setup", "date": day, "slot_start": "15:00",
+         "slot_end": "15:30"},
+        {"code": "33334444", "service_id": "biz-setup", "date": day, "slot_start": "08:00",
+         "slot_end": "08:30"}])
+    kiosk.vm.scan("OW1:A:11112222")                 # hall clock: about 10:00
+    qtbot.waitUntil(lambda: kiosk.vm.screen == "message", timeout=3000)
+    assert kiosk.vm.notice["title"]["zh"] == "签到时间未到"
+    assert "14:30" in kiosk.vm.notice["body"]["zh"]          # when to come back
+    assert "普通号" in kiosk.vm.notice["next"]["zh"]
+    assert printer_sim.jobs == []
+    kiosk.vm.goHome()
+    tap(kiosk.view, "预约签到")                       # late: typed on the keypad this time
+    for digit in "33334444":
+        tap(kiosk.view, digit)
+    assert kiosk.vm.code == "33334444", (kiosk.vm.screen, kiosk.vm.code)
+    tap(kiosk.view, "签到")
+    assert wait_job(qtbot, printer_sim, 5) is not None, (kiosk.vm.screen, kiosk.vm.notice)
+    [row] = _rows(hall.db_path, "SELECT * FROM tickets")
+    assert row["source"] == "appointment_late" and row["number"] == kiosk.vm.ticket["number"]
+
+
+def test_a_double_tap_acts_once_and_never_on_the_next_screen(kiosk, qtbot):
+    """People used to a mouse double-tap. The second tap lands on whatever the next screen
+    has in that spot (here the footer's 首页/返回): it must be ignored there."""
+    from kiosk_hall import _items, settle
+    from PySide6.QtCore import QPoint, QPointF, Qt
+    from PySide6.QtTest import QTest
+
+    QTest.qWait(60)
+    settle(kiosk.view)
+    label = next(i for i in _items(kiosk.view.rootObject())
+                 if i.inherits("QQuickText") and i.property("text") == "预约签到")
+    centre = label.mapToScene(QPointF(label.width() / 2, label.height() / 2))
+    point = QPoint(int(centre.x()), int(centre.y()))
+    for _ in range(2):                    # two taps 150 ms apart, as a quick finger does
+        QTest.mouseClick(kiosk.view, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
+                         point)
+        QTest.qWait(150)
+    assert kiosk.vm.screen == "checkin"
