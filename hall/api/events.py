@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-import time
 from typing import Annotated
 
 from anyio import to_thread
@@ -15,7 +13,7 @@ from hall.api.auth import require_any
 from hall.api.limits import RateLimited, client_address, public_rate_limit
 from hall.api.routes import Token, _ticket_by_token, citizen_view
 from hall.auth import Principal
-from hall.errors import InvalidInput
+from hall.errors import DomainError, InvalidInput
 
 router = APIRouter()
 
@@ -104,15 +102,17 @@ async def ticket_stream(token: Token, request: Request,
                         _: None = Depends(public_rate_limit)) -> StreamingResponse:
     """The citizen's ticket view as server-sent events (`event: status`), sent on change."""
     hub = request.app.state.hub
+    engine = request.app.state.engine
     heartbeat = request.app.state.limits.heartbeat_seconds
-    first = await to_thread.run_sync(citizen_view, request, await to_thread.run_sync(
-        _ticket_by_token, request, token))
+    seen = hub.last_seq  # before the first read, so nothing between the two is missed
+    ticket = await to_thread.run_sync(_ticket_by_token, request, token)
+    first = await to_thread.run_sync(citizen_view, request, ticket)
     slot = _StreamSlot(request).__enter__()
 
     async def body():
+        nonlocal seen, ticket
         last = None
         view = first
-        last_beat = time.monotonic()
         try:
             yield b"retry: 2000\n\n"
             while True:
@@ -120,20 +120,38 @@ async def ticket_stream(token: Token, request: Request,
                 if encoded != last:
                     yield f"event: status\ndata: {encoded}\n\n".encode()
                     last = encoded
-                    last_beat = time.monotonic()
-                seen = hub.last_seq
-                changed = await hub.wait_after(seen, heartbeat)
-                if not changed or time.monotonic() - last_beat >= heartbeat:
+                if not await hub.wait_after(seen, heartbeat):
                     yield b": heartbeat\n\n"
-                    last_beat = time.monotonic()
-                if changed:
-                    ticket = await to_thread.run_sync(request.app.state.engine.ticket_by_token, token)
-                    if ticket is None:
-                        return
-                    view = await to_thread.run_sync(citizen_view, request, ticket)
-        except asyncio.CancelledError:
-            raise
+                    continue
+                events = hub.events_after(seen, 1000)
+                if events:
+                    seen = events[-1]["seq"]
+                # Hundreds of phones follow one hall: recompute a view only when an event can
+                # change it (its own ticket, its service's queue, windows, the day).
+                if not any(_concerns(e, ticket) for e in events):
+                    continue
+                try:
+                    ticket = await to_thread.run_sync(engine.ticket_by_token, token)
+                except DomainError:
+                    return
+                view = await to_thread.run_sync(citizen_view, request, ticket)
         finally:
             slot.release()
 
     return StreamingResponse(body(), media_type="text/event-stream", headers=_SSE_HEADERS)
+
+
+def _concerns(event: dict, ticket: dict) -> bool:
+    kind = event["type"].split(".")[0]
+    if kind in ("window", "day", "config"):
+        return True
+    payload = event.get("payload") or {}
+    for key in ("ticket", "rating"):
+        rows = payload.get(key)
+        for row in rows if isinstance(rows, list) else [rows]:
+            if not isinstance(row, dict):
+                continue
+            if row.get("service_id") == ticket["service_id"] or ticket["id"] in (
+                    row.get("id"), row.get("ticket_id"), row.get("transferred_from")):
+                return True
+    return False
