@@ -6,7 +6,7 @@
       offline: "未连接", online: "实时", switch_window: "换窗口", sign_out: "退出", signin_title: "工作人员登录",
       staff_id: "工号", pin: "PIN 密码", sign_in: "登录", pick_title: "请选择您的窗口", current: "当前号码",
       a_call: "叫号", a_recall: "重呼", a_start: "开始办理", a_finish: "办结", a_noshow: "过号", a_hold: "挂起",
-      a_resume: "恢复", a_transfer: "转办", a_refuse: "无权否决", a_open: "开窗", a_pause: "暂停", a_close: "关窗",
+      a_resume: "恢复", a_requeue: "退回排队", a_transfer: "转办", a_refuse: "无权否决", a_open: "开窗", a_pause: "暂停", a_close: "关窗",
       waiting_title: "本窗口事项等候", ratings_title: "最近评价", finish_title: "办结结果", o_completed: "办结",
       o_accepted: "受理（后台办理，统一出件）", o_pending: "容缺受理（材料后补）", note: "备注", cancel: "取消",
       confirm: "确定", transfer_title: "转办到", return_to_me: "办完后回到本窗口", refuse_title: "无权否决 · 出具说明",
@@ -26,7 +26,7 @@
       offline: "Offline", online: "Live", switch_window: "Switch window", sign_out: "Sign out", signin_title: "Staff sign-in",
       staff_id: "Staff ID", pin: "PIN", sign_in: "Sign in", pick_title: "Pick your window", current: "Current ticket",
       a_call: "Call next", a_recall: "Recall", a_start: "Start", a_finish: "Finish", a_noshow: "No-show", a_hold: "Hold",
-      a_resume: "Resume", a_transfer: "Transfer", a_refuse: "Cannot do", a_open: "Open", a_pause: "Pause", a_close: "Close",
+      a_resume: "Resume", a_requeue: "Back to queue", a_transfer: "Transfer", a_refuse: "Cannot do", a_open: "Open", a_pause: "Pause", a_close: "Close",
       waiting_title: "Waiting for this window", ratings_title: "Recent ratings", finish_title: "Outcome", o_completed: "Completed",
       o_accepted: "Accepted (back office, collect later)", o_pending: "Accepted, materials to follow", note: "Note",
       cancel: "Cancel", confirm: "OK", transfer_title: "Transfer to", return_to_me: "Come back to this window afterwards",
@@ -44,7 +44,7 @@
     },
   };
   const KEYS = { n: "call-next", r: "recall", s: "start", f: "finish", x: "no-show", h: "hold", u: "resume",
-    t: "transfer", d: "refuse", o: "open", p: "pause", c: "close" };
+    q: "requeue", t: "transfer", d: "refuse", o: "open", p: "pause", c: "close" };
   const S = {
     lang: sessionStorage.getItem("ow-console-lang") || "zh",
     token: sessionStorage.getItem("ow-console-token"),
@@ -210,6 +210,7 @@
       finish: has && (cur.state === "serving" || cur.state === "called"), "no-show": has && cur.state === "called",
       hold: has && (cur.state === "serving" || cur.state === "called"), resume: true,
       transfer: has && (cur.state === "serving" || cur.state === "called"),
+      requeue: has && (cur.state === "serving" || cur.state === "called"),
       refuse: has && (cur.state === "serving" || cur.state === "called"),
       open: ws !== "open", pause: ws === "open", close: ws !== "closed",
     };

@@ -107,3 +107,39 @@ def test_wrong_pin_shows_a_message_and_english_switch(hall_server, page):
     assert "PIN" in page.locator("#status").inner_text()
     page.click("#lang")
     assert page.locator("#signin h1").inner_text() == "Staff sign-in"
+
+
+def test_every_action_has_a_button_and_a_key(hall_server, page):
+    hall = hall_server
+    hall.add_staff("c1", "张晓燕", "clerk", "246810")
+    kiosk = hall.device_token("kiosk", "kiosk-1")
+    issue(hall, kiosk)
+    sign_in(page, hall)
+    actions = page.locator("#actions [data-action]")
+    names = [actions.nth(i).get_attribute("data-action") for i in range(actions.count())]
+    assert set(names) == {"call-next", "recall", "start", "finish", "no-show", "hold", "resume",
+                          "requeue", "transfer", "refuse", "open", "pause", "close"}
+    keys = [k.lower() for k in page.locator("#actions kbd").all_inner_texts()]
+    assert len(set(keys)) == len(names)
+    # every button is a comfortable target for a mouse and a touch screen
+    for i in range(actions.count()):
+        box = actions.nth(i).bounding_box()
+        assert box["height"] >= 44 and box["width"] >= 88
+    page.keyboard.press("o")
+    page.wait_for_selector("#window-state:text('开放')")
+    page.keyboard.press("n")
+    page.wait_for_selector("#current-number:text('A001')")
+    page.keyboard.press("r")
+    page.wait_for_function("document.getElementById('current-meta').textContent.includes('已重呼 1')")
+    page.keyboard.press("q")  # back to the queue, keeping the place
+    page.wait_for_selector("#current-number:text('—')")
+    page.keyboard.press("n")
+    page.wait_for_selector("#current-number:text('A001')")
+    page.keyboard.press("t")
+    page.wait_for_selector("#dlg-transfer[open]")
+    page.select_option("#transfer-service", "tax-invoice")
+    page.click("#transfer-form button[type=submit]")
+    page.wait_for_selector("#current-number:text('—')")
+    with hall.store.read() as db:
+        moved = db.execute("SELECT number, service_id, state FROM tickets WHERE service_id = 'tax-invoice'").fetchone()
+    assert tuple(moved) == ("A001", "tax-invoice", "waiting")
