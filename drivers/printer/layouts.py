@@ -127,7 +127,8 @@ def notice(service_name: str, materials: list[str], next_step: str | None, *, ha
     p = EscPos().init()
     p.align("center").bold(True).size(2, 2).line("一次性告知单").bold(False).size(1, 1)
     _block(p, profile, "One-time notice of required materials")
-    _block(p, profile, hall_name)
+    if hall_name:
+        _block(p, profile, hall_name)
     _rule(p, profile)
     _block(p, profile, f"办理事项：{service_name}")
     _block(p, profile, "尚需提交的材料 Materials still required：")
@@ -152,7 +153,8 @@ def complaint_receipt(code: str, category: str, status_url: str | None, *, hall_
     p = EscPos().init()
     p.align("center").bold(True).size(2, 2).line("吐槽找茬回执").bold(False).size(1, 1)
     _block(p, profile, "Complaint receipt")
-    _block(p, profile, hall_name)
+    if hall_name:
+        _block(p, profile, hall_name)
     _rule(p, profile)
     p.align("center").line("查询编号 Tracking code").bold(True).size(2, 2).line(code)
     p.bold(False).size(1, 1)
@@ -171,7 +173,8 @@ def rating_slip(number: str, rating_url: str, *, hall_name: str, profile: Profil
     p = EscPos().init()
     p.align("center").bold(True).size(2, 2).line("好差评").bold(False).size(1, 1)
     _block(p, profile, "Rate our service")
-    _block(p, profile, hall_name)
+    if hall_name:
+        _block(p, profile, hall_name)
     _block(p, profile, f"号码 Number {number}")
     _qr(p, profile, rating_url, profile.qr_module)
     _block(p, profile, "请扫码为本次服务评价，感谢您的监督。")

@@ -152,3 +152,9 @@ def test_why_text_does_not_go_through_python_escpos():
     lib.text("：，\n")
     assert b"?" in lib.output
     assert b"?" not in EscPos().text("：，\n").getvalue()
+
+
+def test_documents_without_a_hall_name_print_no_blank_header():
+    with_name = layouts.notice("企业开办", ["营业执照申请书"], None, hall_name=HALL, profile=P80, when=0)
+    without = layouts.notice("企业开办", ["营业执照申请书"], None, hall_name="", profile=P80, when=0)
+    assert with_name.replace(gb18030(HALL) + b"\n", b"") == without
