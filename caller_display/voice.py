@@ -40,10 +40,21 @@ _ENGINE_LOCK = threading.Lock()
 def _engine():
     global _ENGINE
     if _ENGINE is None:
+        import atexit
+
         import pyttsx3  # imported here: loading libespeak is I/O, not for import time
 
         _ENGINE = pyttsx3.init()
+        # Let go before interpreter shutdown: pyttsx3's __del__ fails noisily once module
+        # globals are already torn down.
+        atexit.register(_release_engine)
     return _ENGINE
+
+
+def _release_engine() -> None:
+    global _ENGINE
+    with _ENGINE_LOCK:
+        _ENGINE = None
 
 
 def _wait_for_wav(engine, path: Path, timeout: float) -> bool:
