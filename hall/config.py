@@ -169,7 +169,7 @@ class KioskSection(Strict):
 class PrinterDevice(Strict):
     name: str = Field(pattern=_ID)
     url: str
-    profile: Literal["80mm", "58mm"] = "80mm"
+    profile: Literal["80mm", "58mm", "80mm-raster", "58mm-raster"] = "80mm"
 
 
 class ScannerDevice(Strict):
