@@ -27,6 +27,7 @@ class DisplayController(QObject):
     windows_arrived = Signal(object)
     services_arrived = Signal(object)
     connection_changed = Signal(bool, str)
+    log_restarted = Signal()
     # (seq, monotonic time) when a frame showing a new call was presented.
     call_did_show = Signal(int, float)
 
@@ -47,6 +48,7 @@ class DisplayController(QObject):
         self.windows_arrived.connect(self._on_windows)
         self.services_arrived.connect(self._on_services)
         self.connection_changed.connect(self._on_connection)
+        self.log_restarted.connect(self._on_log_restarted)
         vm.call_did_arrive.connect(self._on_call)
         screen.view.frameSwapped.connect(self._on_frame)
 
@@ -58,7 +60,7 @@ class DisplayController(QObject):
         return FollowerCallbacks(
             on_event=send(self.event_arrived), on_layout=send(self.layout_arrived),
             on_windows=send(self.windows_arrived), on_services=send(self.services_arrived),
-            on_connection=send(self.connection_changed))
+            on_connection=send(self.connection_changed), on_reset=send(self.log_restarted))
 
     @Slot(object, bool)
     def _on_event(self, event: dict, quiet: bool) -> None:
@@ -89,6 +91,10 @@ class DisplayController(QObject):
     def _on_connection(self, connected: bool, reason: str) -> None:
         self.disconnect_reason = "" if connected else reason
         self.vm.set_connected(connected)
+
+    @Slot()
+    def _on_log_restarted(self) -> None:
+        self.vm.reset()
 
     def _on_call(self, call: Call) -> None:
         layout = self.vm.state.layout

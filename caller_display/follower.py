@@ -32,6 +32,7 @@ class FollowerCallbacks:
     on_windows: Callable[[list[dict]], None]
     on_services: Callable[[list[dict]], None]
     on_connection: Callable[[bool, str], None]              # (connected, reason)
+    on_reset: Callable[[], None] = lambda: None             # the hall's event log restarted
 
 
 class StreamEnded(Exception):
@@ -127,8 +128,15 @@ class HallFollower:
         self._fetch_layout(client)
         business_date = None
         quiet_until = 0
+        health = client.health()
+        if self.last_seq is not None and int(health.get("last_seq") or 0) < self.last_seq:
+            # The hall's log is behind what we saw: a new or restored database. Our cursor
+            # would skip its calls, so start over as a fresh display.
+            log.warning("hall event log restarted (hall seq %s < ours %s); starting over",
+                        health.get("last_seq"), self.last_seq)
+            self.last_seq = None
+            self.cb.on_reset()
         if self.last_seq is None:
-            health = client.health()
             business_date = health.get("business_date")
             quiet_until = int(health.get("last_seq") or 0)
             self.cb.on_windows(client.windows())

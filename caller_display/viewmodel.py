@@ -136,6 +136,14 @@ class DisplayViewModel(QObject):
         self._sync_waiting()
         emit(self.bannerChanged)
 
+    def reset(self) -> None:
+        """Forget calls and the event cursor (the hall's event log started over)."""
+        self.state = DisplayState(self.state.layout)
+        self._sync_windows()
+        self._sync_recent()
+        self._sync_waiting()
+        emit(self.bannerChanged)
+
     def set_hall_name(self, name: str) -> None:
         self._hall_name = name
         emit(self.layoutChanged)

@@ -173,3 +173,33 @@ def test_a_revoked_display_shows_offline_with_the_reason(hall, display_factory):
         store.close()
     hall.start()  # the stream dropped; the reconnect is refused
     assert app.pump_until(lambda: not app.vm.connected and "令牌" in app.controller.disconnect_reason, 10)
+
+
+def test_a_hall_with_a_fresh_database_is_followed_from_the_start(hall, display_factory, tmp_path):
+    app = display_factory(hall)
+    for _ in range(4):
+        hall.serve_and_call("w03")
+    assert app.pump_until(lambda: len(app.shown) == 4, 10)
+    hall.kill()
+    # The hall box is reinstalled: same address, a new database whose seq starts again at 1.
+    fresh = HallProcess(tmp_path / "reinstalled", windows=("w04",))
+    fresh.port, fresh.url = hall.port, hall.url
+    fresh.tokens["display-1"] = hall.tokens["display-1"]
+    from hall.auth import AuthService, hash_token
+    from hall.store import Store
+
+    store = Store.open(fresh.db)
+    try:  # the display's token carried over, as a restore of the device list would
+        with store.transaction() as db:
+            db.execute("UPDATE devices SET token_hash = ? WHERE name = 'display-1'",
+                       (hash_token(hall.tokens["display-1"]),))
+        assert AuthService(store).device_for_token(hall.tokens["display-1"]) is not None
+    finally:
+        store.close()
+    fresh.start()
+    try:
+        number = fresh.serve_and_call("w04")["number"]
+        assert app.pump_until(lambda: app.vm.bannerNumber == number and app.vm.connected, 10)
+        assert [r["number"] for r in app.vm.recent] == [number]
+    finally:
+        fresh.stop()
