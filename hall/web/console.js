@@ -49,7 +49,7 @@
     lang: sessionStorage.getItem("ow-console-lang") || "zh",
     token: sessionStorage.getItem("ow-console-token"),
     staff: null, windowId: null, windows: [], services: [], state: null, cursor: 0, streamAbort: null,
-    live: false,
+    live: false, gen: 0,
   };
   const $ = (id) => document.getElementById(id);
   const t = (k) => TEXT[S.lang][k];
@@ -161,10 +161,13 @@
 
   async function refresh() {
     if (!S.windowId) return;
+    // A refresh that started before a newer action or refresh must not paint over it.
+    const gen = ++S.gen;
     try {
       const [state, services, ratings] = await Promise.all([
         api("GET", "/windows/" + S.windowId), api("GET", "/services"),
         api("GET", "/windows/" + S.windowId + "/ratings?limit=8")]);
+      if (gen !== S.gen) return;
       S.state = state;
       S.services = services;
       S.ratings = ratings;
@@ -256,8 +259,10 @@
 
   async function act(action, body) {
     status("");
+    S.gen++;
     try {
       const res = await api("POST", "/windows/" + S.windowId + "/" + action, body);
+      S.gen++;
       if (action === "call-next" && res === null) { status(t("nobody")); }
       if (res && res.window) {
         S.state = res.window;

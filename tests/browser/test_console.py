@@ -139,6 +139,10 @@ def test_every_action_has_a_button_and_a_key(hall_server, page):
     page.wait_for_selector("#dlg-transfer[open]")
     page.select_option("#transfer-service", "tax-invoice")
     page.click("#transfer-form button[type=submit]")
+    # the window's waiting list shows the citizen now queued for 发票领用
+    page.wait_for_function(
+        "[...document.querySelectorAll('#waiting tr')].some(r => r.textContent.includes('发票领用')"
+        " && r.textContent.includes('1'))")
     page.wait_for_selector("#current-number:text('—')")
     with hall.store.read() as db:
         moved = db.execute("SELECT number, service_id, state FROM tickets WHERE service_id = 'tax-invoice'").fetchone()
