@@ -203,3 +203,29 @@ def test_a_hall_with_a_fresh_database_is_followed_from_the_start(hall, display_f
         assert [r["number"] for r in app.vm.recent] == [number]
     finally:
         fresh.stop()
+
+
+def test_a_silently_dead_link_is_noticed_and_the_calls_caught_up(hall):
+    from caller_display.app import DisplayApp
+
+    from .netproxy import FreezableRelay
+
+    relay = FreezableRelay(hall.port)
+    app = DisplayApp(relay.url, hall.tokens["display-1"], min_backoff=0.1, max_backoff=0.5,
+                     read_timeout=1.5).start()
+    shown = []
+    app.vm.call_did_arrive.connect(lambda call: shown.append(call.number))
+    try:
+        assert app.pump_until(lambda: app.vm.connected, 10)
+        called = [hall.serve_and_call("w03")["number"]]
+        assert app.pump_until(lambda: shown == called, 5)
+        assert relay.freeze() >= 1  # the stream's connection now hangs, open but mute
+        called += [hall.serve_and_call(w)["number"] for w in ("w04", "w05")]
+        app.pump(0.5)
+        assert shown == called[:1]  # nothing can arrive over the dead link
+        assert app.pump_until(lambda: shown == called, 8), shown
+        app.pump(0.3)
+        assert shown == called and app.follower.connects >= 2
+    finally:
+        app.stop()
+        relay.close()
