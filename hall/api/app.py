@@ -69,7 +69,7 @@ def create_app(config, store=None, engine=None, *, db_path=None, limits: ApiLimi
         version=onewindow.__version__,
         description="政务服务大厅 hall node: tickets, windows, ratings, cases, live events.",
         openapi_url="/api/v1/openapi.json",
-        docs_url="/api/v1/docs",
+        docs_url=None,  # Swagger UI would load from a CDN; the schema itself is served
         redoc_url=None,
         lifespan=lifespan,
     )
