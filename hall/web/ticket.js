@@ -203,15 +203,25 @@
     return true;
   }
 
+  // Live updates by server-sent events; while the stream is down (or refused when the hall
+  // is busy) the page polls, so a citizen never watches a frozen number.
+  let pollTimer = null;
+  function startPolling() { if (!pollTimer) pollTimer = setInterval(refresh, 5000); }
+  function stopPolling() { if (pollTimer) { clearInterval(pollTimer); pollTimer = null; } }
+
   function follow() {
-    if (!window.EventSource) { setInterval(refresh, 5000); return; }
+    if (!window.EventSource) { startPolling(); return; }
     const es = new EventSource(api("/tickets/" + encodeURIComponent(token) + "/stream"));
     es.addEventListener("status", (ev) => {
       $("live").textContent = t("live_on");
       render(JSON.parse(ev.data));
     });
-    es.onopen = () => { $("live").textContent = t("live_on"); };
-    es.onerror = () => { $("live").textContent = t("live_off"); };
+    es.onopen = () => { $("live").textContent = t("live_on"); stopPolling(); };
+    es.onerror = () => {
+      $("live").textContent = t("live_off");
+      startPolling();
+      if (es.readyState === EventSource.CLOSED) setTimeout(follow, 15000);
+    };
   }
 
   document.addEventListener("DOMContentLoaded", () => {

@@ -66,3 +66,22 @@ def test_complaint_from_the_ticket_page_and_unknown_ticket(hall_server, new_page
     phone.goto(hall.url + "/t/AAAAAAAAAAAAAAAAAAAAAA")
     phone.wait_for_selector("#message:not(.hidden)")
     assert "没有找到" in phone.locator("#message").inner_text()
+
+
+def test_page_falls_back_to_polling_when_the_stream_is_refused(tmp_path, new_page):
+    from hall.api.limits import ApiLimits
+
+    from .conftest import HallServer
+
+    with HallServer(tmp_path, limits=ApiLimits(max_streams_per_client=0)) as hall:
+        kiosk = hall.device_token("kiosk", "kiosk-1")
+        clerk = {"Authorization": f"Bearer {hall.staff_token('c1', window_id='w03')}"}
+        t = httpx.post(hall.url + "/api/v1/tickets", json={"service_id": "biz-setup"},
+                       headers={"Authorization": f"Bearer {kiosk}", "Idempotency-Key": uuid.uuid4().hex}).json()
+        phone = new_page(viewport=(390, 844), mobile=True)
+        phone.goto(t["status_url"])
+        phone.wait_for_selector("#number:text('A001')")
+        httpx.post(hall.url + "/api/v1/windows/w03/open", headers=clerk)
+        httpx.post(hall.url + "/api/v1/windows/w03/call-next", headers=clerk)
+        phone.wait_for_selector("#called:not(.hidden)", timeout=8000)
+        assert phone.locator("#live").inner_text() == "正在连接…"
