@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -72,6 +73,9 @@ class PrinterPort:
         self.url = url
         self._opener = opener
         self._printer = None
+        # Tickets print from the hall worker (straight after the commit) and status checks
+        # run on the printer lane: one port, so one at a time.
+        self._lock = threading.RLock()
 
     def _open(self):
         if not self.url:
@@ -88,6 +92,10 @@ class PrinterPort:
         return self._printer
 
     def _call(self, method: str, *args, **kwargs):
+        with self._lock:
+            return self._call_locked(method, *args, **kwargs)
+
+    def _call_locked(self, method: str, *args, **kwargs):
         printer = self._open()
         try:
             return getattr(printer, method)(*args, **kwargs)
@@ -138,7 +146,8 @@ class PrinterPort:
         self._call("print_rating_slip", number, rating_url)
 
     def close(self) -> None:
-        self._drop()
+        with self._lock:
+            self._drop()
 
 
 def _as_failure(exc: BaseException) -> PrintFailure:

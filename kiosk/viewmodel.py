@@ -484,31 +484,52 @@ class KioskViewModel(QObject):
         """Take the number. One idempotency key per intent, reused by every retry."""
         if self._pending is not None or not self._service:
             return
-        self._pending = {
-            "kind": "issue",
-            "key": new_idempotency_key(),
-            "service": dict(self._service),
-            "priority_reason": self._green.get("id") if self._green else None,
-            "phone": self._phone if (self._phone_ok() and self._phone_consent) else None,
-            "lang": self._lang,
-            "print_materials": self._print_materials,
-            "started": time.monotonic(),
-        }
+        self._pending = self._new_pending(
+            "issue", key=new_idempotency_key(), service=dict(self._service),
+            priority_reason=self._green.get("id") if self._green else None,
+            phone=self._phone if (self._phone_ok() and self._phone_consent) else None,
+            print_materials=self._print_materials)
+        # Network first: loading the busy screen is not on the way to the printer.
+        self._submit_pending()
         self._busy_text = _text("正在取号，请稍候", "Issuing your ticket")
         self._set_screen("printing")
-        self._submit_pending()
+
+    def _new_pending(self, kind: str, **fields) -> dict:
+        """Everything the worker needs, copied now: it must not read UI state later."""
+        return {"kind": kind, "lang": self._lang, "green_zh": (self._green or {}).get("zh", ""),
+                "hall_name": self.settings.hall_name, "elder": self._elder,
+                "names": {s.get("id"): (s.get("name_zh", ""), s.get("name_en", ""))
+                          for s in self._services},
+                "started": time.monotonic(), **fields}
 
     def _submit_pending(self) -> None:
         p = self._pending
         if p is None:
             return
-        if p["kind"] == "issue":
-            fn = lambda: self.client.issue_ticket(  # noqa: E731
-                p["service"]["id"], idempotency_key=p["key"],
-                priority_reason=p["priority_reason"], phone=p["phone"], lang=p["lang"])
-        else:
-            fn = lambda: self.client.check_in(p["code"])  # noqa: E731
-        self.hall.submit(fn, self._pending_done)
+        client, printer = self.client, self.printer
+
+        def job():
+            if p["kind"] == "issue":
+                result = client.issue_ticket(
+                    p["service"]["id"], idempotency_key=p["key"],
+                    priority_reason=p["priority_reason"], phone=p["phone"], lang=p["lang"])
+            else:
+                result = client.check_in(p["code"])
+            # The hall has committed the ticket: print it from this worker thread at once,
+            # without a round trip through the UI thread (commit first, print second).
+            ticket = _complete_ticket(result, p)
+            try:
+                printer.print_ticket(ticket, hall_name=p["hall_name"], elder=p["elder"])
+                service = p.get("service") or {}
+                if p.get("print_materials") and service.get("materials"):
+                    printer.print_notice(service.get("name_zh", ""),
+                                         list(service.get("materials") or []), NOTICE_NEXT_STEP)
+                print_error = None
+            except Exception as exc:  # shown on screen and reported; the ticket stands
+                print_error = exc
+            return ticket, print_error
+
+        self.hall.submit(job, self._pending_done)
 
     def _pending_done(self, result: Any, error: BaseException | None) -> None:
         p = self._pending
@@ -532,31 +553,10 @@ class KioskViewModel(QObject):
                 self._error_message(error)
             return
         self._came_online()
-        ticket = dict(result or {})
-        svc = p.get("service") or self._find_service(ticket.get("service_id", "")) or {}
-        ticket.setdefault("service_name_zh", svc.get("name_zh", ""))
-        ticket.setdefault("service_name_en", svc.get("name_en", ""))
-        ticket.setdefault("priority_reason", p.get("priority_reason"))
-        ticket.setdefault("issued_at", time.time())
-        ticket["green_zh"] = (self._green or {}).get("zh", "")
-        ticket["phone_masked"] = mask_phone(p.get("phone")) if p.get("phone") else ""
-        log.info("ticket %s issued for %s", ticket.get("number"), ticket.get("service_id"))
-        self._print_ticket(ticket, svc if p.get("print_materials") else None)
-
-    def _print_ticket(self, ticket: dict, notice_service: dict | None) -> None:
+        ticket, print_error = result
         self._ticket = ticket
-        self._busy_text = _text("正在打印，请稍候", "Printing")
-        self._set_screen("printing")
-        hall_name, elder = self.settings.hall_name, self._elder
-
-        def job():
-            self.printer.print_ticket(ticket, hall_name=hall_name, elder=elder)
-            if notice_service is not None and notice_service.get("materials"):
-                self.printer.print_notice(notice_service.get("name_zh", ""),
-                                          list(notice_service.get("materials") or []),
-                                          NOTICE_NEXT_STEP)
-
-        self.print_lane.submit(job, self._ticket_printed)
+        log.info("ticket %s issued for %s", ticket.get("number"), ticket.get("service_id"))
+        self._ticket_printed(None, print_error)
 
     def _ticket_printed(self, _result: Any, error: BaseException | None) -> None:
         if error is None:
@@ -568,8 +568,9 @@ class KioskViewModel(QObject):
         log.warning("ticket %s not printed: %s", self._ticket.get("number"), failure)
         self._print_error = {"zh": failure.message, "en": failure.message_en,
                              "code": failure.code}
-        self._printer_status = {"state": "offline" if failure.code != "out" else "out",
-                                "text_zh": failure.message, "text_en": failure.message_en}
+        self._printer_status = {
+            "state": "out" if failure.code in ("out", "paper_out") else "offline",
+            "text_zh": failure.message, "text_en": failure.message_en}
         self._set_screen("printer_failed")
         emit(self.ticketShownOnScreen, self._ticket)
         if self._ticket.get("id"):
@@ -618,10 +619,10 @@ class KioskViewModel(QObject):
     def _check_in(self, code: str) -> None:
         if self._pending is not None:
             return
-        self._pending = {"kind": "checkin", "code": code, "started": time.monotonic()}
+        self._pending = self._new_pending("checkin", code=code)
+        self._submit_pending()
         self._busy_text = _text("正在签到，请稍候", "Checking you in")
         self._set_screen("printing")
-        self._submit_pending()
 
     def _checkin_error(self, error: BaseException) -> None:
         if not isinstance(error, HallError):
@@ -1104,6 +1105,21 @@ class KioskViewModel(QObject):
         emit(self.stateChanged)
 
     scannerOk = Property(bool, lambda self: self._scanner_ok is not False, notify=stateChanged)
+
+
+def _complete_ticket(result: dict | None, pending: dict) -> dict:
+    """The hall's answer plus what the printer and the screen need (service names, the
+    green-channel reason, the masked phone). Pure: safe on a worker thread."""
+    ticket = dict(result or {})
+    names = pending.get("names", {}).get(ticket.get("service_id"), ("", ""))
+    service = pending.get("service") or {}
+    ticket.setdefault("service_name_zh", service.get("name_zh") or names[0])
+    ticket.setdefault("service_name_en", service.get("name_en") or names[1])
+    ticket.setdefault("priority_reason", pending.get("priority_reason"))
+    ticket.setdefault("issued_at", time.time())
+    ticket["green_zh"] = pending.get("green_zh", "") if pending.get("priority_reason") else ""
+    ticket["phone_masked"] = mask_phone(pending.get("phone")) if pending.get("phone") else ""
+    return ticket
 
 
 def _clock(value: Any) -> str:
