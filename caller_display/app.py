@@ -41,7 +41,6 @@ class DisplayController(QObject):
         self.screenshot_dir = Path(screenshot_dir) if screenshot_dir else None
         self.disconnect_reason = ""
         self.closed = False
-        self.received: dict[int, float] = {}   # seq -> monotonic time it reached the UI thread
         self._shown_seq = 0
         self.event_arrived.connect(self._on_event)
         self.layout_arrived.connect(self._on_layout)
@@ -64,11 +63,7 @@ class DisplayController(QObject):
 
     @Slot(object, bool)
     def _on_event(self, event: dict, quiet: bool) -> None:
-        call = self.vm.apply_event(event, quiet)
-        if call is not None and not quiet:
-            self.received[call.seq] = time.monotonic()
-            if len(self.received) > 1000:
-                self.received.pop(next(iter(self.received)))
+        self.vm.apply_event(event, quiet)
 
     @Slot(object, str)
     def _on_layout(self, layout: Layout, hall_name: str) -> None:

@@ -69,6 +69,12 @@ def render_layout_screenshots(ctx, out_dir: Path) -> list[Path]:
             states["flash"] = out_dir / "pickup-portrait-flash.png"
         made += render_frames(layout, states, windows=windows, services=services,
                               hall_name=hall_name).values()
+    # The smallest screen a hall uses: a 32-inch TV at 1366x768.
+    from PySide6.QtCore import QSize
+
+    made += render_frames(parse_layout(DEMO_LAYOUTS[0]),
+                          {"calling": out_dir / "default-32inch-1366x768.png"}, windows=windows,
+                          services=services, hall_name=hall_name, size=QSize(1366, 768)).values()
     return made
 
 

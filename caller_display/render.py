@@ -46,7 +46,7 @@ def sample_events(layout: Layout, windows: list[dict], count: int = 8) -> list[d
 
 def render_frames(layout: Layout, out: dict[str, Path], *, windows: list[dict] | None = None,
                   services: list[dict] | None = None, hall_name: str = "",
-                  connected: bool = True) -> dict[str, Path]:
+                  connected: bool = True, size=None) -> dict[str, Path]:
     """Render named states ('idle', 'calling', 'flash', 'offline') of `layout` to PNG files."""
     from caller_display.screen import DisplayScreen, ensure_app
     from caller_display.viewmodel import DisplayViewModel
@@ -56,7 +56,7 @@ def render_frames(layout: Layout, out: dict[str, Path], *, windows: list[dict] |
     windows = windows or SAMPLE_WINDOWS
     vm.load_snapshot(windows, services if services is not None else SAMPLE_SERVICES)
     vm.set_connected(connected)
-    screen = DisplayScreen(vm)
+    screen = DisplayScreen(vm, size)
     screen.show()
     try:
         if "idle" in out:

@@ -149,12 +149,12 @@ def test_voice_speaks_calls_for_its_window_group_only(hall, tmp_path):
         first = hall.serve_and_call("w03")["number"]
         hall.serve_and_call("w05")  # shown, but not in the voice group
         second = hall.serve_and_call("w04")["number"]
-        assert app.pump_until(lambda: app.vm.bannerWindow == "4", 5)
+        assert app.pump_until(lambda: app.vm.bannerWindow == "4", 5), app.vm.bannerWindow
         assert announcer.wait_idle(30)
         texts = [a.text for a in announcer.done]
         spell = " ".join
         assert texts == [f"请 {spell(first)} 号 到 3 号窗口办理",
-                         f"请 {spell(second)} 号 到 4 号窗口办理"]
+                         f"请 {spell(second)} 号 到 4 号窗口办理"], (texts, announcer.error)
         assert all(wav_stats(a.wav_path)[1] > 0.02 for a in announcer.done)
     finally:
         app.stop()
