@@ -30,7 +30,7 @@ def _hall_rows(ctx) -> tuple[list[dict], list[dict] | None, str]:
 
     config = load_config(ctx.config_path)
     windows = [{"id": w.id, "number": w.number, "name_zh": w.name_zh, "kind": w.kind,
-                "state": "open"} for w in config.windows]
+                "state": "open", "services": list(w.services)} for w in config.windows]
     services = None
     token = ctx.tokens.get("display") or ctx.tokens.get("kiosk")
     if ctx.hall_url and token:
