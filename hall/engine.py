@@ -179,6 +179,8 @@ class Engine:
             op = Op(self, c, now)
             op.business_date = self._ensure_day(op)
             yield op
+            if op._rows:    # a state change no event carries would break replay and sync
+                raise RuntimeError(f"rows written without an event: {sorted(op._rows)}")
         if op.last_seq:
             self.feed.notify(op.last_seq)
 
@@ -212,8 +214,8 @@ class Engine:
             self._close_day(op, stored)
         op.business_date = today
         op.put("meta", {"key": "business_date", "value": today})
-        op.emit("day.opened", business_date=today)
         self._default_ratings(op)
+        op.emit("day.opened", business_date=today)     # carries every row written above
         self._purge_contacts(op, today)
         return today
 
@@ -936,11 +938,17 @@ class Engine:
         """Tickets not rated within the configured days get the default level (e.g. 基本满意)."""
         cutoff = (dt.date.fromisoformat(op.business_date)
                   - dt.timedelta(days=self.config.ratings.default_after_days)).isoformat()
+        # Only the days not yet handled: a year of history must not be rescanned every morning.
+        done_through = self._meta(op.c, "default_ratings_through") or ""
+        if done_through >= cutoff:
+            return 0
         rows = op.c.execute(
             "SELECT t.* FROM tickets t LEFT JOIN ratings r ON r.ticket_id = t.id "
-            "WHERE t.state IN ('done', 'refused') AND r.id IS NULL AND t.business_date <= ?", (cutoff,)).fetchall()
+            "WHERE t.business_date > ? AND t.business_date <= ? AND t.state IN ('done', 'refused') "
+            "AND r.id IS NULL", (done_through, cutoff)).fetchall()
         for row in rows:
             self._rate(op, dict(row), self.config.ratings.default_level, [], None, "default", True)
+        op.put("meta", {"key": "default_ratings_through", "value": cutoff})
         return len(rows)
 
     def apply_default_ratings(self) -> int:

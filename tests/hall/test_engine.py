@@ -5,8 +5,15 @@ import json
 
 import pytest
 
-from hall.errors import Conflict, IdempotencyConflict, IllegalTransition, InvalidInput, NotFound, Refused
 from hall.engine import Engine, ManualClock
+from hall.errors import (
+    Conflict,
+    IdempotencyConflict,
+    IllegalTransition,
+    InvalidInput,
+    NotFound,
+    Refused,
+)
 from hall.events import read_events
 from hall.store import Store
 
