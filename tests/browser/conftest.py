@@ -1,7 +1,7 @@
 """Shared browser fixtures: headless Debian Chromium via Playwright, and a live hall node.
 
 Reusable by every browser test:
-- `browser`: a Playwright Chromium (/usr/bin/chromium) for the session;
+- `browser`: a Playwright Chromium (/usr/bin/chromium) per test module;
 - `page` / `new_page()`: fresh contexts (each its own cookies and storage);
 - `hall_server`: a real hall node on 127.0.0.1:<ephemeral> with a temp config + db (see
   tests/support/hallserver.py), with `.device_token(role)`, `.staff_token(id, role=, window_id=)`;
@@ -24,7 +24,9 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-gpu"]
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: a Playwright sync API left open would stop any later test in the
+# run (e.g. tests/central) from starting its own.
+@pytest.fixture(scope="module")
 def browser():
     if not Path(CHROMIUM).exists():
         pytest.fail(f"Chromium not found at {CHROMIUM}: apt-get install chromium")
