@@ -242,7 +242,21 @@ class KioskApp:
         self.app.quit()
 
     def exec(self) -> int:
-        return self.app.exec()
+        # systemd stops the kiosk with SIGTERM: close cleanly (devices released). Python
+        # runs signal handlers only between bytecodes, so a timer wakes it now and then.
+        import signal
+
+        from PySide6.QtCore import QTimer
+
+        previous = signal.signal(signal.SIGTERM, lambda *_: self.quit())
+        wake = QTimer()
+        wake.timeout.connect(lambda: None)
+        wake.start(250)
+        try:
+            return self.app.exec()
+        finally:
+            wake.stop()
+            signal.signal(signal.SIGTERM, previous)
 
     def close(self) -> None:
         self.app.removeEventFilter(self.filter)

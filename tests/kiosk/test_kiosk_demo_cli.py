@@ -63,3 +63,30 @@ def test_demo_stage_renders_screens_and_prints_real_tickets(tmp_path, qapp):
 
     codes = zxingcpp.read_barcodes(Image.open(ctx.out / "kiosk" / "live" / "printed-1-1.png"))
     assert len(codes) == 1 and codes[0].text.startswith(hall.url + "/t/")
+
+
+def test_live_kiosk_command_runs_and_stops_cleanly_on_sigterm(tmp_path):
+    """`onewindow kiosk` as systemd runs it: up against a real hall, down on SIGTERM."""
+    import signal
+    import time
+
+    from hallserver import HallServer
+
+    with HallServer(tmp_path / "hall") as hall:
+        env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHONPATH": str(ROOT),
+               "ONEWINDOW_KIOSK_TOKEN": hall.device_token("kiosk")}
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "onewindow.cli", "--log-level", "INFO", "kiosk",
+             "--hall", hall.url, "--hall-config", str(ROOT / "assets" / "hall.example.toml")],
+            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            time.sleep(3)
+            assert proc.poll() is None, proc.stderr.read()[-2000:]
+            proc.send_signal(signal.SIGTERM)
+            out, err = proc.communicate(timeout=10)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    assert proc.returncode == 0, err[-2000:]
+    assert "Traceback" not in err
