@@ -19,7 +19,8 @@ log = logging.getLogger(__name__)
 
 # Screens where the hall link dropping must not tear the citizen away: a ticket the hall
 # has already committed is being printed or shown, and must stay in front of them.
-_TICKET_SCREENS = {"ticket", "printer_failed", "complaint_done", "rate_done"}
+# The manager's screens stay too: checking the printer matters most when the hall is down.
+_TICKET_SCREENS = {"ticket", "printer_failed", "complaint_done", "rate_done", "manager"}
 # Screens that end a visit: back home sooner.
 _DONE_SCREENS = {"ticket", "complaint_done", "rate_done"}
 # Screens the idle timer leaves alone.

@@ -281,6 +281,23 @@ def test_manager_gesture_pin_and_exit(vm, qtbot, fake_hall):
         vm.exitKiosk()
 
 
+def test_manager_screen_stays_when_the_hall_drops(vm, qtbot, fake_hall, fake_printer):
+    for _ in range(5):
+        vm.cornerTap()
+    for key in ("9", "next", "2", "4", "6", "8"):
+        vm.pinKey(key)
+    vm.submitPin()
+    qtbot.waitUntil(lambda: vm.screen == "manager", timeout=3000)
+    fake_hall.down = True
+    vm.refresh()
+    qtbot.waitUntil(lambda: vm.online is False, timeout=3000)
+    assert vm.screen == "manager"
+    assert {r["name_en"]: r["ok"] for r in vm.deviceStatus}["Hall link"] is False
+    vm.testPrint()                                   # the printer can still be checked
+    qtbot.waitUntil(lambda: bool(fake_printer.jobs) and fake_printer.jobs[-1][0] == "notice",
+                    timeout=3000)
+
+
 def test_clerk_pin_is_not_enough(vm, qtbot):
     for _ in range(5):
         vm.cornerTap()
