@@ -22,13 +22,17 @@ class FontMissing(RuntimeError):
 
 
 def ensure_app() -> QGuiApplication:
-    """The process's QGuiApplication, created once."""
+    """The process's Qt application, created once."""
     app = QGuiApplication.instance()
     if app is None:
         # Offscreen rendering: the software scene graph is deterministic and needs no GPU.
         if os.environ.get("QT_QPA_PLATFORM") == "offscreen":
             os.environ.setdefault("QT_QUICK_BACKEND", "software")
-        app = QGuiApplication(sys.argv[:1])
+        # A QApplication (not just QGuiApplication), so that in a shared process, such as
+        # the demo or the test run, widget-based code that comes later still works.
+        from PySide6.QtWidgets import QApplication
+
+        app = QApplication(sys.argv[:1])
     return app
 
 
