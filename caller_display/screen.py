@@ -12,7 +12,8 @@ from PySide6.QtQuick import QQuickItem, QQuickView
 
 from caller_display.viewmodel import DisplayViewModel
 
-QML_PATH = Path(__file__).resolve().parent / "qml" / "Display.qml"
+# Beside this module: setup.cfg ships `*.qml` from package folders, not from sub-folders.
+QML_PATH = Path(__file__).resolve().parent / "Display.qml"
 LANDSCAPE = QSize(1920, 1080)
 PORTRAIT = QSize(1080, 1920)
 
