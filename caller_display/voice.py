@@ -163,6 +163,9 @@ class Announcer:
         self.out_dir = Path(out_dir or tempfile.mkdtemp(prefix="ow-voice-"))
         self.out_dir.mkdir(parents=True, exist_ok=True)
         self._play = play and shutil.which("play") is not None
+        if play and not self._play:
+            log.warning("sox 'play' not found: announcements are written to %s but not played "
+                        "(apt-get install sox)", self.out_dir)
         self._synth_factory = synth_factory
         self._jobs: queue.Queue = queue.Queue()
         self._done: list[Announcement] = []
