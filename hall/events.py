@@ -43,7 +43,7 @@ EVENT_TYPES = {
     "rating.requested", "rating.given", "case.opened", "case.advanced",
     "complaint.filed", "complaint.adopted", "refusal.reviewed",
     "help.raised", "help.acknowledged", "help.closed",
-    "appointment.upserted", "printer.failed", "staff.changed",
+    "appointment.upserted", "printer.failed", "staff.changed", "display.layout_changed",
 }
 
 

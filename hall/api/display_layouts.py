@@ -26,9 +26,7 @@ from hall.errors import Conflict, DomainError, InvalidInput, NotFound
 log = logging.getLogger(__name__)
 
 LAYOUT_EVENT = "display.layout_changed"
-# The event log validates types against hall.events.EVENT_TYPES; this router is where the
-# layout event is born, so it registers the type it emits.
-hall_events.EVENT_TYPES.add(LAYOUT_EVENT)
+assert LAYOUT_EVENT in hall_events.EVENT_TYPES
 
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
 _CSP = ("default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'; "
