@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import importlib
 import logging
+import threading
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -34,7 +35,7 @@ _HTTP_MESSAGES = {
 
 
 def create_app(config, store=None, engine=None, *, db_path=None, limits: ApiLimits | None = None,
-               clock=None) -> FastAPI:
+               clock=None, config_path=None, start_devices: bool = False) -> FastAPI:
     """The hall API app. Pass an open `store` and `engine` to share them (tests, demo);
     otherwise `db_path` is opened here. The app owns nothing it was handed."""
     from hall import events as hall_events
@@ -59,9 +60,20 @@ def create_app(config, store=None, engine=None, *, db_path=None, limits: ApiLimi
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI):
         hub.start(asyncio.get_running_loop())
+        watcher = ConfigWatcher(app, config_path) if config_path else None
+        binding = None
+        if start_devices:
+            from hall.devices import start_from_config
+            binding = start_from_config(engine)
         try:
+            if watcher:
+                watcher.start()
             yield
         finally:
+            if binding is not None:
+                binding.stop()
+            if watcher:
+                watcher.stop()
             hub.stop()
 
     app = FastAPI(
@@ -103,6 +115,49 @@ def create_app(config, store=None, engine=None, *, db_path=None, limits: ApiLimi
             app.include_router(router)
     pages.mount(app)
     return app
+
+
+class ConfigWatcher:
+    """Takes in a configuration another process applied (sync pulled a central snapshot):
+    when the database's config hash moves, hall.toml and the local layer are read again."""
+
+    def __init__(self, app: FastAPI, config_path, interval: float = 2.0):
+        self.app, self.path, self.interval = app, config_path, interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="config-watcher", daemon=True)
+        self._seen = self._hash()
+
+    def _hash(self):
+        with self.app.state.store.read() as c:
+            row = c.execute("SELECT value FROM meta WHERE key = 'config_hash'").fetchone()
+        return row[0] if row else None
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def _run(self) -> None:
+        from hall.config import ConfigError, load_config
+
+        while not self._stop.wait(self.interval):
+            try:
+                current = self._hash()
+                if current == self._seen:
+                    continue
+                self._seen = current
+                base = load_config(self.path)
+                self.app.state.base_config = base
+                effective = _apply_local_layer(self.app.state.store, self.app.state.engine, base)
+                self.app.state.engine.apply_config(effective)   # no new event when nothing changed
+                self.app.state.config = effective
+                self._seen = self._hash()
+                log.info("configuration reloaded from %s", self.path)
+            except ConfigError as exc:
+                log.error("configuration changed but %s cannot be used: %s", self.path, exc)
+            except Exception:  # noqa: BLE001 - the hall keeps serving on the config it has
+                log.exception("configuration reload failed")
 
 
 def _apply_local_layer(store, engine, config):

@@ -102,7 +102,7 @@ def cmd_hall(args) -> int:
               f"is not this machine's", file=sys.stderr)
         return 2
     actual = sock.getsockname()[1]
-    app = create_app(config, store, engine)
+    app = create_app(config, store, engine, config_path=args.config, start_devices=True)
     print(f"hall node listening on http://{host}:{actual}  (console: /console)", flush=True)
     server = uvicorn.Server(uvicorn.Config(app, log_level=args.log_level_uvicorn, lifespan="on",
                                            timeout_graceful_shutdown=2, access_log=False))

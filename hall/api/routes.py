@@ -167,9 +167,22 @@ def health(request: Request) -> dict:
     return {"status": "ok" if ok else "degraded", "version": onewindow.__version__,
             "database_ok": ok, "business_date": engine.business_date(),
             "last_seq": request.app.state.hub.last_seq,
+            "sync": _sync_mark(request),
             "hall": {"id": request.app.state.config.hall.id,
                      "name_zh": request.app.state.config.hall.name_zh,
                      "name_en": request.app.state.config.hall.name_en}}
+
+
+def _sync_mark(request: Request) -> dict:
+    """The small online/offline mark kiosks and consoles show (from the sync process's state)."""
+    config = request.app.state.config
+    if not config.sync.enabled:
+        return {"enabled": False, "online": None}
+    try:
+        from sync.hallside import online_mark
+        return {"enabled": True, **online_mark(request.app.state.store.path, config.sync.interval_seconds)}
+    except Exception:  # noqa: BLE001 - health reports, it does not raise
+        return {"enabled": True, "online": False}
 
 
 @router.get("/services", tags=["hall"])
