@@ -20,12 +20,13 @@ log = logging.getLogger(__name__)
 # Screens where the hall link dropping must not tear the citizen away: a ticket the hall
 # has already committed is being printed or shown, and must stay in front of them.
 # The manager's screens stay too: checking the printer matters most when the hall is down.
-_TICKET_SCREENS = {"ticket", "printer_failed", "complaint_done", "rate_done", "manager"}
+_STAY_WHEN_OFFLINE = {"ticket", "printer_failed", "complaint_done", "rate_done", "manager"}
 # Screens that end a visit: back home sooner.
 _DONE_SCREENS = {"ticket", "complaint_done", "rate_done"}
 # Screens the idle timer leaves alone.
 _IDLE_EXEMPT = {"home", "unreachable", "printing"}
 
+# Every screen the view-model can show; Main.qml maps each to a file in qml/screens/.
 SCREENS = ["home", "domain", "confirm", "green", "phone", "printing", "ticket",
            "printer_failed", "unreachable", "checkin", "message", "help", "complaint",
            "complaint_done", "rate", "rate_done", "pin", "manager"]
@@ -1066,7 +1067,7 @@ class KioskViewModel(QObject):
         self._online = False
         if was:
             log.warning("hall unreachable: tickets paused")
-        if self._screen not in _TICKET_SCREENS:
+        if self._screen not in _STAY_WHEN_OFFLINE:
             self._set_screen("unreachable")
         else:
             emit(self.stateChanged)

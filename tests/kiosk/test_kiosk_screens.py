@@ -45,8 +45,11 @@ def test_every_qml_screen_file_is_exercised(rendered):
     import re
 
     main = (Path(__file__).resolve().parents[2] / "kiosk" / "qml" / "Main.qml").read_text()
-    mapped = set(re.findall(r'"\w+": "(\w+)"', main))
-    assert mapped == set(SCREEN_FILES)
+    from kiosk.viewmodel import SCREENS
+
+    pairs = re.findall(r'"(\w+)": "(\w+)"', main)
+    assert {f for _, f in pairs} == set(SCREEN_FILES)
+    assert {screen for screen, _ in pairs} == set(SCREENS)
 
 
 def test_no_clipped_text_overlaps_or_small_targets(rendered):
