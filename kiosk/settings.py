@@ -107,6 +107,9 @@ class KioskSettings:
                 self.complaint_phrases = [{"id": p, "zh": p, "en": known.get(p, "")}
                                           for p in kiosk.complaint_phrases]
             self.idle_seconds = float(kiosk.idle_seconds)
+        voice = getattr(cfg, "voice", None)
+        if voice is not None and voice.enabled:
+            self.voice = True        # the hall speaks, so the kiosk's prompts speak too
         self.hall_name = cfg.hall.name_zh or self.hall_name
         self.hall_name_en = cfg.hall.name_en or self.hall_name_en
 

@@ -50,3 +50,20 @@ def test_prompts_follow_the_screens_only_when_voice_is_on(qtbot, fake_hall):
         vm.openCheckin()
         vm.shutdown()
         assert speaker.said == expected
+
+
+def test_voice_follows_the_hall_config(tmp_path):
+    from pathlib import Path
+
+    from kiosk.settings import KioskSettings
+
+    example = Path(__file__).resolve().parents[2] / "assets" / "hall.example.toml"
+    quiet = KioskSettings()
+    quiet.apply_hall_config(example)                  # the example hall: silent calling
+    assert quiet.voice is False
+    loud_toml = tmp_path / "hall.toml"
+    loud_toml.write_text(example.read_text(encoding="utf-8").replace(
+        "[voice]\nenabled = false", "[voice]\nenabled = true"), encoding="utf-8")
+    loud = KioskSettings()
+    loud.apply_hall_config(loud_toml)
+    assert loud.voice is True
