@@ -99,8 +99,63 @@ def _write_report(out: Path, result: dict) -> None:
     (out / "report.md").write_text("\n".join(lines) + "\n")
 
 
+LIVE_STAGES = ["hall.demo", "hall.api.demo"]
+
+
+def run_live(out: Path, config: Path | None) -> int:
+    """With a screen: the scripted day, then the hall node, a printer simulator, a kiosk and a
+    caller display as separate processes, until Ctrl-C. The clerk console and manager pages
+    open in a browser."""
+    import subprocess
+    import sys
+
+    out.mkdir(parents=True, exist_ok=True)
+    procs: list[subprocess.Popen] = []
+    try:
+        # run_demo closes its exit stack (and the hall) when it returns, so run the stages here.
+        config_src = config or Path(__file__).resolve().parent.parent / "assets" / "hall.example.toml"
+        config_path = out / "hall.toml"
+        shutil.copyfile(config_src, config_path)
+        db_path = out / "hall.db"
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(db_path) + suffix).unlink(missing_ok=True)
+        ctx = DemoContext(out=out, config_path=config_path, db_path=db_path, headless=False)
+        with ctx.exit_stack:
+            for name in LIVE_STAGES:
+                importlib.import_module(name).run(ctx)
+            me = [sys.executable, "-m", "onewindow.cli"]
+            procs.append(subprocess.Popen(me + ["sim", "printer", "--printer-name", "demo-printer"]))
+            time.sleep(1.0)
+            procs.append(subprocess.Popen(me + ["display", "--hall", ctx.hall_url, "--token", ctx.tokens["display"],
+                                                "--windowed"]))
+            procs.append(subprocess.Popen(me + ["kiosk", "--hall", ctx.hall_url, "--token", ctx.tokens["kiosk"],
+                                                "--printer", "sim://demo-printer", "--windowed",
+                                                "--hall-config", str(config_path)]))
+            staff = ctx.summary.get("hall_api", {}).get("staff", {})
+            print(f"\nOneWindow demo running. 演示已启动。\n"
+                  f"  clerk console 窗口工作台: {ctx.hall_url}/console  "
+                  f"(staff {staff.get('clerk')}, PIN {staff.get('pin')})\n"
+                  f"  manager pages 管理后台:   {ctx.hall_url}/admin  (staff {staff.get('manager')})\n"
+                  f"  Ctrl-C stops everything. 按 Ctrl-C 结束。", flush=True)
+            while all(p.poll() is None for p in procs):
+                time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for p in procs:
+            p.terminate()
+        for p in procs:
+            try:
+                p.wait(timeout=5)
+            except Exception:  # noqa: BLE001 - best effort at shutdown
+                p.kill()
+    return 0
+
+
 def _cmd_demo(args) -> int:
     headless = args.headless
+    if not headless:
+        return run_live(Path(args.out), Path(args.config) if args.config else None)
     result = run_demo(Path(args.out), Path(args.config) if args.config else None, headless)
     failed = [n for n, s in result["stages"].items() if not s["ok"]]
     print(f"demo written to {args.out}/ (summary.json, report.md)")
