@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from hall.errors import DomainError, InvalidInput, NotFound
+from hall.errors import DomainError, InvalidInput, NotFound, Unauthorized
 
 DEVICE_ROLES = ("kiosk", "display", "window")
 STAFF_ROLES = ("clerk", "helper", "manager")
@@ -23,16 +23,6 @@ THROTTLE_AFTER = 3
 LOCK_AFTER = 5
 LOCK_SECONDS = 15 * 60
 SESSION_SECONDS = 12 * 3600
-
-
-class Unauthorized(DomainError):
-    status = 401
-    default_code = "unauthorized"
-
-
-class Forbidden(DomainError):
-    status = 403
-    default_code = "forbidden"
 
 
 class TooManyAttempts(DomainError):

@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import hashlib
-import importlib
 import json
 import re
 import secrets
@@ -49,13 +48,10 @@ from hall.models import (
 )
 from hall.store import Store
 from hall.workdays import WorkCalendar
+from onewindow import import_if_present
 
-try:  # phone notices (issue 7) hook into the same transaction when present
-    _notices = importlib.import_module("hall.notices")
-except ModuleNotFoundError as _exc:  # pragma: no cover - depends on the checkout
-    if _exc.name != "hall.notices":
-        raise
-    _notices = None
+# Phone notices hook into the same transaction when the module is present.
+_notices = import_if_present("hall.notices")
 
 
 class SystemClock:

@@ -29,6 +29,16 @@ class NotFound(DomainError):
     default_code = "not_found"
 
 
+class Unauthorized(DomainError):
+    status = 401
+    default_code = "unauthorized"
+
+
+class Forbidden(DomainError):
+    status = 403
+    default_code = "forbidden"
+
+
 class Conflict(DomainError):
     status = 409
     default_code = "conflict"

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import importlib
 import logging
 import sys
+
+from onewindow import import_if_present
 
 # Each module here exposes `add_commands(subparsers)`; it adds its subcommands, each with a
 # `func(args) -> int` default. Listed explicitly so that a broken module fails loudly
@@ -30,15 +31,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING or ERROR")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            # A package that is not written yet contributes nothing; any other missing
-            # import is a real error and propagates.
-            if exc.name and name.startswith(exc.name):
-                continue
-            raise
-        module.add_commands(sub)
+        module = import_if_present(name)
+        if module is not None:
+            module.add_commands(sub)
     return parser
 
 

@@ -19,6 +19,8 @@ import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from onewindow import import_if_present
+
 log = logging.getLogger(__name__)
 
 STAGES = [
@@ -64,12 +66,9 @@ def run_demo(out: Path, config: Path | None, headless: bool) -> dict:
     stages: dict[str, dict] = {}
     with ctx.exit_stack:
         for name in STAGES:
-            try:
-                module = importlib.import_module(name)
-            except ModuleNotFoundError as exc:
-                if exc.name and name.startswith(exc.name):
-                    continue
-                raise
+            module = import_if_present(name)
+            if module is None:
+                continue
             started = time.monotonic()
             try:
                 module.run(ctx)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib
 import logging
 import threading
 
@@ -17,6 +16,7 @@ import onewindow
 from hall.api.limits import ApiLimits, RateLimiter, SizeLimitMiddleware
 from hall.auth import AuthService
 from hall.errors import DomainError
+from onewindow import import_if_present
 
 log = logging.getLogger(__name__)
 
@@ -104,12 +104,7 @@ def create_app(config, store=None, engine=None, *, db_path=None, limits: ApiLimi
     for module in (routes, windows, events):
         app.include_router(module.router, prefix="/api/v1")
     for name in OPTIONAL_ROUTERS:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name and name.startswith(exc.name):
-                continue
-            raise
+        module = import_if_present(name)
         router = getattr(module, "router", None)
         if router is not None:
             app.include_router(router)
@@ -161,13 +156,8 @@ class ConfigWatcher:
 
 
 def _apply_local_layer(store, engine, config):
-    try:
-        layers = importlib.import_module("hall.config_layers")
-    except ModuleNotFoundError as exc:
-        if exc.name != "hall.config_layers":
-            raise
-        return config
-    return layers.apply_at_start(store, engine, config)
+    layers = import_if_present("hall.config_layers")
+    return layers.apply_at_start(store, engine, config) if layers else config
 
 
 def _error(status: int, code: str, message: str, message_en: str, headers=None) -> JSONResponse:

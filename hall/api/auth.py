@@ -13,7 +13,8 @@ from anyio import to_thread
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from hall.auth import DEVICE_ROLES, STAFF_ROLES, Forbidden, Principal, Unauthorized
+from hall.auth import DEVICE_ROLES, STAFF_ROLES, Principal
+from hall.errors import Forbidden, Unauthorized
 
 __all__ = ["Principal", "current_principal", "require_device", "require_staff",
            "require_manager", "require_any", "bearer_scheme", "forget_session"]

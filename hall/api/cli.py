@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import getpass
 import logging
-import os
 import sys
 from pathlib import Path
 
@@ -15,9 +14,10 @@ log = logging.getLogger(__name__)
 
 
 def _paths(args) -> tuple[Path, Path]:
+    from hall.cli import db_path_for
+
     config = Path(args.config)
-    db = Path(args.db) if args.db else Path(os.environ.get("ONEWINDOW_DB") or config.parent / "hall.db")
-    return config, db
+    return config, db_path_for(config, args.db)
 
 
 def _open(args, need_engine: bool = True):

@@ -19,9 +19,9 @@ from fastapi.responses import HTMLResponse
 
 from hall import events as hall_events
 from hall.api.auth import require_any, require_device, require_manager
-from hall.auth import Forbidden, Principal
+from hall.auth import Principal
 from hall.display_layouts import NAME_PATTERN, Layout, builtin_layouts, parse_layout
-from hall.errors import Conflict, DomainError, InvalidInput, NotFound
+from hall.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 
 log = logging.getLogger(__name__)
 

@@ -10,8 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from hall.api.auth import current_principal, forget_session, require_any, require_staff
 from hall.api.limits import client_address, public_rate_limit
 from hall.api.routes import ticket_out
-from hall.auth import Forbidden, Principal
-from hall.errors import NotFound
+from hall.auth import Principal
+from hall.errors import Forbidden, NotFound
 
 router = APIRouter()
 
