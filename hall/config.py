@@ -280,6 +280,22 @@ class HallConfig(Strict):
         return ZoneInfo(self.hall.timezone)
 
 
+def public_choices(cfg: HallConfig) -> dict:
+    """What kiosks and citizens' pages may know of the hall's configuration: names and the
+    choices they offer (domains, green-channel and rating reasons, complaint categories)."""
+    return {
+        "hall": {"id": cfg.hall.id, "name_zh": cfg.hall.name_zh, "name_en": cfg.hall.name_en},
+        "domains": [{"id": d.id, "name_zh": d.name_zh, "name_en": d.name_en, "group": d.group}
+                    for d in cfg.domains],
+        "green_reasons": [r.model_dump() for r in cfg.green_channel.reasons],
+        "rating_reasons": {k: list(v) for k, v in cfg.ratings.reasons.items()},
+        "complaint_categories": [c.model_dump() for c in cfg.kiosk.complaint_categories],
+        "complaint_phrases": list(cfg.kiosk.complaint_phrases),
+        "idle_seconds": cfg.kiosk.idle_seconds,
+        "voice_enabled": cfg.voice.enabled,
+    }
+
+
 def _cross_checks(cfg: HallConfig) -> list[tuple[tuple, str]]:
     """Rules that span sections; returned as (location, problem)."""
     problems: list[tuple[tuple, str]] = []

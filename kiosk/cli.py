@@ -74,6 +74,8 @@ def _cmd_kiosk(args) -> int:
                   f"Error: cannot read the hall config {args.hall_config}: {exc}",
                   file=sys.stderr)
             return 2
+    else:
+        _take_choices_from_hall(settings)
     from kiosk.app import FontMissing, run
 
     try:
@@ -100,3 +102,20 @@ def _screenshots(out: Path, orientation: str | None) -> int:
         for problem in problems:
             print(f"layout problem in {name}: {problem}", file=sys.stderr)
     return 1 if result["warnings"] or result["problems"] else 0
+
+
+def _take_choices_from_hall(settings) -> None:
+    """Domain names, reasons and complaint categories as the hall publishes them. If the
+    hall cannot be reached now the kiosk starts on its defaults (and shows 暂停取号 until the
+    hall answers)."""
+    import logging
+
+    from onewindow.client import HallClient, HallError, HallUnreachable
+
+    client = HallClient(settings.hall_url, settings.token, timeout=3)
+    try:
+        settings.apply_choices(client.kiosk_config())
+    except (HallUnreachable, HallError, KeyError, TypeError) as exc:
+        logging.getLogger(__name__).warning("hall choices not loaded, using defaults: %s", exc)
+    finally:
+        client.close()

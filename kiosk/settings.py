@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-# The hall API does not (yet) publish the green-channel reasons or the complaint
-# categories, so the kiosk carries the common set; `onewindow kiosk` can override them.
+# Defaults until the hall has answered GET /api/v1/kiosk-config (or --hall-config is read).
 DEFAULT_GREEN_REASONS = [
     {"id": "elderly", "zh": "老年人", "en": "Senior citizen"},
     {"id": "disabled", "zh": "残疾人", "en": "Person with disability"},
@@ -14,8 +13,7 @@ DEFAULT_GREEN_REASONS = [
     {"id": "infant", "zh": "怀抱婴儿", "en": "With an infant"},
 ]
 
-# The hall API lists services by domain id only; these are the usual 政务 domain ids and
-# their names. `--hall-config hall.toml` replaces them with the hall's own list.
+# The usual 政务 domain ids and names, replaced by the hall's own list from the hall.
 DEFAULT_DOMAIN_NAMES = {
     "enterprise": ("企业开办", "Starting a business"),
     "construction": ("工程建设项目", "Construction projects"),
@@ -84,34 +82,33 @@ class KioskSettings:
     hall_config_path: str | None = None    # set by apply_hall_config
 
     def apply_hall_config(self, path) -> None:
-        """Take domain names, green-channel and rating reasons from the hall's hall.toml
-        (same box, or a copy). Raises hall.config's ConfigError with file, key and line."""
-        from hall.config import load_config
+        """Take the hall's names and choices from its hall.toml (same box, or a copy).
+        Raises hall.config's ConfigError with file, key and line."""
+        from hall.config import load_config, public_choices
 
-        cfg = load_config(path)
+        self.apply_choices(public_choices(load_config(path)))
         self.hall_config_path = str(path)
-        self.domain_names = {d.id: (d.name_zh, d.name_en or d.id) for d in cfg.domains}
-        reasons = getattr(getattr(cfg, "green_channel", None), "reasons", None)
-        if reasons:
-            self.green_reasons = [{"id": r.id, "zh": r.zh, "en": r.en} for r in reasons]
-        rating = getattr(getattr(cfg, "ratings", None), "reasons", None)
-        if rating:
-            self.rating_reasons = {str(k): list(v) for k, v in dict(rating).items()}
-        kiosk = getattr(cfg, "kiosk", None)
-        if kiosk is not None:
-            if kiosk.complaint_categories:
-                self.complaint_categories = [{"id": c.id, "zh": c.zh, "en": c.en}
-                                             for c in kiosk.complaint_categories]
-            if kiosk.complaint_phrases:
-                known = {p["zh"]: p["en"] for p in DEFAULT_COMPLAINT_PHRASES}
-                self.complaint_phrases = [{"id": p, "zh": p, "en": known.get(p, "")}
-                                          for p in kiosk.complaint_phrases]
-            self.idle_seconds = float(kiosk.idle_seconds)
-        voice = getattr(cfg, "voice", None)
-        if voice is not None and voice.enabled:
+
+    def apply_choices(self, choices: dict) -> None:
+        """Take the hall's names and choices as the hall publishes them (GET /api/v1/kiosk-config)."""
+        self.domain_names = {d["id"]: (d["name_zh"], d.get("name_en") or d["id"]) for d in choices["domains"]}
+        if choices.get("green_reasons"):
+            self.green_reasons = [dict(r) for r in choices["green_reasons"]]
+        if choices.get("rating_reasons"):
+            self.rating_reasons = {str(k): list(v) for k, v in choices["rating_reasons"].items()}
+        if choices.get("complaint_categories"):
+            self.complaint_categories = [dict(c) for c in choices["complaint_categories"]]
+        if choices.get("complaint_phrases"):
+            known = {p["zh"]: p["en"] for p in DEFAULT_COMPLAINT_PHRASES}
+            self.complaint_phrases = [{"id": p, "zh": p, "en": known.get(p, "")}
+                                      for p in choices["complaint_phrases"]]
+        if choices.get("idle_seconds"):
+            self.idle_seconds = float(choices["idle_seconds"])
+        if choices.get("voice_enabled"):
             self.voice = True        # the hall speaks, so the kiosk's prompts speak too
-        self.hall_name = cfg.hall.name_zh or self.hall_name
-        self.hall_name_en = cfg.hall.name_en or self.hall_name_en
+        hall = choices.get("hall") or {}
+        self.hall_name = hall.get("name_zh") or self.hall_name
+        self.hall_name_en = hall.get("name_en") or self.hall_name_en
 
     def size(self) -> tuple[int, int]:
         return (1920, 1080) if self.orientation == "landscape" else (1080, 1920)

@@ -112,6 +112,9 @@ class HallClient:
     def health(self) -> dict:
         return self.get("/health", timeout=min(self.timeout, 3.0))
 
+    def kiosk_config(self) -> dict:
+        return self.get("/api/v1/kiosk-config")
+
     def services(self) -> list[dict]:
         return self.get("/services")
 

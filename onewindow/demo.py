@@ -128,8 +128,7 @@ def run_live(out: Path, config: Path | None) -> int:
             procs.append(subprocess.Popen(me + ["display", "--hall", ctx.hall_url, "--token", ctx.tokens["display"],
                                                 "--windowed"]))
             procs.append(subprocess.Popen(me + ["kiosk", "--hall", ctx.hall_url, "--token", ctx.tokens["kiosk"],
-                                                "--printer", "sim://demo-printer", "--windowed",
-                                                "--hall-config", str(config_path)]))
+                                                "--printer", "sim://demo-printer", "--windowed"]))
             staff = ctx.summary.get("hall_api", {}).get("staff", {})
             print(f"\nOneWindow demo running. 演示已启动。\n"
                   f"  clerk console 窗口工作台: {ctx.hall_url}/console  "

@@ -7,6 +7,7 @@ import json
 import logging
 import re
 import time
+from pathlib import Path
 
 from central import booking
 from central.server import CentralServer
@@ -22,7 +23,12 @@ def run(ctx) -> None:
     cfg = load_config(ctx.config_path)
     logging.getLogger("httpx").setLevel(logging.WARNING)   # one line per batch is noise here
     hall_id = cfg.hall.id
-    central = CentralServer(f"sqlite:///{ctx.path('sync', 'central.db')}").start()
+    # A fresh central each run: the hall's database is new too (a reused central would refuse
+    # the new hall's events as a reset hall, which is what it is for).
+    central_db = ctx.path("sync", "central.db")
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(central_db) + suffix).unlink(missing_ok=True)
+    central = CentralServer(f"sqlite:///{central_db}").start()
     ctx.exit_stack.callback(central.stop)
     secret = signing.new_secret()
     central.db.add_hall(hall_id, cfg.hall.name_zh, secret)

@@ -185,6 +185,14 @@ def _sync_mark(request: Request) -> dict:
         return {"enabled": True, "online": False}
 
 
+@router.get("/kiosk-config", tags=["hall"])
+def kiosk_config(request: Request, _: None = Depends(public_rate_limit)) -> dict:
+    """The hall's names and the choices a kiosk or a citizen's page offers (no secrets)."""
+    from hall.config import public_choices
+
+    return public_choices(request.app.state.engine.config)
+
+
 @router.get("/services", tags=["hall"])
 def services(request: Request, _: None = Depends(public_rate_limit)) -> list[dict]:
     return _engine(request).services_overview()

@@ -40,3 +40,14 @@ def test_health_carries_the_sync_mark(tmp_path):
     with HallServer(tmp_path) as hall:
         body = httpx.get(hall.url + "/api/v1/health").json()
     assert body["sync"] == {"enabled": False, "online": None}
+
+
+def test_kiosk_config_publishes_the_halls_choices_without_secrets(tmp_path):
+    with HallServer(tmp_path) as hall:
+        body = httpx.get(hall.url + "/api/v1/kiosk-config").json()
+    assert body["hall"]["name_zh"] == "示范市政务服务中心"
+    assert {"id": "veteran", "zh": "退役军人", "en": "Veteran"} in body["green_reasons"]
+    assert [c["id"] for c in body["complaint_categories"]][:2] == ["attitude", "efficiency"]
+    assert "推诿扯皮" in body["rating_reasons"]["1"]
+    assert {d["name_zh"] for d in body["domains"]} >= {"企业开办", "户籍办理", "人才服务"}
+    assert "hall_key" not in str(body) and "sync" not in body
