@@ -9,12 +9,12 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QSize, QTimer, Signal, Slot
 
 from caller_display.follower import FollowerCallbacks, HallFollower
-from caller_display.qtcompat import emit
 from caller_display.screen import DisplayScreen, ensure_app
 from caller_display.state import Call
 from caller_display.viewmodel import DisplayViewModel
 from caller_display.voice import Announcer
 from hall.display_layouts import Layout, builtin_layouts
+from onewindow.qtcompat import emit
 
 log = logging.getLogger(__name__)
 

@@ -16,9 +16,9 @@ from PySide6.QtCore import (
     Slot,
 )
 
-from caller_display.qtcompat import emit
 from caller_display.state import Call, DisplayState
 from hall.display_layouts import Layout
+from onewindow.qtcompat import emit
 
 WEEKDAYS = "一二三四五六日"
 FLASH_PERIOD_MS = 450

@@ -12,7 +12,7 @@ from PySide6.QtCore import QEvent, QObject, Qt, QtMsgType, QUrl, qInstallMessage
 from PySide6.QtGui import QFont, QFontDatabase, QGuiApplication, QImage
 from PySide6.QtQuick import QQuickImageProvider, QQuickView
 
-from kiosk.qtcompat import emit
+from onewindow.qtcompat import emit
 
 log = logging.getLogger(__name__)
 

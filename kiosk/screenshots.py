@@ -294,8 +294,8 @@ def render_all(out_dir: Path, orientations=("portrait", "landscape"),
 
     from kiosk.app import QmlWarnings, build_view, close_view, make_app
     from kiosk.devices import PrinterPort
-    from kiosk.qtcompat import emit
     from kiosk.viewmodel import KioskViewModel
+    from onewindow.qtcompat import emit
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)

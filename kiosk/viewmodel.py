@@ -10,10 +10,10 @@ from PySide6.QtCore import Property, QObject, QTimer, Signal, Slot
 
 from kiosk import codes
 from kiosk.devices import PrinterPort, PrintFailure
-from kiosk.qtcompat import emit
 from kiosk.settings import KioskSettings
 from kiosk.worker import Lane
 from onewindow.client import HallError, HallUnreachable, mask_phone, new_idempotency_key
+from onewindow.qtcompat import emit
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 
-from kiosk.qtcompat import emit
+from onewindow.qtcompat import emit
 
 log = logging.getLogger(__name__)
 

@@ -118,7 +118,7 @@ def test_hid_scan_of_appointment_checks_in_and_prints(kiosk, hall, printer_sim, 
 def test_serial_scanner_unknown_code_says_what_to_do(kiosk, hall, qtbot):
     from drivers.sim.scanner import SerialScannerSimulator
     from kiosk.devices import ScannerPort
-    from kiosk.qtcompat import emit
+    from onewindow.qtcompat import emit
 
     with SerialScannerSimulator() as sim:
         port = ScannerPort(sim.url, lambda k, v: emit(kiosk.vm.codeReceived, k, v),

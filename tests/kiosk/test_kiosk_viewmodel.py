@@ -318,7 +318,7 @@ def test_language_and_elder_mode_toggle(vm):
 
 def test_state_signals_do_not_eat_references_to_true(vm):
     """PySide6 6.12.0's Signal.emit() drops a reference to True each call; a kiosk that runs
-    all day would abort. kiosk.qtcompat.emit gives it back."""
+    all day would abort. onewindow.qtcompat.emit gives it back."""
     import sys
 
     before = sys.getrefcount(True)
@@ -336,11 +336,11 @@ _VOID_CALLS = ("from PySide6.QtCore import QObject\n"
 
 def test_kiosk_survives_many_void_qt_calls():
     """PySide6 6.12.0 on Python 3.11 drops a reference to None on every void Qt call; a
-    kiosk makes that many calls in a few hours. kiosk.qtcompat must keep it alive."""
+    kiosk makes that many calls in a few hours. onewindow.qtcompat must keep it alive."""
     import subprocess
     import sys
 
-    proc = subprocess.run([sys.executable, "-c", "import kiosk.qtcompat\n" + _VOID_CALLS],
+    proc = subprocess.run([sys.executable, "-c", "import onewindow.qtcompat\n" + _VOID_CALLS],
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0 and "survived" in proc.stdout, proc.stderr[-500:]
 
@@ -352,7 +352,7 @@ def test_without_the_guard_the_interpreter_aborts():
 
     import pytest
 
-    from kiosk.qtcompat import VOID_LEAKS
+    from onewindow.qtcompat import VOID_LEAKS
 
     if not VOID_LEAKS or sys.version_info >= (3, 12):
         pytest.skip("this PySide6/Python does not leak references to None")

@@ -1,4 +1,4 @@
-"""Works around PySide6 6.12.0 reference-count bugs that would abort a long-running kiosk.
+"""Works around PySide6 6.12.0 reference-count bugs that would abort a long-running kiosk or display.
 
 On Python 3.11, PySide6 6.12.0 drops one reference to `None` on every call of a Qt method
 that returns void (QTimer.start, processEvents, setTitle ...) and one reference to `True` on
