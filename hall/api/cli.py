@@ -101,6 +101,9 @@ def cmd_hall(args) -> int:
               f"Cannot listen on {host}:{port} ({exc.strerror}); the port is busy or the address "
               f"is not this machine's", file=sys.stderr)
         return 2
+    # Listen now: a client that connects between "listening on" and uvicorn's start waits in
+    # the backlog instead of being refused.
+    sock.listen(2048)
     actual = sock.getsockname()[1]
     app = create_app(config, store, engine, config_path=args.config, start_devices=True)
     print(f"hall node listening on http://{host}:{actual}  (console: /console)", flush=True)
