@@ -34,6 +34,10 @@ def mount(app: FastAPI) -> None:
     def console():
         return _page("console.html")
 
+    @app.get("/complaint", include_in_schema=False)
+    def complaint_page():
+        return _page("complaint.html")
+
     @app.get("/t/{token}", include_in_schema=False)
     def ticket_page(token: str, request: Request):
         # A mistyped or stale link gets the page too, which then says "not found" in both
