@@ -20,6 +20,8 @@
       tstate: { called: "已叫号", serving: "办理中", held: "已挂起", waiting: "等候中" },
       priority: { green: "绿色通道", appointment: "预约", normal: "" },
       levels: { 5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意" },
+      help_title: "帮办求助", help_none: "暂无求助", help_ack: "我去帮忙", help_close: "已办完",
+      help_open: "等待响应", help_taken: "已响应", help_at: "自助机",
       notice_title: "一次性告知单", notice_sub: "号码", notice_service: "办理事项", notice_list: "您还需要补齐以下材料：",
     },
     en: {
@@ -40,6 +42,8 @@
       tstate: { called: "Called", serving: "Serving", held: "On hold", waiting: "Waiting" },
       priority: { green: "Green channel", appointment: "Appointment", normal: "" },
       levels: { 5: "Very satisfied", 4: "Satisfied", 3: "Fair", 2: "Dissatisfied", 1: "Very dissatisfied" },
+      help_title: "Help calls", help_none: "No help calls", help_ack: "I'm going", help_close: "Done",
+      help_open: "Waiting", help_taken: "Taken", help_at: "Kiosk",
       notice_title: "One-time notice", notice_sub: "Ticket", notice_service: "Service", notice_list: "Please bring these materials:",
     },
   };
@@ -164,14 +168,18 @@
     // A refresh that started before a newer action or refresh must not paint over it.
     const gen = ++S.gen;
     try {
+      const helpP = api("GET", "/help-requests?state=all").catch(() => []);
       const [state, services, ratings] = await Promise.all([
         api("GET", "/windows/" + S.windowId), api("GET", "/services"),
         api("GET", "/windows/" + S.windowId + "/ratings?limit=8")]);
+      const help = await helpP;
       if (gen !== S.gen) return;
       S.state = state;
       S.services = services;
       S.ratings = ratings;
+      S.help = help.filter((h) => h.state !== "closed");
       renderDesk();
+      renderHelp();
     } catch (e) {
       if (e.status === 401) { signOutLocal(); }
       status(e.message);
@@ -247,6 +255,39 @@
     if (!(S.ratings || []).length) {
       const li = document.createElement("li");
       li.textContent = t("no_ratings");
+      ul.appendChild(li);
+    }
+  }
+
+  // Help calls from the kiosks (帮办代办): whoever is free takes one, then marks it done.
+  function renderHelp() {
+    const ul = $("help");
+    ul.textContent = "";
+    (S.help || []).forEach((h) => {
+      const li = document.createElement("li");
+      const when = new Date(h.raised_at * 1000).toTimeString().slice(0, 5);
+      const what = document.createElement("span");
+      what.className = h.state === "open" ? "bad" : "";
+      what.textContent = `${when} ${t("help_at")} ${h.kiosk} · ${h.state === "open" ? t("help_open") : t("help_taken")}`;
+      li.appendChild(what);
+      if (h.note) li.append(" · " + h.note);
+      const b = document.createElement("button");
+      b.type = "button";
+      b.className = "act small";
+      b.dataset.help = h.id;
+      b.textContent = h.state === "open" ? t("help_ack") : t("help_close");
+      b.addEventListener("click", async () => {
+        try {
+          await api("POST", `/help-requests/${h.id}/${h.state === "open" ? "acknowledge" : "close"}`);
+          refresh();
+        } catch (e) { status(e.message); }
+      });
+      li.appendChild(b);
+      ul.appendChild(li);
+    });
+    if (!(S.help || []).length) {
+      const li = document.createElement("li");
+      li.textContent = t("help_none");
       ul.appendChild(li);
     }
   }
