@@ -33,12 +33,14 @@ def _status_dict(status: Any) -> dict:
     online = getattr(status, "online", None)
     paper = getattr(status, "paper", "unknown")
     cover = getattr(status, "cover_open", None)
-    if online is False or (online is None and paper == "unknown"):
-        state = "offline"
-    elif cover:
+    # A printer out of paper or with its cover open also reports itself offline (that is how
+    # the status bits work), so the specific causes are checked first.
+    if cover:
         state = "cover_open"
     elif paper == "out":
         state = "out"
+    elif online is False or (online is None and paper == "unknown"):
+        state = "offline"
     elif paper == "near_end":
         state = "near_end"
     elif paper == "unknown" or online is None:

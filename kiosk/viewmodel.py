@@ -92,6 +92,7 @@ class KioskViewModel(QObject):
         self._lang = "zh"
         self._elder = False
         self._online = True
+        self._sync: dict = {}                 # the central platform's mark, from /health
         self._last_ok: float | None = None
         self._services: list[dict] = []
         self._domain = ""
@@ -256,7 +257,24 @@ class KioskViewModel(QObject):
              "en": self._printer_status.get("text_en", "")},
             {"name_zh": "扫码器", "name_en": "Scanner", "ok": self._scanner_ok is not False,
              "zh": scanner[0], "en": scanner[1]},
+            self._sync_row(),
         ]
+
+    def _sync_row(self) -> dict:
+        """The small online/offline mark of the city's central platform (from the hall)."""
+        sync = self._sync
+        if not sync.get("enabled"):
+            return {"name_zh": "中心平台", "name_en": "Central platform", "ok": True,
+                    "zh": "未启用同步（本厅独立运行）", "en": "Sync off (hall runs on its own)"}
+        pending = sync.get("pending")
+        tail_zh = f"，待上传 {pending} 条" if pending else ""
+        tail_en = f", {pending} events to upload" if pending else ""
+        if sync.get("online"):
+            return {"name_zh": "中心平台", "name_en": "Central platform", "ok": True,
+                    "zh": "在线" + tail_zh, "en": "Online" + tail_en}
+        return {"name_zh": "中心平台", "name_en": "Central platform", "ok": False,
+                "zh": "离线（大厅照常服务，恢复后自动补传）" + tail_zh,
+                "en": "Offline (the hall keeps serving; uploads resume by themselves)" + tail_en}
 
     deviceStatus = Property("QVariantList", _status_rows, notify=stateChanged)
 
@@ -1023,10 +1041,12 @@ class KioskViewModel(QObject):
         need_name = not self._named
 
         def fetch():
-            hall = None
+            health = self.client.health() or {}
+            # The hall's own name goes on screen and on tickets; the sync mark on the
+            # manager screen.
+            hall = health.get("hall") if need_name else None
+            self._sync = health.get("sync") or {}
             if need_name:
-                # The hall's own name goes on screen and on tickets.
-                hall = (self.client.health() or {}).get("hall")
                 if not self.settings.complaint_url and self.client.page_exists(COMPLAINT_PAGE):
                     # The "write it on your phone" QR only when the hall has that page.
                     self.settings.complaint_url = self.settings.hall_url.rstrip("/") \

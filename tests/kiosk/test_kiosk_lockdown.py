@@ -96,7 +96,8 @@ def test_hidden_gesture_and_manager_pin_lead_to_device_status_and_test_print(
     _type_pin(vm, "M07", MANAGER_PIN)
     qtbot.waitUntil(lambda: vm.screen == "manager", timeout=3000)
     qtbot.waitUntil(lambda: {r["name_en"]: r["ok"] for r in vm.deviceStatus}
-                    == {"Hall link": True, "Printer": True, "Scanner": True}, timeout=3000)
+                    == {"Hall link": True, "Printer": True, "Scanner": True, "Central platform": True},
+                    timeout=3000)
     vm.testPrint()
     qtbot.waitUntil(lambda: len(printer_sim.jobs) == 1, timeout=3000)
     assert "打印测试".encode("gb18030") in printer_sim.jobs[0]

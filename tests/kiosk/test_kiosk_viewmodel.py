@@ -359,3 +359,31 @@ def test_without_the_guard_the_interpreter_aborts():
     proc = subprocess.run([sys.executable, "-c", _VOID_CALLS], capture_output=True, text=True,
                           timeout=120)
     assert proc.returncode != 0 and "dealloc" in proc.stderr
+
+
+def test_manager_screen_shows_the_central_platform_mark(vm, qtbot, fake_hall, monkeypatch):
+    """The hall reports the sync process's mark; the kiosk's manager screen shows it."""
+    real = fake_hall.health
+    monkeypatch.setattr(fake_hall, "health", lambda: {**real(), "sync": {"enabled": True, "online": False,
+                                                                         "pending": 42}})
+    vm.refresh()
+    qtbot.waitUntil(lambda: {r["name_en"]: r for r in vm.deviceStatus}["Central platform"]["ok"] is False,
+                    timeout=3000)
+    row = {r["name_en"]: r for r in vm.deviceStatus}["Central platform"]
+    assert "离线" in row["zh"] and "42" in row["zh"] and "keeps serving" in row["en"]
+    monkeypatch.setattr(fake_hall, "health", lambda: {**real(), "sync": {"enabled": True, "online": True}})
+    vm.refresh()
+    qtbot.waitUntil(lambda: {r["name_en"]: r for r in vm.deviceStatus}["Central platform"]["ok"] is True,
+                    timeout=3000)
+
+
+def test_printer_out_of_paper_is_not_called_offline():
+    """A paper-out printer also clears its online bit; staff must read 缺纸, not 离线."""
+    from types import SimpleNamespace
+
+    from kiosk.devices import _status_dict
+
+    assert _status_dict(SimpleNamespace(online=False, paper="out", cover_open=False))["state"] == "out"
+    assert _status_dict(SimpleNamespace(online=False, paper="ok", cover_open=True))["state"] == "cover_open"
+    assert _status_dict(SimpleNamespace(online=False, paper="ok", cover_open=False))["state"] == "offline"
+    assert _status_dict(SimpleNamespace(online=None, paper="unknown", cover_open=None))["state"] == "offline"
