@@ -20,7 +20,7 @@
       tstate: { called: "已叫号", serving: "办理中", held: "已挂起", waiting: "等候中" },
       priority: { green: "绿色通道", appointment: "预约", normal: "" },
       levels: { 5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意" },
-      help_title: "帮办求助", help_none: "暂无求助", help_ack: "我去帮忙", help_close: "已办完",
+      central_on: "中心在线", central_off: "中心离线", help_title: "帮办求助", help_none: "暂无求助", help_ack: "我去帮忙", help_close: "已办完",
       help_open: "等待响应", help_taken: "已响应", help_at: "自助机",
       notice_title: "一次性告知单", notice_sub: "号码", notice_service: "办理事项", notice_list: "您还需要补齐以下材料：",
     },
@@ -42,7 +42,7 @@
       tstate: { called: "Called", serving: "Serving", held: "On hold", waiting: "Waiting" },
       priority: { green: "Green channel", appointment: "Appointment", normal: "" },
       levels: { 5: "Very satisfied", 4: "Satisfied", 3: "Fair", 2: "Dissatisfied", 1: "Very dissatisfied" },
-      help_title: "Help calls", help_none: "No help calls", help_ack: "I'm going", help_close: "Done",
+      central_on: "Central online", central_off: "Central offline", help_title: "Help calls", help_none: "No help calls", help_ack: "I'm going", help_close: "Done",
       help_open: "Waiting", help_taken: "Taken", help_at: "Kiosk",
       notice_title: "One-time notice", notice_sub: "Ticket", notice_service: "Service", notice_list: "Please bring these materials:",
     },
@@ -526,6 +526,17 @@
       const action = KEYS[ev.key.toLowerCase()];
       if (action) { ev.preventDefault(); onAction(action); }
     });
+    // The central platform's mark (only where the hall syncs): the hall keeps working offline.
+    const syncMark = () => fetch("/api/v1/health").then((r) => r.json()).then((h) => {
+      const sync = h.sync || {};
+      const el = $("sync");
+      el.classList.toggle("hidden", !sync.enabled);
+      el.classList.toggle("off", !sync.online);
+      el.textContent = sync.online ? t("central_on") : t("central_off");
+      el.title = sync.pending ? `${sync.pending}` : "";
+    }).catch(() => {});
+    syncMark();
+    setInterval(syncMark, 15000);
     fetch("/api/v1/health").then((r) => r.json()).then((h) => {
       if (h.hall) $("hall-name").textContent = h.hall.name_zh;
     }).catch(() => {});
