@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Annotated
 
@@ -34,7 +35,11 @@ async def long_poll(
     wait = min(wait, request.app.state.limits.long_poll_max_seconds)
     if wait > 0:
         await hub.wait_after(after, wait)
-    events = hub.events_after(after, limit)
+        events = hub.events_after(after, limit)
+    else:
+        # An immediate read answers from the database itself: the hub's in-memory ring may be
+        # a few milliseconds behind a commit that returned just before this request.
+        events = await asyncio.to_thread(hub.read_events, hub.store, after, limit)
     return {"events": events, "last_seq": events[-1]["seq"] if events else max(after, 0)}
 
 
