@@ -57,6 +57,16 @@ def _text(zh: str, en: str) -> dict:
     return {"zh": zh, "en": en}
 
 
+
+def _toggled(items, item) -> list:
+    """A copy of `items` with `item` added, or removed if it was there (a tapped chip)."""
+    items = list(items or [])
+    if item in items:
+        items.remove(item)
+    else:
+        items.append(item)
+    return items
+
 class KioskViewModel(QObject):
     """All kiosk state. Slots are the citizen's intents; network and printing run on lanes.
 
@@ -800,12 +810,7 @@ class KioskViewModel(QObject):
 
     @Slot(str)
     def togglePhrase(self, phrase_id: str) -> None:
-        phrases = list(self._complaint.get("phrases") or [])
-        if phrase_id in phrases:
-            phrases.remove(phrase_id)
-        else:
-            phrases.append(phrase_id)
-        self._complaint = dict(self._complaint, phrases=phrases)
+        self._complaint = dict(self._complaint, phrases=_toggled(self._complaint.get("phrases"), phrase_id))
         emit(self.stateChanged)
         self._arm_idle()
 
@@ -911,12 +916,7 @@ class KioskViewModel(QObject):
 
     @Slot(str)
     def toggleRatingReason(self, reason_id: str) -> None:
-        reasons = list(self._rating.get("reasons") or [])
-        if reason_id in reasons:
-            reasons.remove(reason_id)
-        else:
-            reasons.append(reason_id)
-        self._rating = dict(self._rating, reasons=reasons)
+        self._rating = dict(self._rating, reasons=_toggled(self._rating.get("reasons"), reason_id))
         emit(self.stateChanged)
         self._arm_idle()
 
