@@ -20,7 +20,8 @@
       tstate: { called: "已叫号", serving: "办理中", held: "已挂起", waiting: "等候中" },
       priority: { green: "绿色通道", appointment: "预约", normal: "" },
       levels: { 5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意" },
-      central_on: "中心在线", central_off: "中心离线", help_title: "帮办求助", help_none: "暂无求助", help_ack: "我去帮忙", help_close: "已办完",
+      central_on: "中心在线", central_off: "中心离线", help_title: "帮办求助",
+      helpdesk_hint: "自助机上有群众按下“帮办”时，这里会立即出现。请点“我去帮忙”后前往该自助机。", help_none: "暂无求助", help_ack: "我去帮忙", help_close: "已办完",
       help_open: "等待响应", help_taken: "已响应", help_at: "自助机",
       notice_title: "一次性告知单", notice_sub: "号码", notice_service: "办理事项", notice_list: "您还需要补齐以下材料：",
     },
@@ -42,7 +43,8 @@
       tstate: { called: "Called", serving: "Serving", held: "On hold", waiting: "Waiting" },
       priority: { green: "Green channel", appointment: "Appointment", normal: "" },
       levels: { 5: "Very satisfied", 4: "Satisfied", 3: "Fair", 2: "Dissatisfied", 1: "Very dissatisfied" },
-      central_on: "Central online", central_off: "Central offline", help_title: "Help calls", help_none: "No help calls", help_ack: "I'm going", help_close: "Done",
+      central_on: "Central online", central_off: "Central offline", help_title: "Help calls",
+      helpdesk_hint: "When someone presses Help at a kiosk it appears here at once. Tap I'm going, then go to that kiosk.", help_none: "No help calls", help_ack: "I'm going", help_close: "Done",
       help_open: "Waiting", help_taken: "Taken", help_at: "Kiosk",
       notice_title: "One-time notice", notice_sub: "Ticket", notice_service: "Service", notice_list: "Please bring these materials:",
     },
@@ -107,7 +109,7 @@
   }
 
   function show(section) {
-    ["signin", "pick", "desk"].forEach((id) => $(id).classList.toggle("hidden", id !== section));
+    ["signin", "pick", "desk", "helpdesk"].forEach((id) => $(id).classList.toggle("hidden", id !== section));
     const signedIn = section !== "signin";
     $("sign-out").classList.toggle("hidden", !signedIn);
     $("switch-window").classList.toggle("hidden", section !== "desk");
@@ -128,6 +130,13 @@
   async function afterSignIn(session) {
     S.staff = session.staff;
     renderWho();
+    if (S.staff && S.staff.role === "helper") {
+      // A helper (帮办员) has no window: their screen is the kiosks' help calls.
+      show("helpdesk");
+      await refresh();
+      follow();
+      return;
+    }
     S.windows = await api("GET", "/windows");
     S.services = await api("GET", "/services");
     if (session.window_id) { await enterWindow(session.window_id, false); return; }
@@ -164,6 +173,11 @@
   }
 
   async function refresh() {
+    if (S.staff && S.staff.role === "helper") {
+      S.help = (await api("GET", "/help-requests?state=all").catch(() => [])).filter((h) => h.state !== "closed");
+      renderHelp("help-desk");
+      return;
+    }
     if (!S.windowId) return;
     // A refresh that started before a newer action or refresh must not paint over it.
     const gen = ++S.gen;
@@ -260,8 +274,8 @@
   }
 
   // Help calls from the kiosks (帮办代办): whoever is free takes one, then marks it done.
-  function renderHelp() {
-    const ul = $("help");
+  function renderHelp(target) {
+    const ul = $(target || "help");
     ul.textContent = "";
     (S.help || []).forEach((h) => {
       const li = document.createElement("li");
