@@ -84,3 +84,28 @@ def test_engine_restart_continues_the_counter(tmp_path, hall_config):
     s = Store.open(tmp_path / "r.db")
     t, _ = Engine(s, hall_config, clock).issue_ticket("consult")
     assert t["number"] == "ZX002"
+
+
+def test_the_wal_is_checkpointed_in_idle_gaps_not_inside_commits(tmp_path):
+    """SQLite's own checkpoint would run inside a commit (a slow call-next now and then); the
+    store checkpoints between operations instead, so the WAL restarts short."""
+    import sqlite3 as stdlib_sqlite3
+    import time
+
+    from hall.store import AUTOCHECKPOINT_PAGES
+
+    s = Store.open(tmp_path / "w.db")
+    assert s.conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == AUTOCHECKPOINT_PAGES
+    for i in range(300):
+        with s.transaction() as c:
+            c.execute("INSERT INTO meta (key, value) VALUES (?, ?)", (f"k{i}", "x" * 3000))
+    deadline = time.monotonic() + 5
+    while s._commits_since_checkpoint and time.monotonic() < deadline:
+        time.sleep(0.05)
+    with s.transaction() as c:        # the first commit after a full checkpoint restarts the WAL
+        c.execute("INSERT INTO meta (key, value) VALUES ('last', 'x')")
+    other = stdlib_sqlite3.connect(tmp_path / "w.db")
+    _, frames, _ = other.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+    other.close()
+    assert frames < 20, f"the WAL still holds {frames} frames: no checkpoint ran in the idle gap"
+    s.close()
