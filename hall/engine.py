@@ -95,6 +95,17 @@ CASE_STEP_ZH = {"assign": "指派", "contact": "联系群众（回访核实）",
                 "appeal_upheld": "申诉成立", "appeal_rejected": "申诉驳回"}
 
 
+def _mobile(phone: str | None) -> str | None:
+    """A mainland mobile number without spaces or dashes, or InvalidInput; None stays None."""
+    if phone is None:
+        return None
+    phone = re.sub(r"[\s-]", "", str(phone))
+    if not _PHONE.match(phone):
+        raise InvalidInput("bad_phone", "手机号应为 11 位数字，以 1 开头，请重新输入",
+                           "a mobile number has 11 digits and starts with 1")
+    return phone
+
+
 def _j(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
@@ -415,10 +426,7 @@ class Engine:
         ticket with created=False, and raises IdempotencyConflict if the request differs."""
         if lang not in ("zh", "en"):
             raise InvalidInput("bad_lang", "语言只能是 zh 或 en", "lang must be zh or en")
-        if phone is not None:
-            phone = re.sub(r"[\s-]", "", str(phone))
-            if not _PHONE.match(phone):
-                raise InvalidInput("bad_phone", "手机号应为 11 位数字，以 1 开头", "a mobile number has 11 digits and starts with 1")
+        phone = _mobile(phone)
         priority = Priority.NORMAL
         if priority_reason:
             if not self.config.green_reason(priority_reason):
@@ -652,19 +660,22 @@ class Engine:
             served[ticket["service_id"]] = served.get(ticket["service_id"], 0) + 1
             window = op.put("window", {**window, "current_ticket_id": ticket["id"], "served_counts": _j(served),
                                        "changed_at": op.now})
-            op.put("call", {"id": uuid.uuid4().hex, "ticket_id": ticket["id"], "window_id": window_id,
-                            "staff_id": window["staff_id"], "kind": "call", "at": op.now})
+            self._record_call(op, ticket, window, "call")
             op.emit("ticket.called", number=ticket["number"], window_number=window["number"],
                     window_name_zh=window["name_zh"])
             return ticket
+
+    @staticmethod
+    def _record_call(op: Op, ticket: dict, window: dict, kind: str) -> None:
+        op.put("call", {"id": uuid.uuid4().hex, "ticket_id": ticket["id"], "window_id": window["id"],
+                        "staff_id": window["staff_id"], "kind": kind, "at": op.now})
 
     def recall(self, window_id: str) -> dict:
         with self._op() as op:
             window = self._window(op.c, window_id)
             ticket = self._current(op.c, window, states=(TicketState.CALLED,))
             ticket = op.put("ticket", {**ticket, "recalls": ticket["recalls"] + 1})
-            op.put("call", {"id": uuid.uuid4().hex, "ticket_id": ticket["id"], "window_id": window_id,
-                            "staff_id": window["staff_id"], "kind": "recall", "at": op.now})
+            self._record_call(op, ticket, window, "recall")
             op.emit("ticket.recalled", number=ticket["number"], window_number=window["number"],
                     window_name_zh=window["name_zh"])
             return ticket
@@ -850,18 +861,14 @@ class Engine:
                 if not items:
                     raise InvalidInput("materials_required", "请勾选或填写缺少的材料，以便出具一次性告知单",
                                        "list the missing materials for the one-time notice")
-                op.put("ticket", {**ticket, "state": "refused", "started_at": ticket["started_at"] or ticket["called_at"],
-                                  "finished_at": op.now})
-                op.put("window", {**window, "current_ticket_id": None, "changed_at": op.now})
+                self._end_refused(op, ticket, window)
             else:
                 if escalate_to not in ESCALATE_TO:
                     raise InvalidInput("escalate_to_required", "请选择提交给首席代表还是大厅负责人",
                                        "escalate_to must be chief_representative or manager")
                 if not text:
                     raise InvalidInput("text_required", "请简要说明需要研究的问题", "describe the question to escalate")
-                op.put("ticket", {**ticket, "state": "refused", "started_at": ticket["started_at"] or ticket["called_at"],
-                                  "finished_at": op.now})
-                op.put("window", {**window, "current_ticket_id": None, "changed_at": op.now})
+                self._end_refused(op, ticket, window)
             refusal = op.put("refusal", {
                 "id": uuid.uuid4().hex, "ticket_id": ticket["id"], "window_id": window_id,
                 "staff_id": window["staff_id"], "service_id": ticket["service_id"], "kind": str(kind),
@@ -876,6 +883,12 @@ class Engine:
             result["materials"] = items
             result["new_ticket_id"] = new["id"] if new else None
             return result
+
+    @staticmethod
+    def _end_refused(op: Op, ticket: dict, window: dict) -> None:
+        op.put("ticket", {**ticket, "state": "refused", "started_at": ticket["started_at"] or ticket["called_at"],
+                          "finished_at": op.now})
+        op.put("window", {**window, "current_ticket_id": None, "changed_at": op.now})
 
     def review_refusal(self, refusal_id: str, staff_id: str, decision: str, note: str = "") -> dict:
         """The manager confirms a refusal or flags it for follow-up."""
@@ -1060,10 +1073,7 @@ class Engine:
         phrases = [str(p).strip()[:50] for p in (phrases or []) if str(p).strip()][:10]
         if not text and not phrases and not cats:
             raise InvalidInput("empty", "请选择或填写反映的问题", "choose or write what happened")
-        if phone is not None:
-            phone = re.sub(r"[\s-]", "", str(phone))
-            if not _PHONE.match(phone):
-                raise InvalidInput("bad_phone", "手机号应为 11 位数字，以 1 开头", "a mobile number has 11 digits and starts with 1")
+        phone = _mobile(phone)
         ticket = self.ticket_by_token(ticket_token) if ticket_token else None
         with self._op() as op:
             row = op.c.execute("SELECT last_number FROM counters WHERE business_date = ? AND service_id = ?",
