@@ -20,7 +20,8 @@ from central.summary import hall_summaries
 from sync import signing
 
 MAX_BATCH = 5000
-MAX_BODY = 16 * 1024 * 1024
+MAX_BODY = 16 * 1024 * 1024      # one sync batch (1000 events are ~0.5 MiB)
+MAX_FORM = 16 * 1024             # a booking or cancel form
 
 
 class Refused(Exception):
@@ -35,6 +36,35 @@ def _error(status: int, code: str, message: str, message_en: str, **extra) -> JS
                          **extra}, status_code=status)
 
 
+def _too_large(limit: int) -> Refused:
+    return Refused(413, "too_large", f"请求过大（上限 {limit} 字节）",
+                   f"request too large (limit {limit} bytes)")
+
+
+def _declared_length(request: Request, limit: int) -> None:
+    """Refuse on the declared Content-Length alone, before reading anything."""
+    declared = request.headers.get("content-length")
+    if declared is None:
+        return
+    if not declared.isascii() or not declared.strip().isdigit():
+        raise Refused(400, "bad_length", "请求长度无效", "invalid Content-Length")
+    if int(declared) > limit:
+        raise _too_large(limit)
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The body, streamed and refused as soon as it passes `limit` (chunked uploads too)."""
+    _declared_length(request, limit)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise _too_large(limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 def create_app(db: CentralDB, *, admin_token: str | None = None, clock=time.time) -> FastAPI:
     """The central as an ASGI app over `db`; `clock` is injectable for skew tests."""
     app = FastAPI(title="OneWindow central", version="1", docs_url=None, redoc_url=None)
@@ -45,9 +75,16 @@ def create_app(db: CentralDB, *, admin_token: str | None = None, clock=time.time
         return _error(exc.status, exc.code, exc.message, exc.message_en, **exc.extra)
 
     async def authenticate(request: Request) -> tuple[str, bytes]:
-        body = await request.body()
-        if len(body) > MAX_BODY:
-            raise Refused(413, "too_large", "请求过大", "request too large")
+        """Who is calling, checked on the headers alone before a byte of the body is read.
+
+        The signature covers the body's digest header, not the body, so the hall's key, the
+        clock and the nonce are all checked first; only then is the body read, streamed,
+        with a hard limit, and compared with the signed digest. An unknown hall and a bad
+        signature get the same answer (a dummy key is used for unknown halls, so the work
+        and the time are the same too).
+        """
+        limit = MAX_BODY
+        _declared_length(request, limit)
         path = request.scope.get("raw_path", request.url.path.encode()).decode("latin-1")
         query = request.scope.get("query_string", b"").decode("latin-1")
         if query:
@@ -55,13 +92,16 @@ def create_app(db: CentralDB, *, admin_token: str | None = None, clock=time.time
         hall_id = request.headers.get(signing.H_HALL, "")
         now = clock()
         secret = await run_in_threadpool(db.hall_secret, hall_id) if hall_id else None
-        refusal = signing.check_request(request.headers, request.method, path, body, secret,
-                                        now=now)
+        refusal = signing.check_headers(request.headers, request.method, path, secret, now=now)
         if refusal:
             extra = {"server_time": now} if refusal.code == "clock_skew" else {}
             raise Refused(401, refusal.code, refusal.message, refusal.message_en, **extra)
         if not await run_in_threadpool(db.use_nonce, hall_id, request.headers[signing.H_NONCE], now):
             raise Refused(401, "replayed", "重复的请求（随机数已用过）", "replayed request (nonce seen before)")
+        body = await read_body(request, limit)
+        if not signing.digest_matches(request.headers, body):
+            raise Refused(401, "bad_digest", "请求内容与签名的摘要不符（传输中被改动？）",
+                          "the body does not match its signed digest (changed in transit?)")
         return hall_id, body
 
     @app.get("/health")
@@ -71,8 +111,13 @@ def create_app(db: CentralDB, *, admin_token: str | None = None, clock=time.time
     @app.post("/sync/v1/events")
     async def push_events(request: Request):
         hall_id, body = await authenticate(request)
-        events, after = _parse_batch(body)
         hwm = await run_in_threadpool(db.hwm, hall_id)
+        try:
+            events, after = _parse_batch(body)
+        except Refused as exc:
+            if exc.code == "seq_gap":
+                exc.extra["acked_upto"] = hwm
+            raise
         if after > hwm:
             raise Refused(409, "cursor_ahead", "中心记录落后于大厅游标，请从中心确认处重发",
                           "the central holds less than the hall's cursor: resend from acked_upto",
@@ -131,7 +176,8 @@ def create_app(db: CentralDB, *, admin_token: str | None = None, clock=time.time
 
     @app.post("/book", response_class=HTMLResponse)
     async def book_submit(request: Request):
-        form = {k: v[0] for k, v in parse_qs((await request.body()).decode("utf-8", "replace")).items()}
+        form = {k: v[0] for k, v in parse_qs((await read_body(request, MAX_FORM)).decode(
+            "utf-8", "replace")).items()}
         hall_id = form.get("hall", "")
         try:
             appt = await run_in_threadpool(lambda: booking.book(
@@ -148,7 +194,8 @@ def create_app(db: CentralDB, *, admin_token: str | None = None, clock=time.time
 
     @app.post("/book/cancel", response_class=HTMLResponse)
     async def cancel_submit(request: Request):
-        form = {k: v[0] for k, v in parse_qs((await request.body()).decode("utf-8", "replace")).items()}
+        form = {k: v[0] for k, v in parse_qs((await read_body(request, MAX_FORM)).decode(
+            "utf-8", "replace")).items()}
         try:
             done = await run_in_threadpool(booking.cancel, db, form.get("code", ""),
                                            form.get("phone", ""))
@@ -196,8 +243,12 @@ def _parse_batch(body: bytes) -> tuple[list[dict], int]:
                 or not isinstance(e.get("at"), int | float) \
                 or not isinstance(e.get("business_date"), str):
             raise bad("each event needs seq, id, type, at, business_date, payload")
-        if e["seq"] <= previous:
-            raise bad("events must be in increasing seq order after the cursor")
+        if e["seq"] != previous + 1:
+            raise Refused(409, "seq_gap",
+                          f"批次不连续：游标 {data['after']} 之后应为序号 {previous + 1}，"
+                          f"收到 {e['seq']}；请从中心确认处重发",
+                          f"the batch is not contiguous: after {data['after']} the next seq must be "
+                          f"{previous + 1}, got {e['seq']}; resend from acked_upto")
         previous = e["seq"]
         payload = e.get("payload")
         e["payload_json"] = json.dumps(payload if payload is not None else {},

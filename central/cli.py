@@ -23,7 +23,11 @@ def _serve(args) -> int:
 
     db = _open(args)
     app = create_app(db, admin_token=args.admin_token or os.environ.get("ONEWINDOW_CENTRAL_TOKEN"))
+    from central.server import CENTRAL_BODY_TIMEOUT
+    from onewindow.httpguard import DEFAULT_HEAD_TIMEOUT, guarded_h11
+
     config = uvicorn.Config(app, host=args.host, port=args.port, log_level="info",
+                            http=guarded_h11(DEFAULT_HEAD_TIMEOUT, CENTRAL_BODY_TIMEOUT),
                             ssl_certfile=args.tls_cert, ssl_keyfile=args.tls_key)
     server = uvicorn.Server(config)
     if args.port_file:

@@ -84,7 +84,8 @@ class CentralClient:
         code = err.get("code") or f"http_{resp.status_code}"
         message = err.get("message") or f"中心返回错误 {resp.status_code}"
         message_en = err.get("message_en") or f"central answered HTTP {resp.status_code}"
-        retry = resp.status_code >= 500 or resp.status_code in (408, 429) or code == "cursor_ahead"
+        retry = resp.status_code >= 500 or resp.status_code in (408, 429) \
+            or code in ("cursor_ahead", "seq_gap")
         raise SyncError(code, message, message_en, retry=retry,
                         acked_upto=_json(resp).get("acked_upto"))
 

@@ -94,9 +94,10 @@ class Syncer:
         try:
             ack = self.client.push_raw(body)
         except SyncError as exc:
-            if exc.code == "cursor_ahead" and isinstance(exc.acked_upto, int):
-                # The central holds less than we thought (restored from a backup): resend
-                # from what it really has. Its dedupe makes any overlap harmless.
+            if exc.code in ("cursor_ahead", "seq_gap") and isinstance(exc.acked_upto, int):
+                # The central holds less than we thought (restored from a backup), or our
+                # cursor skipped events it never had: resend from what it really has. Its
+                # dedupe makes any overlap harmless.
                 log.warning("central is behind our cursor (%d < %d); resending", exc.acked_upto, before)
                 hallside.set_state(self.conn, cursor=exc.acked_upto)
                 return 0

@@ -26,6 +26,16 @@ class ApiLimits:
     pin_throttle_seconds: float = 1.0
     heartbeat_seconds: float = 10.0
     long_poll_max_seconds: float = 30.0
+    # Slowloris: a request head must arrive within this long, its body within that long.
+    head_timeout_seconds: float = 10.0
+    body_timeout_seconds: float = 20.0
+
+
+def http_protocol(limits: ApiLimits):
+    """uvicorn's `http=` protocol class with the read deadlines of `limits`."""
+    from onewindow.httpguard import guarded_h11
+
+    return guarded_h11(limits.head_timeout_seconds, limits.body_timeout_seconds)
 
 
 class RateLimited(DomainError):
