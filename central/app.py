@@ -10,7 +10,8 @@ import json
 import time
 from urllib.parse import parse_qs, urlencode
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
@@ -73,6 +74,12 @@ def create_app(db: CentralDB, *, admin_token: str | None = None, clock=time.time
     @app.exception_handler(Refused)
     async def _refused(_request: Request, exc: Refused):
         return _error(exc.status, exc.code, exc.message, exc.message_en, **exc.extra)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_request: Request, exc: RequestValidationError):
+        where = ", ".join(".".join(str(p) for p in e.get("loc", ())[1:]) or "request"
+                          for e in exc.errors()[:3])
+        return _error(422, "invalid_parameter", f"参数无效：{where}", f"invalid parameter: {where}")
 
     async def authenticate(request: Request) -> tuple[str, bytes]:
         """Who is calling, checked on the headers alone before a byte of the body is read.
@@ -146,14 +153,14 @@ def create_app(db: CentralDB, *, admin_token: str | None = None, clock=time.time
         return JSONResponse({"version": version, "toml": text}, headers={"ETag": etag})
 
     @app.get("/sync/v1/appointments")
-    async def pull_appointments(request: Request, date: str, after: int = 0, limit: int = 500):
+    async def pull_appointments(request: Request, date: str, after: int = Query(0, ge=0, le=2**62),
+                                limit: int = Query(500, ge=1, le=2000)):
         hall_id, _ = await authenticate(request)
         try:
             dt.date.fromisoformat(date)
         except ValueError:
             raise Refused(422, "bad_date", "日期格式应为 YYYY-MM-DD", "date must be YYYY-MM-DD") from None
-        return await run_in_threadpool(booking.changes, db, hall_id, date, max(0, after),
-                                       max(1, min(limit, 2000)))
+        return await run_in_threadpool(booking.changes, db, hall_id, date, after, limit)
 
     def _admin(request: Request) -> None:
         if admin_token and request.headers.get("authorization") != f"Bearer {admin_token}" \
@@ -227,9 +234,9 @@ def _parse_batch(body: bytes) -> tuple[list[dict], int]:
         return Refused(422, "invalid_batch", f"批次格式不正确：{why}", f"invalid batch: {why}")
 
     try:
-        data = json.loads(body)
+        data = json.loads(body.decode("utf-8"))    # UTF-8 only: no guessing of UTF-16/32
     except ValueError:
-        raise bad("not JSON") from None
+        raise bad("not UTF-8 JSON") from None
     if not isinstance(data, dict) or not isinstance(data.get("events"), list) \
             or not isinstance(data.get("after"), int):
         raise bad("expected {after: int, events: [...]}")

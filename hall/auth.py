@@ -100,7 +100,7 @@ def verify_pin(pin_hash: str, pin: str) -> bool:
 
 
 def check_pin_format(pin: str) -> None:
-    if not isinstance(pin, str) or not pin.isdigit() or not 4 <= len(pin) <= 12:
+    if not isinstance(pin, str) or not pin.isascii() or not pin.isdigit() or not 4 <= len(pin) <= 12:
         raise InvalidInput("bad_pin_format", "PIN 必须是 4 到 12 位数字", "The PIN must be 4 to 12 digits")
 
 
