@@ -68,6 +68,8 @@ def _cmd_status(args) -> int:
     lines.append(f"  配置版本 configuration version: {st['config_version'] or '本地 local'}")
     if st["config_refused"]:
         lines.append(f"  已拒绝的配置 refused configuration: {st['config_refused']}")
+    if st.get("config_ignored"):
+        lines.append(f"  已忽略的中心设置 ignored central settings: {st['config_ignored']}")
     if abs(st["clock_offset"]) > 1:
         lines.append(f"  时钟偏差 clock offset to central: {st['clock_offset']:+.0f} s")
     print("\n".join(lines))

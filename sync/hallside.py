@@ -139,6 +139,7 @@ def status(conn: sqlite3.Connection, *, interval: float = 10.0, now: float | Non
         "clock_offset": float(get_state(conn, "clock_offset", "0")),
         "config_version": int(get_state(conn, "config_version", "0")),
         "config_refused": get_state(conn, "config_refused"),
+        "config_ignored": get_state(conn, "config_ignored"),
     }
 
 
