@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ssl
 import threading
 import time
 
@@ -22,12 +23,14 @@ class CentralServer:
                  certfile: str | None = None, keyfile: str | None = None,
                  admin_token: str | None = None, clock=time.time, db: CentralDB | None = None,
                  head_timeout: float = DEFAULT_HEAD_TIMEOUT,
-                 body_timeout: float = CENTRAL_BODY_TIMEOUT):
+                 body_timeout: float = CENTRAL_BODY_TIMEOUT, client_ca: str | None = None):
         self.db = db or CentralDB(db_url)
         self.app = create_app(self.db, admin_token=admin_token, clock=clock)
         config = uvicorn.Config(self.app, host=host, port=port, log_level="warning",
                                 http=guarded_h11(head_timeout, body_timeout),
                                 ssl_certfile=certfile, ssl_keyfile=keyfile, access_log=False,
+                                ssl_ca_certs=client_ca,
+                                ssl_cert_reqs=ssl.CERT_REQUIRED if client_ca else ssl.CERT_NONE,
                                 timeout_graceful_shutdown=1)
         self.server = uvicorn.Server(config)
         self.scheme = "https" if certfile else "http"

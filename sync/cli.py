@@ -100,7 +100,9 @@ def _cmd_sync(args) -> int:
     engine = Engine(store, cfg)
     conn = hallside.open_hall_db(db)
     client = CentralClient(cfg.sync.central_url, cfg.hall.id, cfg.sync.hall_key,
-                           ca_file=cfg.sync.ca_file or None)
+                           ca_file=cfg.sync.ca_file or None,
+                           client_cert=cfg.sync.client_cert or None,
+                           client_key=cfg.sync.client_key or None)
     syncer = Syncer(conn, client, batch_size=cfg.sync.batch_size, config_path=config_path,
                     **engine_hooks(engine))
     stop = _stop_on_signals()

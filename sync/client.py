@@ -29,6 +29,7 @@ class CentralClient:
     """Signs every request with the hall's credential; verifies TLS against `ca_file` if given."""
 
     def __init__(self, base_url: str, hall_id: str, secret: str, *, ca_file: str | None = None,
+                 client_cert: str | None = None, client_key: str | None = None,
                  timeout: float = 30.0, clock=time.time, clock_offset: float = 0.0):
         self.base_url = base_url.rstrip("/")
         self.base_path = urlsplit(self.base_url).path
@@ -36,8 +37,12 @@ class CentralClient:
         self.clock = clock
         self.clock_offset = clock_offset
         verify: ssl.SSLContext | bool = True
-        if ca_file:
-            verify = ssl.create_default_context(cafile=ca_file)
+        if ca_file or client_cert:
+            verify = ssl.create_default_context(cafile=ca_file or None)
+            if client_cert:
+                # Mutual TLS: the hall shows a certificate from the city's CA as well as
+                # signing every request with its key.
+                verify.load_cert_chain(client_cert, client_key or None)
         self.http = httpx.Client(timeout=timeout, verify=verify,
                                  headers={"User-Agent": "onewindow-sync/1"})
 
