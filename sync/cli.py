@@ -104,6 +104,7 @@ def _cmd_sync(args) -> int:
                            client_cert=cfg.sync.client_cert or None,
                            client_key=cfg.sync.client_key or None)
     syncer = Syncer(conn, client, batch_size=cfg.sync.batch_size, config_path=config_path,
+                    staff_names=cfg.sync.staff_names,
                     **engine_hooks(engine))
     stop = _stop_on_signals()
     log.info("sync: %s → %s every %.0f s", cfg.hall.id, cfg.sync.central_url, cfg.sync.interval_seconds)

@@ -66,7 +66,7 @@ class Syncer:
                  upsert_appointments: Callable[[list[dict]], object] | None = None,
                  apply_config: Callable[[object], object] | None = None,
                  timezone: str = "Asia/Shanghai",
-                 clock: Callable[[], float] = time.time):
+                 clock: Callable[[], float] = time.time, staff_names: bool = False):
         # `clock` is the hall's business clock (which dates to pull); status stamps use
         # wall time, which is what `sync status` compares them with.
         self.conn, self.client = conn, client
@@ -76,6 +76,7 @@ class Syncer:
         self.apply_config = apply_config
         self.timezone = timezone
         self.clock = clock
+        self.staff_names = staff_names
         self.client.clock_offset = float(hallside.get_state(conn, "clock_offset", "0"))
         self._stop: threading.Event | None = None
 
@@ -83,7 +84,8 @@ class Syncer:
     def push_once(self) -> int:
         """Send the next batch; returns how many events the cursor moved past."""
         before = hallside.cursor(self.conn)
-        body, n, last = hallside.batch_body(self.conn, before, self.batch_size)
+        body, n, last = hallside.batch_body(self.conn, before, self.batch_size,
+                                            staff_names=self.staff_names)
         if n == 0:
             return 0
         try:
