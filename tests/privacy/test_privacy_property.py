@@ -53,7 +53,7 @@ def day(tmp_path):
         yield hall
 
 
-def _citizen_flows(hall) -> None:
+def _citizen_flows(hall) -> bytes:
     """What the day does not cover: a phone given at the kiosk, typed text, a rating by token."""
     kiosk = httpx.Client(base_url=hall.url + "/api/v1", timeout=10, headers={
         "Authorization": f"Bearer {hall.device_token('kiosk', 'kiosk-p')}"})
@@ -70,16 +70,20 @@ def _citizen_flows(hall) -> None:
     clerk = httpx.Client(base_url=hall.url + "/api/v1", timeout=10, headers={
         "Authorization": f"Bearer {hall.staff_token('p1', window_id='w03')}"})
     assert clerk.post("/windows/w03/open").status_code == 200
+    seen_by_clerk = b""
     while True:   # serve until the citizen's ticket comes up
         called = clerk.post("/windows/w03/call-next")
         assert called.status_code == 200, called.text
-        clerk.post("/windows/w03/start")
-        assert clerk.post("/windows/w03/finish", json={"outcome": "completed"}).status_code == 200
+        seen_by_clerk += called.content + clerk.post("/windows/w03/start").content
+        finished = clerk.post("/windows/w03/finish", json={"outcome": "completed"})
+        assert finished.status_code == 200
+        seen_by_clerk += finished.content + clerk.get("/windows/w03").content
         if issued.json()["id"] in called.text:
             break
     rated = public.post("/ratings", json={"token": token, "level": 1, "reasons": ["推诿扯皮"],
                                           "comment": "电话 13700001111"})
     assert rated.status_code == 201, rated.text
+    return seen_by_clerk
 
 
 def _read_feed(hall, token: str) -> bytes:
@@ -111,7 +115,7 @@ def _read_stream(hall, token: str, last_seq: int) -> bytes:
 def test_no_phone_token_key_or_hash_leaves_the_hall_or_reaches_central(day, tmp_path, caplog):
     caplog.set_level(logging.DEBUG)
     hall = day
-    _citizen_flows(hall)
+    clerk_pages = _citizen_flows(hall)
     secrets = secrets_in(tmp_path / "hall.db")
     assert len(secrets["phone"]) >= 20 and len(secrets["token"]) >= 100 and secrets["key"]
     needles = needles_for(secrets)
@@ -120,6 +124,8 @@ def test_no_phone_token_key_or_hash_leaves_the_hall_or_reaches_central(day, tmp_
     with sqlite3.connect(tmp_path / "hall.db") as db:
         last_seq = db.execute("SELECT MAX(seq) FROM events").fetchone()[0]
     # (Every event the engine emitted, as stored: tests/privacy/test_engine_events_private.py.)
+
+    leaks += leaks_in("the clerk's window replies", clerk_pages, needles)
 
     # 2. The feed and the stream as a kiosk, a display and a clerk read them.
     readers = {"kiosk": hall.device_token("kiosk", "kiosk-r"),
