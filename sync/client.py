@@ -10,6 +10,7 @@ from urllib.parse import urlencode, urlsplit
 
 import httpx
 
+from onewindow import http
 from sync import signing
 
 log = logging.getLogger(__name__)
@@ -38,8 +39,9 @@ class CentralClient:
         verify: ssl.SSLContext | bool = True
         if ca_file:
             verify = ssl.create_default_context(cafile=ca_file)
-        self.http = httpx.Client(timeout=timeout, verify=verify,
-                                 headers={"User-Agent": "onewindow-sync/1"})
+        # The central is outside the hall's LAN: proxy settings from the environment apply.
+        self.http = http.make_client(headers={"User-Agent": "onewindow-sync/1"},
+                                     timeout_s=timeout, verify=verify, trust_env=True)
 
     def close(self) -> None:
         self.http.close()
