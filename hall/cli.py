@@ -8,7 +8,7 @@ import os
 import sys
 from pathlib import Path
 
-from hall.config import ConfigError, load_config
+from hall.config import ConfigError
 from hall.errors import DomainError
 
 
@@ -23,13 +23,16 @@ def _common(p) -> None:
 
 
 def _load(args):
+    from hall.central_layer import load_effective
+
     config_path = Path(args.config)
+    db = db_path_for(config_path, args.db)
     try:
-        cfg = load_config(config_path)
+        cfg = load_effective(config_path, db)   # hall.toml + the central's applied snapshot
     except ConfigError as exc:
         print(f"配置错误 Configuration error: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
-    return cfg, db_path_for(config_path, args.db)
+    return cfg, db
 
 
 def _open_store(path: Path, migrate: bool = True):

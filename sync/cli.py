@@ -15,16 +15,30 @@ log = logging.getLogger(__name__)
 
 
 def _load(args):
+    from hall.central_layer import load_effective
     from hall.cli import db_path_for
-    from hall.config import ConfigError, load_config
+    from hall.config import ConfigError
 
     config_path = Path(args.config)
+    db = db_path_for(config_path, args.db)
     try:
-        cfg = load_config(config_path)
+        cfg = load_effective(config_path, db)
     except ConfigError as exc:
         print(f"配置错误：{exc}\nConfiguration error: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
-    return cfg, config_path, db_path_for(config_path, args.db)
+    return cfg, config_path, db
+
+
+def _hold_db(db: Path) -> int | None:
+    """A shared lock on the database for this process's life (`db restore` waits for it)."""
+    from hall import dblock
+
+    try:
+        return dblock.hold_shared(db)
+    except dblock.DatabaseBusy:
+        print(f"数据库 {db} 正在恢复中，请稍后再启动\nThe database {db} is being restored; "
+              "start again afterwards", file=sys.stderr)
+        return None
 
 
 def _stop_on_signals() -> threading.Event:
@@ -79,12 +93,18 @@ def _cmd_sync(args) -> int:
         return _cmd_status(args)
     from hall.engine import Engine
     from hall.store import Store
+    from onewindow.sdnotify import EXIT_DISABLED
     from sync import hallside
     from sync.client import CentralClient
     from sync.runner import Syncer, engine_hooks
 
     cfg, config_path, db = _load(args)
     logging.getLogger("httpx").setLevel(logging.WARNING)   # our own log says what matters
+    if not cfg.sync.enabled:
+        # Not a failure: systemd must not restart it (exit code 4, RestartPreventExitStatus).
+        print(f"同步未启用（{config_path} 中 [sync] enabled = false），退出 / sync is disabled in "
+              f"{config_path} ([sync] enabled = false); exiting", file=sys.stderr)
+        return EXIT_DISABLED
     if not cfg.sync.central_url or not cfg.sync.hall_key:
         print("错误：hall.toml 的 [sync] 需要 central_url 和 hall_key（由 onewindow central hall add 生成）\n"
               "Error: [sync] in hall.toml needs central_url and hall_key "
@@ -94,6 +114,9 @@ def _cmd_sync(args) -> int:
         print("错误：hall_key 应为 64 位十六进制密钥\nError: hall_key must be 64 hex digits",
               file=sys.stderr)
         return 2
+    lock = _hold_db(db)
+    if lock is None:
+        return 1
     store = Store.open(db)
     engine = Engine(store, cfg)
     conn = hallside.open_hall_db(db)
@@ -118,14 +141,22 @@ def _cmd_sync(args) -> int:
 
 def _cmd_notices(args) -> int:
     from hall.store import Store
+    from onewindow.sdnotify import EXIT_DISABLED
     from sync import hallside
     from sync.notice_sender import NoticeSender
 
-    cfg, _, db = _load(args)
-    if not cfg.notices.enabled or not cfg.notices.gateway_url:
-        print("错误：hall.toml 的 [notices] 未启用或缺少 gateway_url\n"
-              "Error: [notices] is not enabled or has no gateway_url", file=sys.stderr)
+    cfg, config_path, db = _load(args)
+    if not cfg.notices.enabled:
+        print(f"短信通知未启用（{config_path} 中 [notices] enabled = false），退出 / notices are "
+              f"disabled in {config_path} ([notices] enabled = false); exiting", file=sys.stderr)
+        return EXIT_DISABLED
+    if not cfg.notices.gateway_url:
+        print("错误：hall.toml 的 [notices] 缺少 gateway_url\n"
+              "Error: [notices] has no gateway_url", file=sys.stderr)
         return 2
+    lock = _hold_db(db)
+    if lock is None:
+        return 1
     Store.open(db).close()  # make sure the notices table exists
     conn = hallside.open_hall_db(db)
     sender = NoticeSender(conn, cfg.notices.gateway_url)

@@ -22,11 +22,12 @@ def _paths(args) -> tuple[Path, Path]:
 
 def _open(args, need_engine: bool = True):
     """(config, store, engine) for a command; a bad config is a clear message, not a traceback."""
-    from hall.config import load_config
+    from hall.central_layer import load_effective
     from hall.store import Store
 
     config_path, db_path = _paths(args)
-    config = load_config(config_path) if need_engine else None
+    # hall.toml with the central's applied configuration over it (sync keeps it in the db).
+    config = load_effective(config_path, db_path) if need_engine else None
     store = Store.open(db_path)
     engine = None
     if need_engine:
