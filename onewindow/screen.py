@@ -23,6 +23,11 @@ def _runtime_socket(name: str) -> bool:
     return bool(runtime) and os.path.exists(os.path.join(runtime, name))
 
 
+def _no_decorations() -> None:
+    # A kiosk compositor has no window chrome; Qt would otherwise draw its own title bar.
+    os.environ.setdefault("QT_WAYLAND_DISABLE_WINDOWDECORATION", "1")
+
+
 def screen_problem(offscreen: bool = False) -> str | None:
     """None when Qt has somewhere to draw (setting QT_QPA_PLATFORM when it must), else why not."""
     if offscreen:
@@ -39,6 +44,7 @@ def screen_problem(offscreen: bool = False) -> str | None:
         return f"QT_QPA_PLATFORM={platform} but there is no /dev/dri/card* or /dev/fb0"
     if platform.startswith("wayland"):
         if wayland and _runtime_socket(wayland):
+            _no_decorations()
             return None
         return (f"QT_QPA_PLATFORM={platform} but no Wayland compositor socket "
                 f"(WAYLAND_DISPLAY={wayland or 'unset'}, XDG_RUNTIME_DIR="
@@ -49,6 +55,7 @@ def screen_problem(offscreen: bool = False) -> str | None:
         return None      # another platform plugin someone chose; Qt will say if it fails
     if wayland and _runtime_socket(wayland):
         os.environ["QT_QPA_PLATFORM"] = "wayland"   # cage also offers Xwayland; prefer native
+        _no_decorations()
         return None
     if x11:
         return None
