@@ -40,6 +40,9 @@ def cmd_display(args) -> int:
     if no_screen is not None:
         return no_screen
 
+    from onewindow.halltime import take_hall_timezone
+
+    take_hall_timezone(args.hall, token)    # the board's clock shows the hall's time
     from caller_display.app import DisplayApp
     from caller_display.screen import FontMissing
     from caller_display.voice import Announcer

@@ -294,7 +294,8 @@ def public_choices(cfg: HallConfig) -> dict:
     """What kiosks and citizens' pages may know of the hall's configuration: names and the
     choices they offer (domains, green-channel and rating reasons, complaint categories)."""
     return {
-        "hall": {"id": cfg.hall.id, "name_zh": cfg.hall.name_zh, "name_en": cfg.hall.name_en},
+        "hall": {"id": cfg.hall.id, "name_zh": cfg.hall.name_zh, "name_en": cfg.hall.name_en,
+                 "timezone": cfg.hall.timezone},
         "domains": [{"id": d.id, "name_zh": d.name_zh, "name_en": d.name_en, "group": d.group}
                     for d in cfg.domains],
         "green_reasons": [r.model_dump() for r in cfg.green_channel.reasons],

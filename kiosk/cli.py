@@ -84,6 +84,11 @@ def _cmd_kiosk(args) -> int:
             return 2
     else:
         _take_choices_from_hall(settings)
+    from onewindow.halltime import take_hall_timezone, use_hall_timezone
+
+    # The screen's clock in the hall's zone (as the tickets print it), not the machine's.
+    if not use_hall_timezone(getattr(settings, "timezone", None)):
+        take_hall_timezone(settings.hall_url, token)
     from kiosk.app import FontMissing, run
 
     try:

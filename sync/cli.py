@@ -48,10 +48,10 @@ def _stop_on_signals() -> threading.Event:
     return stop
 
 
-def _ago(t: float | None, now: float) -> str:
+def _ago(t: float | None, now: float, tz=None) -> str:
     if t is None:
         return "从未 never"
-    stamp = dt.datetime.fromtimestamp(t).strftime("%Y-%m-%d %H:%M:%S")
+    stamp = dt.datetime.fromtimestamp(t, tz).strftime("%Y-%m-%d %H:%M:%S")
     minutes = int((now - t) // 60)
     return f"{stamp}（{minutes} 分钟前 / {minutes} min ago）"
 
@@ -66,19 +66,29 @@ def _cmd_status(args) -> int:
     conn = hallside.open_hall_db(db)
     st = hallside.status(conn, interval=cfg.sync.interval_seconds)
     conn.close()
+    from zoneinfo import ZoneInfo
+
+    from hall.timesync import clock_status, hall_time
+
     now = time.time()
+    tz = ZoneInfo(cfg.hall.timezone)        # the hall's time, as tickets print it
+    zone = hall_time(cfg.hall.timezone, now)
+    synced = {True: "已同步 synchronised", False: "未同步 NOT synchronised",
+              None: "未知 unknown"}[clock_status()["synchronized"]]
     mark = "在线 online" if st["online"] else "离线 offline"
     lines = [
         f"同步状态 Sync status: {mark}" + ("" if cfg.sync.enabled else "（未启用 sync is disabled in hall.toml）"),
         f"  中心 central: {cfg.sync.central_url or '未配置 not configured'}",
         f"  已确认到 acknowledged up to: seq {st['cursor']}",
         f"  待上传 pending: {st['pending']} 条事件 events",
-        f"  上次成功 last success: {_ago(st['last_success_at'], now)}",
+        f"  上次成功 last success: {_ago(st['last_success_at'], now, tz)}",
     ]
     if st["last_error"] and (st["last_success_at"] or 0) <= (st["last_error_at"] or 0):
-        lines.append(f"  上次错误 last error: {_ago(st['last_error_at'], now)}")
+        lines.append(f"  上次错误 last error: {_ago(st['last_error_at'], now, tz)}")
         lines.append(f"    {st['last_error']}")
         lines.append(f"    {st['last_error_en']}")
+    lines.append(f"  大厅时间 hall time: {dt.datetime.fromtimestamp(now, tz):%Y-%m-%d %H:%M:%S} "
+                 f"{zone['timezone']} (UTC{zone['utc_offset']})；本机时钟 clock {synced}")
     lines.append(f"  配置版本 configuration version: {st['config_version'] or '本地 local'}")
     if st["config_refused"]:
         lines.append(f"  已拒绝的配置 refused configuration: {st['config_refused']}")
