@@ -88,6 +88,13 @@ def create_app(db: CentralDB, *, admin_token: str | None = None, clock=time.time
                           "hall's database reset or restored from a backup? A person must resolve it",
                           acked_upto=exc.hwm) from None
 
+    @app.get("/sync/v1/events")
+    async def pull_own_events(request: Request, after: int = 0, limit: int = 1000):
+        """A hall takes back its own events (after a restore from a backup): as stored."""
+        hall_id, _ = await authenticate(request)
+        return await run_in_threadpool(db.events_after, hall_id, max(0, after),
+                                       max(1, min(limit, MAX_BATCH)))
+
     @app.get("/sync/v1/config")
     async def pull_config(request: Request):
         hall_id, _ = await authenticate(request)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import sqlite3
 import threading
 import time
@@ -236,6 +237,17 @@ class CentralDB:
             rev = self.next_counter("appointment_rev")
             self.execute("UPDATE appointments SET status = 'checked_in', rev = ? "
                          "WHERE id = ? AND hall_id = ?", (rev, appointment_id, hall_id))
+
+    def events_after(self, hall_id: str, after: int, limit: int) -> dict:
+        """The hall's own events after `after`, in seq order, as the hall sent them."""
+        rows = self.query("SELECT seq, event_id, type, at, business_date, payload FROM events "
+                          "WHERE hall_id = ? AND seq > ? ORDER BY seq LIMIT ?",
+                          (hall_id, after, limit + 1))
+        events = [{"seq": int(r[0]), "id": r[1], "type": r[2], "at": float(r[3]),
+                   "business_date": r[4],
+                   "payload": json.loads(r[5]) if isinstance(r[5], str) else r[5]}
+                  for r in rows[:limit]]
+        return {"events": events, "acked_upto": self.hwm(hall_id), "more": len(rows) > limit}
 
     def event_digest(self, hall_id: str) -> tuple[int, str]:
         """Count and SHA-256 over (seq, id) in seq order: equal digests mean equal sets."""

@@ -153,6 +153,15 @@ class SyncSection(Strict):
     batch_size: int = Field(default=500, ge=1, le=5000)
 
 
+class BackupSection(Strict):
+    """`onewindow db backup --scheduled` (the daily timer) and the copy before migrations."""
+    dir: str = Field(default="/var/lib/onewindow/backups",
+                     description="where backups are written (0600, the service user's)")
+    keep_days: int = Field(default=14, ge=1, le=3650)
+    copy_to: str = Field(default="", description="a mounted path (USB disk, NAS) that gets a "
+                                                  "copy; not mounted = a warning, local copy kept")
+
+
 class ManagerSection(Strict):
     wait_target_p90_minutes: float = Field(default=20, gt=0, le=600,
                                            description="staffing advice: 90th-percentile wait to stay under")
@@ -255,6 +264,7 @@ class HallConfig(Strict):
     kiosk: KioskSection = KioskSection()
     manager: ManagerSection = ManagerSection()
     devices: DevicesSection = DevicesSection()
+    backup: BackupSection = BackupSection()
     domains: list[Domain] = Field(min_length=1)
     services: list[Service] = Field(min_length=1)
     windows: list[Window] = Field(min_length=1)
@@ -284,7 +294,8 @@ def public_choices(cfg: HallConfig) -> dict:
     """What kiosks and citizens' pages may know of the hall's configuration: names and the
     choices they offer (domains, green-channel and rating reasons, complaint categories)."""
     return {
-        "hall": {"id": cfg.hall.id, "name_zh": cfg.hall.name_zh, "name_en": cfg.hall.name_en},
+        "hall": {"id": cfg.hall.id, "name_zh": cfg.hall.name_zh, "name_en": cfg.hall.name_en,
+                 "timezone": cfg.hall.timezone},
         "domains": [{"id": d.id, "name_zh": d.name_zh, "name_en": d.name_en, "group": d.group}
                     for d in cfg.domains],
         "green_reasons": [r.model_dump() for r in cfg.green_channel.reasons],

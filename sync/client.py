@@ -113,6 +113,14 @@ class CentralClient:
         self._raise_for(resp)
         return _json(resp)
 
+    def get_own_events(self, after: int, limit: int = 1000) -> dict:
+        """This hall's own events the central holds after `after`: {events, acked_upto, more}
+        (the recovery after a restore from backup, docs/sync-protocol.md §10)."""
+        path = "/sync/v1/events?" + urlencode({"after": after, "limit": limit})
+        resp = self._request("GET", path)
+        self._raise_for(resp)
+        return _json(resp)
+
 
 def _json(resp: httpx.Response) -> dict:
     try:

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
 import random
-import re
 import sqlite3
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 
+from hall.central_layer import local_sync_section, merge_snapshot  # noqa: F401 - re-exported
 from sync import hallside
 from sync.client import CentralClient, SyncError
 
@@ -23,18 +22,6 @@ def backoff_delay(attempt: int, *, base: float = 1.0, cap: float = 300.0,
                   rng: Callable[[], float] = random.random) -> float:
     """Exponential backoff with full jitter: uniform in [0, min(cap, base·2^attempt)]."""
     return rng() * min(cap, base * (2 ** min(attempt, 30)))
-
-
-def local_sync_section(text: str) -> str:
-    m = re.search(r"(?ms)^\[sync\][^\[]*", text)
-    return m.group(0) if m else ""
-
-
-def merge_snapshot(snapshot: str, local_text: str) -> str:
-    """The central's configuration with this hall's own [sync] section (its credential) kept."""
-    body = re.sub(r"(?ms)^\[sync\][^\[]*", "", snapshot).rstrip() + "\n"
-    local = local_sync_section(local_text)
-    return body + ("\n" + local if local else "")
 
 
 def engine_hooks(engine) -> dict:
@@ -167,27 +154,26 @@ class Syncer:
             self.conn.execute("COMMIT")
             log.error("refused configuration v%d: %s", version, reason[1])
             return "refused"
-        # The file first (atomically: write, fsync, rename), then the record in one
-        # transaction. A crash between the two re-applies the same snapshot next time.
-        tmp = self.config_path.with_name(self.config_path.name + ".sync-tmp")
-        try:
-            with open(tmp, "w", encoding="utf-8") as fh:
-                fh.write(merged)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, self.config_path)
-        except OSError as exc:
-            # Nothing applied: the hall keeps running on the old file and we try again.
-            raise SyncError("config_write", f"无法写入配置文件 {self.config_path}：{exc.strerror}",
-                            f"cannot write the configuration file {self.config_path}: {exc}",
-                            retry=True) from None
-        if self.apply_config is not None:
-            # The engine brings services and windows in line in one transaction, keeping what
-            # the hall owns (a window closed today, the clerk signed in) as it is.
-            self.apply_config(new_cfg)
+        # hall.toml is never written (it is the technician's file, read-only to the
+        # services): the snapshot is hall state, kept in the database. The hall reads the
+        # newest applied one over hall.toml (hall.central_layer) at start and on reload.
+        # Marked applied first: the hall's ConfigWatcher reloads when the engine's config
+        # hash moves, and must then find this snapshot. If the engine refuses it, the mark
+        # goes back and the etag is not kept, so the next round tries again.
         self.conn.execute("BEGIN IMMEDIATE")
         self.conn.execute("UPDATE sync_config_snapshots SET state = 'applied', applied_at = ? "
                           "WHERE version = ?", (now, version))
+        self.conn.execute("COMMIT")
+        if self.apply_config is not None:
+            # The engine brings services and windows in line in one transaction, keeping what
+            # the hall owns (a window closed today, the clerk signed in) as it is.
+            try:
+                self.apply_config(new_cfg)
+            except BaseException:
+                self.conn.execute("UPDATE sync_config_snapshots SET state = 'staged', "
+                                  "applied_at = NULL WHERE version = ?", (version,))
+                raise
+        self.conn.execute("BEGIN IMMEDIATE")
         for key, value in (("config_version", str(version)), ("config_etag", new_etag)):
             self.conn.execute("INSERT INTO sync_state (key, value) VALUES (?, ?) ON CONFLICT (key)"
                               " DO UPDATE SET value = excluded.value", (key, value))

@@ -114,7 +114,8 @@ def create_app(config, store=None, engine=None, *, db_path=None, limits: ApiLimi
 
 class ConfigWatcher:
     """Takes in a configuration another process applied (sync pulled a central snapshot):
-    when the database's config hash moves, hall.toml and the local layer are read again."""
+    when the database's config hash moves, hall.toml, the central's applied snapshot
+    (hall.central_layer, kept in the database) and the local layer are read again."""
 
     def __init__(self, app: FastAPI, config_path, interval: float = 2.0):
         self.app, self.path, self.interval = app, config_path, interval
@@ -134,7 +135,8 @@ class ConfigWatcher:
         self._stop.set()
 
     def _run(self) -> None:
-        from hall.config import ConfigError, load_config
+        from hall.central_layer import load_effective
+        from hall.config import ConfigError
 
         while not self._stop.wait(self.interval):
             try:
@@ -142,7 +144,7 @@ class ConfigWatcher:
                 if current == self._seen:
                     continue
                 self._seen = current
-                base = load_config(self.path)
+                base = load_effective(self.path, self.app.state.store.path)
                 self.app.state.base_config = base
                 effective = _apply_local_layer(self.app.state.store, self.app.state.engine, base)
                 self.app.state.engine.apply_config(effective)   # no new event when nothing changed
