@@ -91,7 +91,8 @@ def add_commands(sub) -> None:
     p = sub.add_parser("display", help="run a hall calling display (big screen, optional voice)",
                        description="叫号显示屏：跟随大厅事件流显示叫号，可选语音播报。 "
                                    "A hall calling display following the hall's event stream.")
-    p.add_argument("--hall", required=True, help="hall node address, e.g. http://127.0.0.1:8470")
+    p.add_argument("--hall", default=os.environ.get("ONEWINDOW_HALL"),
+                   help="hall node address, e.g. http://127.0.0.1:8470 (or $ONEWINDOW_HALL)")
     p.add_argument("--token", help="display device token (for developers: visible in ps; prefer "
                                    "--token-file, the credential display-token, or env "
                                    "ONEWINDOW_DISPLAY_TOKEN)")

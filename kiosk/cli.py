@@ -21,11 +21,12 @@ def add_commands(sub) -> None:
                         "$ONEWINDOW_KIOSK_TOKEN)")
     p.add_argument("--token-file", metavar="PATH", default=None,
                    help="file holding this kiosk's device token (mode 0600)")
-    p.add_argument("--printer", default=None,
-                   help="ticket printer URL: usb://VID:PID, serial:///dev/ttyUSB0, "
-                        "tcp://HOST:9100, file://PATH or sim://NAME")
-    p.add_argument("--scanner", default=None,
-                   help="serial QR scanner URL (a USB HID scanner needs no option)")
+    p.add_argument("--printer", default=os.environ.get("ONEWINDOW_PRINTER") or None,
+                   help="ticket printer URL: usb://VID:PID, serial:///dev/onewindow/printer0, "
+                        "tcp://HOST:9100, file://PATH or sim://NAME (or $ONEWINDOW_PRINTER)")
+    p.add_argument("--scanner", default=os.environ.get("ONEWINDOW_SCANNER") or None,
+                   help="serial QR scanner URL, e.g. serial:///dev/onewindow/scanner0 (or "
+                        "$ONEWINDOW_SCANNER; a USB HID scanner needs no option)")
     p.add_argument("--screenshot", metavar="DIR", default=None,
                    help="render every screen offscreen to PNG files in DIR and exit")
     p.add_argument("--orientation", choices=["portrait", "landscape"], default=None,

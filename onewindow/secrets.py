@@ -76,7 +76,9 @@ def read_secret(name: str, *, file: str | os.PathLike | None = None, value: str 
               file=sys.stderr)
         return value.strip()
     path = credential_path(name)
-    if path is not None:
+    if path is not None and path.stat().st_size > 0:
+        # The package installs an empty placeholder so that LoadCredential= can start the
+        # unit before the technician fills it in: empty means "not set".
         return _read_file(path)
     if env and os.environ.get(env):
         return os.environ[env].strip()
