@@ -15,6 +15,7 @@ a hall node no PySide6) and builds its venv in postinst without network:
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import subprocess
 import sys
@@ -39,17 +40,17 @@ ROLES = {
         summary="hall node: queue, HTTP API, console, sync, phone notices, backups"),
     "kiosk": dict(
         units=["onewindow-kiosk.service"], secrets=["kiosk.token"], etc=["kiosk.env"],
-        depends=QT_DEPENDS, recommends="cage, xwayland, wlr-randr, libusb-1.0-0, espeak-ng, chrony",
+        depends=QT_DEPENDS, recommends="cage, xwayland, libusb-1.0-0, espeak-ng, chrony",
         summary="self-service kiosk (touchscreen, ticket printer, QR scanner) under cage"),
     "display": dict(
         units=["onewindow-display.service"], secrets=["display.token"], etc=["display.env"],
-        depends=QT_DEPENDS, recommends="cage, xwayland, wlr-randr, espeak-ng, chrony",
+        depends=QT_DEPENDS, recommends="cage, xwayland, espeak-ng, chrony",
         summary="hall calling display (big screen, Mandarin voice) under cage"),
     "all": dict(
         units=HALL_UNITS + ["onewindow-kiosk.service", "onewindow-display.service"],
         secrets=["hall.key", "kiosk.token", "display.token"],
         etc=["hall.toml", "kiosk.env", "display.env"], depends=QT_DEPENDS,
-        recommends="chrony, cage, xwayland, wlr-randr, libusb-1.0-0, espeak-ng",
+        recommends="chrony, cage, xwayland, libusb-1.0-0, espeak-ng",
         summary="all-in-one small hall: hall node, kiosk and display on one box"),
 }
 
@@ -81,7 +82,10 @@ def stage(role: str, wh: Path, tree: Path) -> str:
         norm = dist.replace("-", "_").lower()
         (match,) = [w for w in wh.glob("*.whl")
                     if w.name.lower().startswith(f"{norm}-{ver.lower()}-")]
-        _install(match, wheels / match.name)
+        try:
+            os.link(match, wheels / match.name)  # same file system: no copy of 100 MB
+        except OSError:
+            _install(match, wheels / match.name)
     _install(wh / f"requirements-{role}.txt", wheels / f"requirements-{role}.txt")
     _install(PKG / "install-release.sh", wheels / "install.sh", 0o755)
     _install(wh / "constraints.txt", wheels / "constraints.txt")

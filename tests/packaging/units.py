@@ -8,8 +8,9 @@ from pathlib import Path
 
 # A token, key or password given on a command line (visible in ps to every user).
 SECRET_ON_ARGV = re.compile(
-    r"(--token(?!-file)\b|--hall-key(?!-file)\b|--key\b|--password\b|TOKEN\}|TOKEN\b|"
-    r"hall_key|\b[0-9a-f]{32,}\b)", re.IGNORECASE)
+    r"(--token(?![-\w])|--hall-key(?![-\w])|--key(?![-\w])|--password\b|"  # a secret flag
+    r"\$\{?[A-Z_]*(?:TOKEN|KEY|PASSWORD|SECRET)\b|"                          # an env secret
+    r"hall_key|\b[0-9a-fA-F]{32,}\b)")                                        # a key itself
 
 
 def parse(path: Path) -> dict[str, dict[str, list[str]]]:
