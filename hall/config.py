@@ -11,8 +11,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
+from onewindow import example_config_path
+
 CONFIG_VERSION = 1
-EXAMPLE_PATH = Path(__file__).resolve().parent.parent / "assets" / "hall.example.toml"
+EXAMPLE_PATH = example_config_path()
 
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 _ID = r"^[a-z0-9][a-z0-9_-]{0,39}$"

@@ -115,12 +115,20 @@ def _cmd_sync(args) -> int:
         print(f"同步未启用（{config_path} 中 [sync] enabled = false），退出 / sync is disabled in "
               f"{config_path} ([sync] enabled = false); exiting", file=sys.stderr)
         return EXIT_DISABLED
-    if not cfg.sync.central_url or not cfg.sync.hall_key:
+    from onewindow.secrets import HALL_KEY, SecretError, read_secret
+
+    try:
+        key = read_secret(HALL_KEY, file=args.hall_key_file, flag="--hall-key")
+    except SecretError as exc:
+        print(f"错误：{exc.zh}\nError: {exc.en}", file=sys.stderr)
+        return 2
+    hall_key = key or cfg.sync.hall_key  # a file or credential keeps it out of hall.toml
+    if not cfg.sync.central_url or not hall_key:
         print("错误：hall.toml 的 [sync] 需要 central_url 和 hall_key（由 onewindow central hall add 生成）\n"
               "Error: [sync] in hall.toml needs central_url and hall_key "
               "(from `onewindow central hall add`)", file=sys.stderr)
         return 2
-    if len(cfg.sync.hall_key) != 64:
+    if len(hall_key) != 64:
         print("错误：hall_key 应为 64 位十六进制密钥\nError: hall_key must be 64 hex digits",
               file=sys.stderr)
         return 2
@@ -130,7 +138,7 @@ def _cmd_sync(args) -> int:
     store = Store.open(db)
     engine = Engine(store, cfg)
     conn = hallside.open_hall_db(db)
-    client = CentralClient(cfg.sync.central_url, cfg.hall.id, cfg.sync.hall_key,
+    client = CentralClient(cfg.sync.central_url, cfg.hall.id, hall_key,
                            ca_file=cfg.sync.ca_file or None)
     syncer = Syncer(conn, client, batch_size=cfg.sync.batch_size, config_path=config_path,
                     **engine_hooks(engine))
@@ -184,6 +192,9 @@ def add_commands(sub) -> None:
     p.add_argument("--config", default="hall.toml", help="hall.toml (default ./hall.toml)")
     p.add_argument("--db", help="SQLite file (default: hall.db beside the config, or $ONEWINDOW_DB)")
     p.add_argument("--once", action="store_true", help="one round, then exit")
+    p.add_argument("--hall-key-file", metavar="PATH", default=None,
+                   help="file holding hall_key (0600); default: the systemd credential "
+                        "hall-key, else [sync] hall_key in hall.toml")
     p.set_defaults(func=_cmd_sync)
     ssub = p.add_subparsers(dest="sync_command", metavar="ACTION")
     st = ssub.add_parser("status", help="cursor, pending events, last success, last error")
