@@ -202,30 +202,46 @@ class CentralDB:
                                (hall_id,)).fetchone()
             hwm = int(row[0])
             old = [e for e in events if int(e["seq"]) <= hwm]
+            healed = []
             if old:
-                # A resent event must be the same event: a different id under a known seq means
-                # the hall's database was reset or restored, and skipping it would lose data.
-                stored = dict(self.execute(
-                    "SELECT seq, event_id FROM events WHERE hall_id = ? AND seq BETWEEN ? AND ?",
-                    (hall_id, int(old[0]["seq"]), int(old[-1]["seq"]))).fetchall())
-                clash = next((e for e in old if stored.get(int(e["seq"]), e["id"]) != e["id"]), None)
-                if clash is not None:
-                    raise SeqConflict(int(clash["seq"]), hwm)
+                # A resent event must be the same event (id, type, time, day and payload): a
+                # different one under a known seq means the hall's database was reset or
+                # restored, and skipping it as a "duplicate" would lose data.
+                stored = {int(r[0]): tuple(r[1:]) for r in self.execute(
+                    "SELECT seq, event_id, type, at, business_date, payload FROM events "
+                    "WHERE hall_id = ? AND seq BETWEEN ? AND ?",
+                    (hall_id, int(old[0]["seq"]), int(old[-1]["seq"]))).fetchall()}
+                for e in old:
+                    have = stored.get(int(e["seq"]))
+                    if have is None:
+                        healed.append(e)   # a hole left by an older central: fill it now
+                    elif have != (e["id"], e["type"], float(e["at"]), e["business_date"],
+                                  e["payload_json"]):
+                        raise SeqConflict(int(e["seq"]), hwm)
             fresh = [e for e in events if int(e["seq"]) > hwm]
-            if fresh:
+            new = healed + fresh
+            ids = [e["id"] for e in new]
+            for i in range(0, len(ids), 500):
+                part = ids[i:i + 500]
+                taken = self.execute(
+                    "SELECT seq FROM events WHERE hall_id = ? AND event_id IN ("
+                    + ",".join("?" * len(part)) + ") LIMIT 1", (hall_id, *part)).fetchone()
+                if taken is not None:   # an event id already stored under another seq
+                    raise SeqConflict(int(taken[0]), hwm)
+            if new:
                 self.executemany(
                     "INSERT INTO events (hall_id, seq, event_id, type, at, business_date, "
-                    "payload, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
-                    "ON CONFLICT DO NOTHING",
+                    "payload, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     [(hall_id, int(e["seq"]), e["id"], e["type"], float(e["at"]),
-                      e["business_date"], e["payload_json"], now) for e in fresh])
+                      e["business_date"], e["payload_json"], now) for e in new])
+            if fresh:
                 hwm = max(hwm, max(int(e["seq"]) for e in fresh))
             self.execute("UPDATE hall_cursor SET hwm = ?, last_push_at = ? WHERE hall_id = ?",
                          (hwm, now, hall_id))
-            for e in fresh:
+            for e in new:
                 self._project(hall_id, e)
-        return {"acked_upto": hwm, "stored": len(fresh),
-                "duplicates": len(events) - len(fresh)}
+        return {"acked_upto": hwm, "stored": len(new),
+                "duplicates": len(events) - len(new)}
 
     def _project(self, hall_id: str, event: dict) -> None:
         """Appointment status follows what the hall reports (checked in at the kiosk)."""

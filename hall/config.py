@@ -151,6 +151,8 @@ class SyncSection(Strict):
     central_url: str = ""
     hall_key: str = Field(default="", description="per-hall credential from `onewindow central hall add`")
     ca_file: str = ""
+    client_cert: str = Field(default="", description="mutual TLS: this hall's certificate (PEM)")
+    client_key: str = Field(default="", description="mutual TLS: its private key (PEM)")
     interval_seconds: float = Field(default=10, gt=0, le=3600)
     batch_size: int = Field(default=500, ge=1, le=5000)
 

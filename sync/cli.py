@@ -92,6 +92,8 @@ def _cmd_status(args) -> int:
     lines.append(f"  配置版本 configuration version: {st['config_version'] or '本地 local'}")
     if st["config_refused"]:
         lines.append(f"  已拒绝的配置 refused configuration: {st['config_refused']}")
+    if st.get("config_ignored"):
+        lines.append(f"  已忽略的中心设置 ignored central settings: {st['config_ignored']}")
     if abs(st["clock_offset"]) > 1:
         lines.append(f"  时钟偏差 clock offset to central: {st['clock_offset']:+.0f} s")
     print("\n".join(lines))
@@ -139,7 +141,9 @@ def _cmd_sync(args) -> int:
     engine = Engine(store, cfg)
     conn = hallside.open_hall_db(db)
     client = CentralClient(cfg.sync.central_url, cfg.hall.id, hall_key,
-                           ca_file=cfg.sync.ca_file or None)
+                           ca_file=cfg.sync.ca_file or None,
+                           client_cert=cfg.sync.client_cert or None,
+                           client_key=cfg.sync.client_key or None)
     syncer = Syncer(conn, client, batch_size=cfg.sync.batch_size, config_path=config_path,
                     **engine_hooks(engine))
     stop = _stop_on_signals()

@@ -11,9 +11,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from hall.central_layer import local_sync_section, merge_snapshot  # noqa: F401 - re-exported
-from sync import hallside
+from hall.central_layer import local_sync_section  # noqa: F401 - re-exported
+from sync import config_guard, hallside
 from sync.client import CentralClient, SyncError
+from sync.config_guard import merge_snapshot
 
 log = logging.getLogger(__name__)
 
@@ -81,9 +82,10 @@ class Syncer:
         try:
             ack = self.client.push_raw(body)
         except SyncError as exc:
-            if exc.code == "cursor_ahead" and isinstance(exc.acked_upto, int):
-                # The central holds less than we thought (restored from a backup): resend
-                # from what it really has. Its dedupe makes any overlap harmless.
+            if exc.code in ("cursor_ahead", "seq_gap") and isinstance(exc.acked_upto, int):
+                # The central holds less than we thought (restored from a backup), or our
+                # cursor skipped events it never had: resend from what it really has. Its
+                # dedupe makes any overlap harmless.
                 log.warning("central is behind our cursor (%d < %d); resending", exc.acked_upto, before)
                 hallside.set_state(self.conn, cursor=exc.acked_upto)
                 return 0
@@ -131,13 +133,28 @@ class Syncer:
         self.conn.execute("COMMIT")
         local_text = self.config_path.read_text(encoding="utf-8")
         merged = merge_snapshot(text, local_text)
+        ignored = config_guard.ignored_changes(text, local_text)
         reason = None
+        retry_later = False
         try:
             new_cfg = parse_config(merged, f"central configuration v{version}")
             old_cfg = parse_config(local_text, str(self.config_path))
             if new_cfg.hall.id != old_cfg.hall.id:
                 reason = (f"配置属于大厅 {new_cfg.hall.id}，不是本大厅 {old_cfg.hall.id}",
                           f"the snapshot is for hall {new_cfg.hall.id}, not {old_cfg.hall.id}")
+            elif (wrong := config_guard.check_merged(merged, local_text)) is not None:
+                reason = (f"中心配置 v{version} 未能保留本大厅自有的设置（{wrong}），未应用",
+                          f"central configuration v{version} would change hall-local settings "
+                          f"({wrong}); not applied")
+            elif stuck := config_guard.stranded(self.conn, {s.id for s in new_cfg.services}):
+                # People hold tickets for a service the snapshot removes: applying it now
+                # would strand them. Wait until they are served; try again every round.
+                who = "、".join(f"{sid}（{n} 人）" for sid, n in sorted(stuck.items()))
+                who_en = ", ".join(f"{sid} ({n} people)" for sid, n in sorted(stuck.items()))
+                reason = (f"中心配置 v{version} 删除了仍有群众等候的事项 {who}；待其办完后自动应用",
+                          f"central configuration v{version} removes services people are still "
+                          f"waiting for: {who_en}; it is applied once they are served")
+                retry_later = True
         except ConfigError as exc:
             reason = (f"中心配置 v{version} 无效，继续使用原配置：{exc}",
                       f"central configuration v{version} is invalid; keeping the old one: {exc}")
@@ -145,10 +162,13 @@ class Syncer:
             self.conn.execute("BEGIN IMMEDIATE")
             self.conn.execute("UPDATE sync_config_snapshots SET state = 'refused', reason = ? "
                               "WHERE version = ?", (reason[1], version))
-            for key, value in (("config_refused", reason[0] + " / " + reason[1]),
-                               ("config_etag", new_etag)):
-                # Remember the refused etag so we do not download it again every cycle;
-                # a new push on the central gets a new version and a new etag.
+            # Remember the refused etag so we do not download it again every cycle (a new
+            # push on the central gets a new version and a new etag); a snapshot waiting for
+            # a queue to empty is fetched again.
+            state = [("config_refused", reason[0] + " / " + reason[1])]
+            if not retry_later:
+                state.append(("config_etag", new_etag))
+            for key, value in state:
                 self.conn.execute("INSERT INTO sync_state (key, value) VALUES (?, ?) ON CONFLICT"
                                   " (key) DO UPDATE SET value = excluded.value", (key, value))
             self.conn.execute("COMMIT")
@@ -178,7 +198,18 @@ class Syncer:
             self.conn.execute("INSERT INTO sync_state (key, value) VALUES (?, ?) ON CONFLICT (key)"
                               " DO UPDATE SET value = excluded.value", (key, value))
         self.conn.execute("DELETE FROM sync_state WHERE key = 'config_refused'")
+        if ignored:
+            note = (f"中心配置 v{version} 试图修改本大厅自有的设置（{', '.join(ignored)}），已忽略 / "
+                    f"central configuration v{version} tried to change hall-local settings "
+                    f"({', '.join(ignored)}); ignored, the hall's own are kept")
+            self.conn.execute("INSERT INTO sync_state (key, value) VALUES ('config_ignored', ?) "
+                              "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (note,))
+        else:
+            self.conn.execute("DELETE FROM sync_state WHERE key = 'config_ignored'")
         self.conn.execute("COMMIT")
+        if ignored:
+            log.warning("central configuration v%d tried to change hall-local settings %s; "
+                        "ignored", version, ", ".join(ignored))
         log.info("applied central configuration v%d", version)
         return "applied"
 

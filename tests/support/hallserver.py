@@ -85,7 +85,10 @@ class HallServer:
         self.engine = Engine(self.store, self.config, clock=self.clock, feed=EventFeed())
         self.app = create_app(self.config, self.store, self.engine, limits=self.limits)
         self.auth = self.app.state.auth
+        from hall.api.limits import http_protocol
+
         config = uvicorn.Config(self.app, log_level="warning", lifespan="on",
+                                http=http_protocol(self.app.state.limits),
                                 timeout_graceful_shutdown=1)
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(
