@@ -64,6 +64,9 @@ class CitizenTicket(BaseModel):
     rating_level: int | None = None
     rating_reasons: dict[str, list[str]] = {}
     complaint_categories: list[dict] = []
+    refusal: dict | None = None
+    help_desk: dict = {}
+    can_leave: bool = False
 
 
 class CheckinIn(Body):
@@ -133,6 +136,11 @@ def citizen_view(request: Request, ticket: dict) -> dict:
     engine = _engine(request)
     config = request.app.state.config
     public = engine.public_ticket(ticket)
+    from hall.citizen import citizen_story
+
+    with request.app.state.store.read() as db:
+        live = db.execute("SELECT * FROM tickets WHERE id = ?", (public.get("id") or ticket["id"],)).fetchone()
+        story = citizen_story(db, config, dict(live) if live else ticket)
     svc = config.service(ticket["service_id"])
     return {
         "number": ticket["number"],
@@ -151,6 +159,7 @@ def citizen_view(request: Request, ticket: dict) -> dict:
         "rating_reasons": {k: list(v) for k, v in config.ratings.reasons.items()},
         "complaint_categories": [{"id": c.id, "zh": c.zh, "en": c.en}
                                  for c in config.kiosk.complaint_categories],
+        **story,
     }
 
 
@@ -240,6 +249,13 @@ def _ticket_by_token(request: Request, token: str) -> dict:
 @router.get("/tickets/{token}", response_model=CitizenTicket, tags=["tickets"])
 def ticket_status(token: Token, request: Request, _: None = Depends(public_rate_limit)) -> dict:
     """The citizen's view of their own ticket, by its unguessable token."""
+    return citizen_view(request, _ticket_by_token(request, token))
+
+
+@router.post("/tickets/{token}/leave", response_model=CitizenTicket, tags=["tickets"])
+def leave(token: Token, request: Request, _: None = Depends(public_rate_limit)) -> dict:
+    """我不办了: the citizen leaves before being called (a walk-out), by their ticket's token."""
+    _engine(request).cancel_ticket(token)
     return citizen_view(request, _ticket_by_token(request, token))
 
 
