@@ -86,6 +86,7 @@ class ComplaintIn(Body):
     phrases: list[Annotated[str, Field(max_length=40)]] = Field(default=[], max_length=10)
     phone: str | None = Field(default=None, max_length=20)
     kind: Literal["complaint", "suggestion"] = "complaint"
+    contact_consent: bool = False
     ticket_token: str | None = Field(default=None, max_length=100, pattern=r"^[A-Za-z0-9_-]+$")
 
 
@@ -287,7 +288,20 @@ def complain(body: ComplaintIn, request: Request,
     complaint = _engine(request).file_complaint(
         body.category, text=body.text, phrases=tuple(body.phrases), phone=body.phone,
         kind=body.kind, source=source, ticket_token=body.ticket_token)
-    return {"code": complaint["code"], "kind": body.kind}
+    return {"code": complaint["code"], "kind": body.kind,
+            "reply_working_days": request.app.state.config.cases.complaint_reply_working_days,
+            "track_url": f"/c/{complaint['code']}"}
+
+
+@router.get("/complaints/{code}", tags=["complaints"])
+def track_complaint(request: Request, code: Annotated[str, Path(min_length=4, max_length=20)],
+                    _: None = Depends(public_rate_limit)) -> dict:
+    """The citizen's view of a complaint by its tracking code: timeline, reply date, outcome."""
+    from hall.complaint_track import track
+
+    today = _engine(request).business_date()
+    with request.app.state.store.read() as db:
+        return track(db, request.app.state.config, code.upper(), today)
 
 
 # -- help requests ------------------------------------------------------------------------
