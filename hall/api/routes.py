@@ -78,6 +78,8 @@ class RatingIn(Body):
     level: int = Field(ge=1, le=5)
     reasons: list[Annotated[str, Field(max_length=40)]] = Field(default=[], max_length=10)
     comment: str | None = Field(default=None, max_length=500)
+    phone: str | None = Field(default=None, max_length=20, description="a 差评's contact for the revisit")
+    contact_consent: bool = False
 
 
 class ComplaintIn(Body):
@@ -88,6 +90,27 @@ class ComplaintIn(Body):
     kind: Literal["complaint", "suggestion"] = "complaint"
     contact_consent: bool = False
     ticket_token: str | None = Field(default=None, max_length=100, pattern=r"^[A-Za-z0-9_-]+$")
+    channel: Literal["web", "qr"] | None = Field(
+        default=None, description="public callers only: web = the ticket page, qr = the /complaint page")
+
+
+IdemKey = Annotated[str | None, Header(min_length=8, max_length=100, pattern=r"^[A-Za-z0-9_.:-]+$")]
+
+
+def _scoped_key(principal: Principal | None, key: str | None) -> str | None:
+    """Keys are per caller (as for tickets): two callers that pick the same key stay apart."""
+    if not key:
+        return None
+    return f"{principal.id[:16]}:{key}" if principal is not None else f"pub:{key}"
+
+
+def _channel(principal: Principal | None, public: str) -> str:
+    """Where a rating or complaint truly came from (好差评 channel)."""
+    if principal is None:
+        return public
+    if principal.kind == "device":
+        return {"kiosk": "kiosk", "window": "pad"}.get(principal.role, public)
+    return "hotline"    # staff entering what a citizen said on the phone
 
 
 class HelpIn(Body):
@@ -269,25 +292,46 @@ def print_failed(ticket_id: ObjectId, body: PrintFailedIn, request: Request,
 
 # -- ratings, complaints ------------------------------------------------------------------
 @router.post("/ratings", status_code=201, tags=["ratings"])
-def rate(body: RatingIn, request: Request, _: None = Depends(public_rate_limit)) -> dict:
-    """Rate a served ticket by its token; once per ticket."""
+def rate(body: RatingIn, request: Request, response: Response, idempotency_key: IdemKey = None,
+         principal: Principal | None = Depends(current_principal)) -> dict:
+    """Rate a served ticket by its token; once per ticket. The same Idempotency-Key again
+    returns the rating already given (200). The channel is the caller's: kiosk, window pad,
+    staff (hotline) or the citizen's phone page (web)."""
+    if principal is None:
+        take_public(request)
     _ticket_by_token(request, body.token)
+    key = _scoped_key(principal, idempotency_key)
+    with request.app.state.store.read() as db:
+        replay = key is not None and db.execute("SELECT 1 FROM ratings WHERE idempotency_key = ?",
+                                                (key,)).fetchone() is not None
     rating = _engine(request).rate(body.level, tuple(body.reasons), token=body.token,
-                                   comment=body.comment, channel="qr")
+                                   comment=body.comment, channel=_channel(principal, "web"),
+                                   idempotency_key=key, contact_phone=body.phone,
+                                   contact_consent=body.contact_consent)
+    if replay:
+        response.status_code = 200
     with request.app.state.store.read() as db:
         case = db.execute("SELECT 1 FROM cases WHERE rating_id = ?", (rating["id"],)).fetchone()
     return {"ok": True, "level": body.level, "case_opened": case is not None}
 
 
 @router.post("/complaints", status_code=201, tags=["complaints"])
-def complain(body: ComplaintIn, request: Request,
+def complain(body: ComplaintIn, request: Request, response: Response, idempotency_key: IdemKey = None,
              principal: Principal | None = Depends(current_principal)) -> dict:
+    """File a complaint or suggestion; the same Idempotency-Key again returns the same code (200)."""
     if principal is None:
         take_public(request)
-    source = "kiosk" if principal is not None and principal.role == "kiosk" else "web"
+    public = body.channel or ("web" if body.ticket_token else "qr")
+    key = _scoped_key(principal, idempotency_key)
+    with request.app.state.store.read() as db:
+        replay = key is not None and db.execute("SELECT 1 FROM complaints WHERE idempotency_key = ?",
+                                                (key,)).fetchone() is not None
     complaint = _engine(request).file_complaint(
         body.category, text=body.text, phrases=tuple(body.phrases), phone=body.phone,
-        kind=body.kind, source=source, ticket_token=body.ticket_token)
+        kind=body.kind, source=_channel(principal, public), ticket_token=body.ticket_token,
+        idempotency_key=key, contact_consent=body.contact_consent)
+    if replay:
+        response.status_code = 200
     return {"code": complaint["code"], "kind": body.kind,
             "reply_working_days": request.app.state.config.cases.complaint_reply_working_days,
             "track_url": f"/c/{complaint['code']}"}

@@ -23,6 +23,9 @@
       text_escalate: "需要研究的问题", text_redirect: "转办原因",
       meta: "{window} 号窗口 · {date}", contact: "如有疑问，请到{desk}，或拨打 {hotline}。",
       noshow_title: "您已过号", noshow_go: "请到", noshow_after: "，工作人员会为您安排。",
+      rate_phone: "手机号（选填，便于我们回访整改情况）", complain_phone: "手机号（选填，便于回访）",
+      consent: "我同意工作人员用此号码联系我回访（仅用于本次反映）", track: "查看处理进度 →",
+      need_consent: "留下手机号请勾选同意回访；不想被联系可不填手机号",
       leave: "我不办了", leave_q: "确定不办了吗？您的号码将作废，需要时请重新取号。", leave_yes: "确定离开",
       leave_no: "继续等候", left_text: "已为您取消排队。欢迎下次再来。",
       no_window: "当前无窗口办理此业务", no_window_opens: "当前无窗口办理此业务，预计 {time} 开放",
@@ -49,6 +52,9 @@
       text_escalate: "The question referred", text_redirect: "Why",
       meta: "Window {window} · {date}", contact: "Questions? Go to {desk}, or call {hotline}.",
       noshow_title: "You missed your call", noshow_go: "Please go to ", noshow_after: "; the staff will help you.",
+      rate_phone: "Mobile number (optional, so we can call you back)", complain_phone: "Mobile number (optional, for a call back)",
+      consent: "I agree to be called back on this number about this only", track: "Follow its progress →",
+      need_consent: "To leave a number, tick the call-back consent; or leave the number empty",
       leave: "I am leaving", leave_q: "Leave the queue? Your number will be cancelled; take a new one if you come back.",
       leave_yes: "Yes, leave", leave_no: "Keep waiting", left_text: "You have left the queue. See you next time.",
       no_window: "No window serves this right now", no_window_opens: "No window serves this right now; expected to open at {time}",
@@ -62,6 +68,14 @@
   let chosenCategory = "";
   const chosenReasons = new Set();
   let alertedKey = "";
+  // One key per rating / per complaint: a resend after a lost reply is not counted twice.
+  function newKey() {
+    const b = new Uint8Array(16);
+    crypto.getRandomValues(b);
+    return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+  }
+  const rateKey = newKey();
+  let complaintKey = newKey();
   let acked = "";
   const $ = (id) => document.getElementById(id);
   const t = (k) => TEXT[lang][k];
@@ -225,9 +239,10 @@
     return chosenLevel > 2 || chosenReasons.size > 0;
   }
 
-  async function post(path, body) {
-    const r = await fetch(api(path), { method: "POST", headers: { "Content-Type": "application/json" },
-      body: JSON.stringify(body) });
+  async function post(path, body, key) {
+    const headers = { "Content-Type": "application/json" };
+    if (key) headers["Idempotency-Key"] = key;
+    const r = await fetch(api(path), { method: "POST", headers, body: JSON.stringify(body) });
     const data = r.status === 204 ? null : await r.json().catch(() => null);
     if (!r.ok) {
       const e = (data && data.error) || {};
@@ -239,7 +254,14 @@
   async function submitRating() {
     $("rate-submit").disabled = true;
     try {
-      await post("/ratings", { token, level: chosenLevel, reasons: Array.from(chosenReasons) });
+      const body = { token, level: chosenLevel, reasons: Array.from(chosenReasons) };
+      const phone = chosenLevel <= 2 ? $("rate-phone").value.replace(/\D/g, "") : "";
+      if (phone) {
+        if (!$("rate-consent").checked) { showMessage(t("need_consent")); $("rate-submit").disabled = !canSubmit(); return; }
+        body.phone = phone;
+        body.contact_consent = true;
+      }
+      await post("/ratings", body, rateKey);
       showMessage("");
       await refresh();
     } catch (e) {
@@ -255,10 +277,24 @@
     const category = chosenCategory || (cats.length ? cats[cats.length - 1].id : "web");
     $("complaint-submit").disabled = true;
     try {
-      const res = await post("/complaints", { category, text, ticket_token: token });
-      $("complaint-done").textContent = t("complaint_done") + res.code;
+      const body = { category, text, ticket_token: token };
+      const phone = $("complaint-phone").value.replace(/\D/g, "");
+      if (phone) {
+        if (!$("complaint-consent").checked) { showMessage(t("need_consent")); return; }
+        body.phone = phone;
+        body.contact_consent = true;
+      }
+      const res = await post("/complaints", body, complaintKey);
+      complaintKey = newKey();
+      showMessage("");
+      $("complaint-done-text").textContent = t("complaint_done") + res.code;
+      $("complaint-track").href = "/c/" + encodeURIComponent(res.code);
       $("complaint-done").classList.remove("hidden");
+      $("complaint-done").scrollIntoView({ block: "center" });
+      $("complaint-done").focus();
       $("complaint-text").value = "";
+      $("complaint-phone").value = "";
+      $("complaint-consent").checked = false;
     } catch (e) {
       showMessage(e.message);
     } finally {
