@@ -44,6 +44,19 @@ class TicketOut(BaseModel):
     issued_at: float | None = None
     service_name_zh: str | None = None
     service_name_en: str | None = None
+    no_window: bool = False
+    opens_at: str | None = None
+    no_window_zh: str | None = None
+    no_window_en: str | None = None
+
+
+def no_window_text(opens_at: str | None) -> tuple[str, str]:
+    """当前无窗口办理: what a kiosk or phone says before (and after) a ticket is issued."""
+    if opens_at:
+        return (f"当前无窗口办理此业务，预计 {opens_at} 开放",
+                f"No window serves this right now; expected to open at {opens_at}")
+    return ("当前无窗口办理此业务，开放时间待定，请到咨询台询问",
+            "No window serves this right now and no opening time is known; please ask at the desk")
 
 
 class CitizenTicket(BaseModel):
@@ -67,6 +80,8 @@ class CitizenTicket(BaseModel):
     refusal: dict | None = None
     help_desk: dict = {}
     can_leave: bool = False
+    no_window: bool = False
+    opens_at: str | None = None
 
 
 class CheckinIn(Body):
@@ -144,7 +159,11 @@ def ticket_out(request: Request, ticket: dict, *, at_issue: bool = False) -> dic
         public = _engine(request).public_ticket(ticket)
         ahead, eta = public.get("ahead") or 0, public.get("eta_minutes")
     svc = request.app.state.config.service(ticket["service_id"])
+    no_window = ticket["state"] == "waiting" and eta is None
+    opens_at = _engine(request).opens_at() if no_window else None
+    zh, en = no_window_text(opens_at) if no_window else (None, None)
     return {
+        "no_window": no_window, "opens_at": opens_at, "no_window_zh": zh, "no_window_en": en,
         "id": ticket["id"], "number": ticket["number"], "service_id": ticket["service_id"],
         "state": ticket["state"], "ahead": ahead,
         "eta_minutes": eta, "token": ticket["token"],
@@ -174,6 +193,7 @@ def citizen_view(request: Request, ticket: dict) -> dict:
         "state": ticket["state"],
         "ahead": public.get("ahead"),
         "eta_minutes": public.get("eta_minutes"),
+        "no_window": bool(public.get("no_window")), "opens_at": public.get("opens_at"),
         "window_number": public.get("window_number"),
         "window_name_zh": public.get("window_name_zh"),
         "recalls": int(ticket.get("recalls") or 0),

@@ -28,7 +28,7 @@
       need_consent: "留下手机号请勾选同意回访；不想被联系可不填手机号",
       leave: "我不办了", leave_q: "确定不办了吗？您的号码将作废，需要时请重新取号。", leave_yes: "确定离开",
       leave_no: "继续等候", left_text: "已为您取消排队。欢迎下次再来。",
-      no_window: "当前无窗口办理此业务", no_window_opens: "当前无窗口办理此业务，预计 {time} 开放",
+      no_window: "当前无窗口办理此业务，开放时间待定，请到咨询台询问", no_window_opens: "当前无窗口办理此业务，预计 {time} 开放",
       levels: { 5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意" },
     },
     en: {
@@ -57,7 +57,7 @@
       need_consent: "To leave a number, tick the call-back consent; or leave the number empty",
       leave: "I am leaving", leave_q: "Leave the queue? Your number will be cancelled; take a new one if you come back.",
       leave_yes: "Yes, leave", leave_no: "Keep waiting", left_text: "You have left the queue. See you next time.",
-      no_window: "No window serves this right now", no_window_opens: "No window serves this right now; expected to open at {time}",
+      no_window: "No window serves this right now; please ask at the desk", no_window_opens: "No window serves this right now; expected to open at {time}",
       levels: { 5: "Very satisfied", 4: "Satisfied", 3: "Fair", 2: "Dissatisfied", 1: "Very dissatisfied" },
     },
   };
@@ -166,6 +166,8 @@
     $("left").classList.toggle("hidden", v.state !== "walked_out");
     const waiting = v.state === "waiting" || v.state === "held";
     $("queue").classList.toggle("hidden", !waiting);
+    $("no-window").classList.toggle("hidden", !(v.no_window && v.state === "waiting"));
+    $("no-window").textContent = v.opens_at ? fill(t("no_window_opens"), { time: v.opens_at }) : t("no_window");
     $("ahead").textContent = v.ahead == null ? "-" : String(v.ahead);
     $("eta").textContent = v.eta_minutes == null ? "-" : String(Math.round(v.eta_minutes));
     const key = v.state + ":" + (v.recalls || 0) + ":" + (v.window_number || "");
