@@ -132,3 +132,23 @@ def test_i_am_leaving_records_a_walk_out_in_the_day_report(floor, new_page, shot
     # nobody is called for a citizen who left
     r = httpx.post(hall.url + "/api/v1/windows/w03/call-next", headers=clerk)
     assert r.status_code == 204
+
+
+def test_a_service_nobody_serves_says_so_before_and_after_issuing(floor, new_page, shots_dir):
+    hall, kiosk, clerk = floor
+    services = {s["id"]: s for s in httpx.get(hall.url + "/api/v1/services").json()}
+    assert services["cons-permit"]["no_window"] is True and services["cons-permit"]["eta_minutes"] is None
+    assert services["biz-setup"]["no_window"] is False
+    t = _issue(hall, kiosk, "cons-permit")
+    assert t["no_window"] is True and t["eta_minutes"] is None and "当前无窗口办理" in t["no_window_zh"]
+    phone = new_page(viewport=(390, 844), mobile=True)
+    phone.goto(t["status_url"])
+    phone.wait_for_selector("#no-window:not(.hidden)")
+    assert "当前无窗口办理" in phone.locator("#no-window").inner_text()
+    assert phone.locator("#eta").inner_text() == "-"
+    phone.screenshot(path=str(shots_dir / "ticket-no-window.png"), full_page=True)
+    # a window opens for it: the note goes away live
+    other = {"Authorization": f"Bearer {hall.staff_token('c2', window_id='w06')}"}
+    httpx.post(hall.url + "/api/v1/windows/w06/open", headers=other).raise_for_status()
+    phone.wait_for_selector("#no-window.hidden", state="attached")
+    assert phone.locator("#eta").inner_text() != "-"
