@@ -179,6 +179,16 @@ class KioskSection(Strict):
     complaint_phrases: list[str] = []
 
 
+class CitizenSection(Strict):
+    """What the citizen's phone page tells after a no-show or a refusal (places, phone, limits)."""
+    help_desk_zh: str = Field(default="综合咨询台（大厅入口处）", min_length=1, max_length=60,
+                              description="where a citizen goes after a no-show or with a question")
+    help_desk_en: str = Field(default="the enquiry desk at the hall entrance", max_length=120)
+    hotline: str = Field(default="12345", max_length=30, description="the number a citizen may call")
+    escalate_reply_working_days: int = Field(default=3, ge=1, le=30,
+                                             description="an escalated question (提交研究) is answered within")
+
+
 class PrinterDevice(Strict):
     name: str = Field(pattern=_ID)
     url: str
@@ -267,6 +277,7 @@ class HallConfig(Strict):
     sync: SyncSection = SyncSection()
     kiosk: KioskSection = KioskSection()
     manager: ManagerSection = ManagerSection()
+    citizen: CitizenSection = CitizenSection()
     devices: DevicesSection = DevicesSection()
     backup: BackupSection = BackupSection()
     domains: list[Domain] = Field(min_length=1)
