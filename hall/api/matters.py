@@ -160,6 +160,33 @@ def slip_data(request: Request, matters: list[dict], acc: dict) -> dict:
     }
 
 
+@router.post("/api/v1/matters/{matter_id}/print-slip", tags=["matters"])
+def print_slip(matter_id: MatterId, request: Request,
+               principal: Principal = Depends(require_staff("clerk"))) -> dict:
+    """Print the 受理回执 on the accepting window's printer ([[devices.printers]] named after the
+    window id). Without one the console prints the same slip from the browser."""
+    from drivers.printer.device import PrintError, Printer
+    from hall.errors import Conflict, DomainError
+
+    engine = _engine(request)
+    m = engine.get_matter(matter_id)
+    config = request.app.state.config
+    dev = next((p for p in config.devices.printers if p.name == m["window_id"]), None)
+    if dev is None:
+        raise Conflict("no_printer", f"{m['window_number']} 号窗口未配置回执打印机，请用浏览器打印回执",
+                       f"window {m['window_number']} has no slip printer; print the slip from the browser")
+    slip = slip_data(request, engine.matters_by_code(m["code"]), engine.matter_access(m["code"]))
+    printer = Printer(dev.url, dev.profile, timezone=config.hall.timezone)
+    try:
+        printer.print_acceptance_slip(slip)
+    except PrintError as exc:
+        raise DomainError("printer_" + exc.code, f"回执打印失败：{exc.message}", f"slip not printed: {exc.message_en}",
+                          status=503) from None
+    finally:
+        printer.close()
+    return {"printed": True, "code": m["code"]}
+
+
 @router.post("/api/v1/matters/scan", tags=["matters"])
 def scan(body: ScanIn, request: Request,
          principal: Principal = Depends(require_any(("kiosk",), ("helper", "clerk")))) -> dict:
