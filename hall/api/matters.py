@@ -165,7 +165,7 @@ def print_slip(matter_id: MatterId, request: Request,
                principal: Principal = Depends(require_staff("clerk"))) -> dict:
     """Print the 受理回执 on the accepting window's printer ([[devices.printers]] named after the
     window id). Without one the console prints the same slip from the browser."""
-    from drivers.printer.device import PrintError, Printer
+    from drivers.printer.device import Printer, PrintError
     from hall.errors import Conflict, DomainError
 
     engine = _engine(request)
