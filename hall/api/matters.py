@@ -266,6 +266,11 @@ def backoffice_page():
     return _page("backoffice.html")
 
 
+@router.get("/admin/matters", include_in_schema=False)
+def admin_matters_page():
+    return _page("admin_matters.html")
+
+
 @router.get("/m/{token}", include_in_schema=False)
 def matter_page(token: str):
     return _page("matter.html", status=200 if _TOKEN.match(token) else 404)

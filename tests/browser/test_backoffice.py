@@ -89,3 +89,29 @@ def test_unknown_matter_link_says_so_in_both_languages(hall_server, new_page):
     phone.wait_for_selector("#error:not(.hidden)")
     text = phone.inner_text("#error")
     assert "找不到" in text and "matter" in text.lower()
+
+
+def test_manager_sees_the_one_visit_rate_with_plot_and_uncollected(hall_server, new_page, shots_dir):
+    hall = hall_server
+    kiosk = hall.device_token("kiosk", "kiosk-1")
+    clerk = hall.staff_token("c1", window_id="w03")
+    httpx.post(hall.url + "/api/v1/windows/w03/open", headers={"Authorization": f"Bearer {clerk}"})
+    out = _accept(hall, kiosk, clerk, "accepted_pending", pending_materials=["住所使用证明"])
+    _accept(hall, kiosk, clerk, service="biz-seal")                 # 即办件: settled in one visit
+    hall.staff_token("m1", role="manager")
+    page = new_page()
+    page.goto(hall.url + "/admin/matters")
+    page.fill("#staff-id", "m1")
+    page.fill("#pin", "246810")
+    page.click("#signin-form button[type=submit]")
+    page.wait_for_selector("#cards .card")
+    page.wait_for_function("document.getElementById('plot').naturalWidth > 300")
+    cards = page.inner_text("#cards")
+    assert "100.0%" in cards and "办件" in cards           # the one settled matter took one visit
+    assert "住所使用证明" in page.inner_text("#most-owed")
+    rows = page.locator("#table tr").count()
+    assert rows >= 4 and out["slip"]["code"]
+    with page.expect_download() as dl:
+        page.click("#csv")
+    assert dl.value.suggested_filename == "one-visit.csv"
+    page.screenshot(path=str(shots_dir / "admin-matters.png"), full_page=True)

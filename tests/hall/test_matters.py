@@ -286,3 +286,13 @@ def test_one_visit_report_counts_visits_and_time_against_promise(office, clock, 
     assert row["actual_days"] == 2.5 and row["promised_days"] == 3
     assert row["within_half_rate"] == 0.5 and row["overdue"] == 1 and row["owed_matters"] == 1
     assert rep["most_owed"] == [{"material": "住所使用证明", "count": 1}]
+
+
+def test_advice_names_services_with_most_visits_and_materials_to_pre_announce(office):
+    from hall.advice import advice
+
+    [m] = accept(office, outcome="accepted_pending", pending=["住所使用证明"])
+    office.scan_pickup_code("OW1:P:" + office.matter_access(m["code"])["pickup_token"])     # a second visit
+    adv = advice(office.store, "2026-11-01", "2026-11-30", office.tz)["matters"]
+    assert adv["most_visits"][0]["service_id"] == "biz-setup" and "跑动 2.0 次" in adv["most_visits"][0]["text_zh"]
+    assert adv["pre_announce"][0]["material"] == "住所使用证明" and "提前告知" in adv["pre_announce"][0]["text_zh"]
