@@ -244,6 +244,11 @@ def create_app(db: CentralDB, *, admin_token: str | None = None, clock=time.time
             f"（{html.escape(done['date'])} {html.escape(done['slot_start'])}）已取消。</p>"
             f"<p>Appointment {html.escape(done['code'])} is cancelled.</p></div>")))
 
+    # Matter updates (办件) central -> hall: central/matters.py
+    from central import matters as central_matters
+
+    central_matters.mount(app, db, authenticate, _admin, Refused, admin_token)
+
     return app
 
 

@@ -242,6 +242,11 @@ class Service(Strict):
     pinned: bool = False
     avg_minutes: float | None = Field(default=None, gt=0, le=240)
     ticket_cutoff: Clock | None = None
+    # The matter (办件) an acceptance opens: 承诺时限 in working days, and whether the result is
+    # given at the window (instant, 即办件) or approved later (promised, 承诺件). `kind` above
+    # is the queue's kind of service, hence the name matter_kind.
+    promise_days: int = Field(default=5, ge=0, le=180, description="承诺时限 in working days")
+    matter_kind: Literal["instant", "promised"] = "promised"
 
     @field_validator("ticket_cutoff")
     @classmethod
@@ -258,6 +263,32 @@ class Window(Strict):
     services: list[str] = Field(min_length=1)
     mode: Literal["fifo", "order", "ratio"] = "fifo"
     weights: dict[str, int] = {}
+
+
+class MattersSection(Strict):
+    """Matters (办件) after acceptance: 容缺 deadlines, reminders, pickup, notices."""
+
+    owed_working_days: int = Field(default=5, ge=1, le=60,
+                                   description="容缺: owed materials are due within this many working days")
+    remind_working_days: int = Field(default=1, ge=0, le=30,
+                                     description="remind by phone this many working days before owed materials are due")
+    uncollected_days: int = Field(default=10, ge=1, le=365,
+                                  description="a ready result not collected after this many days is listed for the manager")
+    pickup_service: str = Field(default="", description="service id of 统一出件; empty: the first service of kind pickup")
+    template_ready: str = "【{hall}】您的办件 {code}（{service}）已办结，请携带身份证件到统一出件窗口领取。"
+    template_owed: str = "【{hall}】您的办件 {code} 尚需补交：{materials}，请于 {due} 前送达任一窗口。"
+    template_decided: str = "【{hall}】您的办件 {code}（{service}）未予批准：{reason}。详情请查看办件页面或到大厅咨询。"
+
+
+class Theme(Strict):
+    """一件事: several services offered as one tile, one ticket, one combined material list."""
+
+    id: str = Field(pattern=_ID)
+    name_zh: str = Field(min_length=1, max_length=30)
+    name_en: str = ""
+    services: list[str] = Field(min_length=2, description="the services a window accepts for it, one matter each")
+    materials: list[str] = Field(default=[], description="the one combined material list")
+    ticket_service: str = Field(default="", description="whose queue the theme's ticket joins; empty: the first service")
 
 
 class HallConfig(Strict):
@@ -280,6 +311,8 @@ class HallConfig(Strict):
     citizen: CitizenSection = CitizenSection()
     devices: DevicesSection = DevicesSection()
     backup: BackupSection = BackupSection()
+    matters: MattersSection = MattersSection()
+    themes: list[Theme] = []
     domains: list[Domain] = Field(min_length=1)
     services: list[Service] = Field(min_length=1)
     windows: list[Window] = Field(min_length=1)
@@ -364,8 +397,27 @@ def _cross_checks(cfg: HallConfig) -> list[tuple[tuple, str]]:
     for i, wd in enumerate(cfg.devices.windows):
         if wd.window not in window_ids:
             problems.append((("devices", "windows", i, "window"), f"unknown window '{wd.window}'"))
+    problems += _matter_checks(cfg, set(seen_ids))
     if cfg.day.open >= cfg.day.close:
         problems.append((("day", "close"), "the hall must close after it opens"))
+    return problems
+
+
+def _matter_checks(cfg: HallConfig, service_ids: set[str]) -> list[tuple[tuple, str]]:
+    problems: list[tuple[tuple, str]] = []
+    pickup = cfg.matters.pickup_service
+    if pickup and pickup not in service_ids:
+        problems.append((("matters", "pickup_service"), f"unknown service '{pickup}'"))
+    theme_ids: set[str] = set()
+    for i, t in enumerate(cfg.themes):
+        if t.id in theme_ids:
+            problems.append((("themes", i, "id"), f"theme id '{t.id}' is used twice"))
+        theme_ids.add(t.id)
+        for j, sid in enumerate(t.services):
+            if sid not in service_ids:
+                problems.append((("themes", i, "services", j), f"unknown service '{sid}'"))
+        if t.ticket_service and t.ticket_service not in t.services:
+            problems.append((("themes", i, "ticket_service"), f"'{t.ticket_service}' is not one of the theme's services"))
     return problems
 
 

@@ -128,6 +128,14 @@ class CentralClient:
         return _json(resp)
 
 
+    def get_matter_updates(self, after: int, limit: int = 200) -> dict:
+        """Matter steps central set for this hall (central/matters.py), after a cursor."""
+        path = "/sync/v1/matter-updates?" + urlencode({"after": after, "limit": limit})
+        resp = self._request("GET", path)
+        self._raise_for(resp)
+        return _json(resp)
+
+
 def _json(resp: httpx.Response) -> dict:
     try:
         data = resp.json()

@@ -48,7 +48,8 @@ def engine_hooks(engine) -> dict:
         engine.apply_config(effective_config(engine.store, new_base))
 
     return {"upsert_appointments": upsert, "apply_config": apply,
-            "timezone": engine.config.hall.timezone}
+            "timezone": engine.config.hall.timezone,
+            "apply_matter_updates": getattr(engine, "apply_matter_updates", None)}
 
 
 class Syncer:
@@ -59,7 +60,8 @@ class Syncer:
                  upsert_appointments: Callable[[list[dict]], object] | None = None,
                  apply_config: Callable[[object], object] | None = None,
                  timezone: str = "Asia/Shanghai",
-                 clock: Callable[[], float] = time.time):
+                 clock: Callable[[], float] = time.time,
+                 apply_matter_updates: Callable[[list[dict]], dict] | None = None):
         # `clock` is the hall's business clock (which dates to pull); status stamps use
         # wall time, which is what `sync status` compares them with.
         self.conn, self.client = conn, client
@@ -69,6 +71,7 @@ class Syncer:
         self.apply_config = apply_config
         self.timezone = timezone
         self.clock = clock
+        self.apply_matter_updates = apply_matter_updates
         self.client.clock_offset = float(hallside.get_state(conn, "clock_offset", "0"))
         self._stop: threading.Event | None = None
 
@@ -241,6 +244,29 @@ class Syncer:
                     break
         return total
 
+    # -- pull: matter updates (central/matters.py) -------------------------------------
+    def pull_matter_updates(self) -> int:
+        """Steps central set on this hall's matters, applied through the engine as events.
+        The cursor moves after the engine applied a page; a crash in between pulls the page
+        again and the engine skips the update ids it already has."""
+        if self.apply_matter_updates is None:
+            return 0
+        after = int(hallside.get_state(self.conn, "matter_cursor", "0"))
+        total = 0
+        while True:
+            page = self.client.get_matter_updates(after)
+            items = page.get("updates") or []
+            if items:
+                out = self.apply_matter_updates(items)
+                total += int(out.get("applied", 0))
+                for skip in out.get("skipped", []):
+                    log.warning("matter update %s skipped: %s", skip.get("id"), skip.get("reason"))
+            after = int(page.get("cursor", after))
+            hallside.set_state(self.conn, matter_cursor=after)
+            if not page.get("more") or not items:
+                break
+        return total
+
     # -- the loop --------------------------------------------------------------------
     def cycle(self) -> dict:
         """One round: push everything, pull config and appointments, purge old phones.
@@ -252,7 +278,7 @@ class Syncer:
         result = {"pushed": 0, "config": "unchanged", "appointments": 0, "phones_purged": 0}
         failures: list[Exception] = []
         steps = (("pushed", self.push_all), ("config", self.pull_config),
-                 ("appointments", self.pull_appointments))
+                 ("appointments", self.pull_appointments), ("matter_updates", self.pull_matter_updates))
         for key, step in steps:
             try:
                 result[key] = step()
@@ -263,7 +289,7 @@ class Syncer:
             except Exception as exc:  # kept for status; the other steps still run
                 log.exception("sync step %s failed", key)
                 failures.append(exc)
-        if result["config"] == "applied" or result["appointments"]:
+        if result["config"] == "applied" or result["appointments"] or result.get("matter_updates"):
             result["pushed"] += self.push_all()   # what the pull just recorded, same round
         result["phones_purged"] = hallside.purge_phones(self.conn, self.sync_dates()[0])
         if failures:

@@ -182,6 +182,9 @@ class Printer:
     def print_rating_slip(self, number: str, rating_url: str, *, hall_name: str = "") -> None:
         self._send(layouts.rating_slip(number, rating_url, hall_name=hall_name, profile=self.profile))
 
+    def print_acceptance_slip(self, slip: dict) -> None:
+        self._send(layouts.acceptance_slip(slip, profile=self.profile, tz=self.timezone))
+
     def print_raw(self, data: bytes) -> None:
         self._send(data)
 

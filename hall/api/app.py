@@ -21,7 +21,8 @@ from onewindow import import_if_present
 log = logging.getLogger(__name__)
 
 # Routers owned by other engineers; included when their module imports.
-OPTIONAL_ROUTERS = ["hall.api.display_layouts", "hall.api.manager"]
+OPTIONAL_ROUTERS = ["hall.api.display_layouts", "hall.api.manager",
+                    "hall.api.matters"]
 OPTIONAL_ROUTERS += ["hall.api.pin_locks"]   # issue 15: a manager unlocks a locked-out device
 
 _HTTP_MESSAGES = {

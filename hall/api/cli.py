@@ -304,7 +304,7 @@ def add_commands(sub) -> None:
     _common(a)
     a.add_argument("--id", required=True)
     a.add_argument("--name", required=True)
-    a.add_argument("--role", required=True, choices=["clerk", "helper", "manager"])
+    a.add_argument("--role", required=True, choices=["clerk", "helper", "manager", "approver"])
     a.add_argument("--pin", help="4-12 digits (default: asked for, or read from stdin)")
     a.set_defaults(func=cmd_staff_add)
     a = ssub.add_parser("list", help="list staff with lock-out state")
