@@ -14,7 +14,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from central import booking
+from central import booking, booking_api
 from central.db import CentralDB, SeqConflict
 from central.summary import hall_summaries
 from sync import signing
@@ -134,10 +134,8 @@ def create_app(db: CentralDB, *, admin_token: str | None = None, clock=time.time
         form = {k: v[0] for k, v in parse_qs((await request.body()).decode("utf-8", "replace")).items()}
         hall_id = form.get("hall", "")
         try:
-            appt = await run_in_threadpool(lambda: booking.book(
-                db, hall_id=hall_id, service_id=form.get("service", ""),
-                date=form.get("date", ""), slot=form.get("slot", ""), name=form.get("name", ""),
-                id_number=form.get("id_number", ""), phone=form.get("phone", "")))
+            # the same path as the booking API: idempotent per form, rate-limited per address
+            appt = await booking_api.page_book(app, db, request, form, clock())
         except booking.BookingRefused as exc:
             return HTMLResponse(_book_html(db, hall_id, exc, form), status_code=422)
         return HTMLResponse(_booked_html(appt))
@@ -159,6 +157,8 @@ def create_app(db: CentralDB, *, admin_token: str | None = None, clock=time.time
             f"（{html.escape(done['date'])} {html.escape(done['slot_start'])}）已取消。</p>"
             f"<p>Appointment {html.escape(done['code'])} is cancelled.</p></div>")))
 
+    # -- intake (issue 16): booking API for the city's apps, 12345 hotline ------------------
+    booking_api.register(app, db, clock=clock)
     return app
 
 
@@ -273,6 +273,7 @@ def _book_html(db: CentralDB, hall_id: str | None, error, form: dict) -> str:
         for a, b in booking.slots(offer))
     parts.append(
         f"<form method='post' action='/book'><input type='hidden' name='hall' value='{e(offer.hall_id)}'>"
+        f"<input type='hidden' name='idem' value='{e(form.get('idem') or booking_api.new_form_key())}'>"
         f"<div class='card'><b>{e(offer.hall_name)}</b></div>"
         f"<fieldset><legend>1 选择事项 · Service</legend>{services}</fieldset>"
         f"<fieldset><legend>2 日期与时段 · Date and time</legend>"
