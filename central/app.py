@@ -159,6 +159,9 @@ def create_app(db: CentralDB, *, admin_token: str | None = None, clock=time.time
 
     # -- intake (issue 16): booking API for the city's apps, 12345 hotline ------------------
     booking_api.register(app, db, clock=clock)
+    from central import hotline
+
+    hotline.register(app, db, hall_auth=authenticate, admin=_admin, clock=clock)
     return app
 
 

@@ -62,9 +62,10 @@ SCHEMA += [
     # 12345 hotline items about a hall; the hall pulls them by rev and reports outcomes back.
     """CREATE TABLE IF NOT EXISTS hotline_items (
         id TEXT PRIMARY KEY, hall_id TEXT NOT NULL, kind TEXT NOT NULL, ref TEXT NOT NULL,
-        category TEXT NOT NULL, content TEXT NOT NULL, level BIGINT, reason TEXT,
-        window_number BIGINT, source TEXT NOT NULL, status TEXT NOT NULL,
-        case_code TEXT, outcome TEXT, rev BIGINT NOT NULL,
+        category TEXT NOT NULL, content TEXT NOT NULL, level BIGINT, reason TEXT NOT NULL,
+        ticket_number TEXT NOT NULL, ticket_date TEXT NOT NULL, source TEXT NOT NULL,
+        status TEXT NOT NULL, hall_case_id TEXT, hall_code TEXT, steps TEXT NOT NULL,
+        outcome TEXT, rev BIGINT NOT NULL,
         created_at DOUBLE PRECISION NOT NULL, updated_at DOUBLE PRECISION NOT NULL)""",
     "CREATE UNIQUE INDEX IF NOT EXISTS hotline_ref ON hotline_items (hall_id, ref)",
     "CREATE INDEX IF NOT EXISTS hotline_pull ON hotline_items (hall_id, rev)",
@@ -255,6 +256,10 @@ class CentralDB:
 
     def _project(self, hall_id: str, event: dict) -> None:
         """Appointment status follows what the hall reports (checked in at the kiosk)."""
+        if event["type"] in ("hotline.received", "case.advanced"):
+            from central.hotline import project  # 12345 items: outcomes from the hall's case events
+
+            project(self, hall_id, event)
         if event["type"] != "ticket.checked_in":
             return
         appointment = (event.get("payload") or {}).get("appointment") or {}

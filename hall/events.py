@@ -32,6 +32,7 @@ ROW_KEYS = {
     "service_stat": "service_stats",
     "staff": "staff",
     "meta": "meta",
+    "hotline_item": "hotline_items",       # issue 16: 12345 items
 }
 
 EVENT_TYPES = {
@@ -44,6 +45,7 @@ EVENT_TYPES = {
     "complaint.filed", "complaint.adopted", "refusal.reviewed",
     "help.raised", "help.acknowledged", "help.closed",
     "appointment.upserted", "printer.failed", "staff.changed", "display.layout_changed",
+    "hotline.received",
 }
 
 

@@ -219,26 +219,32 @@ class FeedbackMixin:
         phone = _mobile(phone)
         ticket = self.ticket_by_token(ticket_token) if ticket_token else None
         with self._op() as op:
-            row = op.c.execute("SELECT last_number FROM counters WHERE business_date = ? AND service_id = ?",
-                               (op.business_date, "~complaints")).fetchone()
-            n = (row[0] if row else 0) + 1
-            op.put("counter", {"business_date": op.business_date, "service_id": "~complaints", "last_number": n})
-            code = f"TS{op.business_date.replace('-', '')}-{n:04d}"
-            complaint = op.put("complaint", {
-                "id": uuid.uuid4().hex, "code": code, "kind": kind, "category": category, "text": text,
-                "phrases": _j(phrases), "has_contact": int(bool(phone)), "source": source,
-                "ticket_id": ticket["id"] if ticket else None, "business_date": op.business_date,
-                "at": op.now, "adopted": 0})
-            if phone:
-                purge = (dt.date.fromisoformat(op.business_date)
-                         + dt.timedelta(days=max(self.config.privacy.phone_retention_days, 30))).isoformat()
-                op.c.execute("INSERT INTO complaint_contacts (complaint_id, phone, purge_after) VALUES (?, ?, ?)",
-                             (complaint["id"], phone, purge))
-            cat = cats.get(category)
-            op.emit("complaint.filed", code=code, category_zh=cat.zh if cat else category)
-            summary = f"{'建议' if kind == 'suggestion' else '吐槽'}（{cat.zh if cat else category}）：" + "；".join(phrases + ([text] if text else []))
-            self._open_case(op, "complaint", summary, complaint_id=complaint["id"], ticket=ticket)
-            return complaint
+            return self._insert_complaint(op, kind=kind, category=category, text=text, phrases=phrases,
+                                          phone=phone, source=source, ticket=ticket, cats=cats)
+
+    def _insert_complaint(self, op: Op, *, kind: str, category: str, text: str, phrases: list, phone,
+                          source: str, ticket: dict | None, cats: dict) -> dict:
+        """Inside an op: the complaint row, its tracking code and its case (also used by hall/hotline.py)."""
+        row = op.c.execute("SELECT last_number FROM counters WHERE business_date = ? AND service_id = ?",
+                           (op.business_date, "~complaints")).fetchone()
+        n = (row[0] if row else 0) + 1
+        op.put("counter", {"business_date": op.business_date, "service_id": "~complaints", "last_number": n})
+        code = f"TS{op.business_date.replace('-', '')}-{n:04d}"
+        complaint = op.put("complaint", {
+            "id": uuid.uuid4().hex, "code": code, "kind": kind, "category": category, "text": text,
+            "phrases": _j(phrases), "has_contact": int(bool(phone)), "source": source,
+            "ticket_id": ticket["id"] if ticket else None, "business_date": op.business_date,
+            "at": op.now, "adopted": 0})
+        if phone:
+            purge = (dt.date.fromisoformat(op.business_date)
+                     + dt.timedelta(days=max(self.config.privacy.phone_retention_days, 30))).isoformat()
+            op.c.execute("INSERT INTO complaint_contacts (complaint_id, phone, purge_after) VALUES (?, ?, ?)",
+                         (complaint["id"], phone, purge))
+        cat = cats.get(category)
+        op.emit("complaint.filed", code=code, category_zh=cat.zh if cat else category)
+        summary = f"{'建议' if kind == 'suggestion' else '吐槽'}（{cat.zh if cat else category}）：" + "；".join(phrases + ([text] if text else []))
+        self._open_case(op, "complaint", summary, complaint_id=complaint["id"], ticket=ticket)
+        return complaint
 
     def adopt_suggestion(self, complaint_id: str, staff_id: str) -> dict:
         """An adopted suggestion marks its author as a 啄木鸟 contributor."""
