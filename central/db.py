@@ -44,6 +44,34 @@ SCHEMA = [
         name TEXT PRIMARY KEY, value BIGINT NOT NULL)""",
 ]
 
+# -- intake (issue 16): booking API clients, ID hashes for the hall, hotline items -----------
+SCHEMA += [
+    # Client apps of the booking/hotline API: the key is kept only as its SHA-256.
+    """CREATE TABLE IF NOT EXISTS api_clients (
+        app_id TEXT PRIMARY KEY, name TEXT NOT NULL, key_hash TEXT NOT NULL,
+        scopes TEXT NOT NULL, halls TEXT NOT NULL, rate_per_minute BIGINT NOT NULL,
+        enabled BIGINT NOT NULL DEFAULT 1, created_at DOUBLE PRECISION NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS api_idempotency (
+        app_id TEXT NOT NULL, idem_key TEXT NOT NULL, request_hash TEXT NOT NULL,
+        state TEXT NOT NULL, status BIGINT, response TEXT, created_at DOUBLE PRECISION NOT NULL,
+        PRIMARY KEY (app_id, idem_key))""",
+    # One random salt per hall for the ID-number hash the hall compares at the kiosk.
+    """CREATE TABLE IF NOT EXISTS hall_id_salts (
+        hall_id TEXT PRIMARY KEY, salt TEXT NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS appointment_id_hashes (
+        appointment_id TEXT PRIMARY KEY, id_hash TEXT NOT NULL)""",
+    # 12345 hotline items about a hall; the hall pulls them by rev and reports outcomes back.
+    """CREATE TABLE IF NOT EXISTS hotline_items (
+        id TEXT PRIMARY KEY, hall_id TEXT NOT NULL, kind TEXT NOT NULL, ref TEXT NOT NULL,
+        category TEXT NOT NULL, content TEXT NOT NULL, level BIGINT, reason TEXT NOT NULL,
+        ticket_number TEXT NOT NULL, ticket_date TEXT NOT NULL, source TEXT NOT NULL,
+        status TEXT NOT NULL, hall_case_id TEXT, hall_code TEXT, steps TEXT NOT NULL,
+        outcome TEXT, rev BIGINT NOT NULL,
+        created_at DOUBLE PRECISION NOT NULL, updated_at DOUBLE PRECISION NOT NULL)""",
+    "CREATE UNIQUE INDEX IF NOT EXISTS hotline_ref ON hotline_items (hall_id, ref)",
+    "CREATE INDEX IF NOT EXISTS hotline_pull ON hotline_items (hall_id, rev)",
+]
+
 
 class SeqConflict(Exception):
     """A batch reuses a seq the central already holds with a different event id."""
@@ -245,6 +273,10 @@ class CentralDB:
 
     def _project(self, hall_id: str, event: dict) -> None:
         """Appointment status follows what the hall reports (checked in at the kiosk)."""
+        if event["type"] in ("hotline.received", "case.advanced"):
+            from central.hotline import project  # 12345 items: outcomes from the hall's case events
+
+            project(self, hall_id, event)
         if event["type"] != "ticket.checked_in":
             return
         appointment = (event.get("payload") or {}).get("appointment") or {}

@@ -9,7 +9,15 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_serializer,
+)
 
 from onewindow import example_config_path
 
@@ -229,6 +237,44 @@ class Domain(Strict):
     group: Literal["enterprise", "livelihood", "talent", "general"] = "general"
 
 
+FREE_MARK_ZH = "免提交（平台已有电子证照）"
+FREE_MARK_EN = "not needed: the platform holds the e-licence"
+
+
+class Material(Strict):
+    """One material a service asks for (issue 16: 一处填报、全网通用).
+
+    `electronic = true` marks a material the platform already holds as an electronic licence
+    (电子证照, of `license_type`): the citizen need not bring it (免提交), and a refusal for
+    missing materials cannot list it. A plain string in hall.toml is a material with just a
+    name, and such a material is written back as the plain string.
+    """
+
+    name: str = Field(min_length=1, max_length=60)
+    name_en: str = Field(default="", max_length=120)
+    electronic: bool = False
+    license_type: str = Field(default="", max_length=60)
+
+    # Compatibility with code written when materials were strings: a material equals its name
+    # and prints as it.
+    def __eq__(self, other):
+        if isinstance(other, str):
+            return self.name == other
+        return super().__eq__(other)
+
+    def __hash__(self):
+        return hash(self.name)
+
+    def __str__(self):
+        return self.name
+
+    @model_serializer(mode="wrap")
+    def _plain(self, handler):
+        if not (self.name_en or self.electronic or self.license_type):
+            return self.name
+        return handler(self)
+
+
 class Service(Strict):
     id: str = Field(pattern=_ID)
     name_zh: str = Field(min_length=1, max_length=30)
@@ -238,7 +284,7 @@ class Service(Strict):
     kind: Literal["consult", "accept", "pickup", "help", "complaint"]
     daily_cap: int = Field(default=300, ge=1, le=9999)
     appointments: bool = False
-    materials: list[str] = []
+    materials: list[Material] = []
     pinned: bool = False
     avg_minutes: float | None = Field(default=None, gt=0, le=240)
     ticket_cutoff: Clock | None = None
@@ -252,6 +298,22 @@ class Service(Strict):
     @classmethod
     def _cut(cls, v):
         return None if v is None else _hhmm(v)
+
+    @field_validator("materials", mode="before")
+    @classmethod
+    def _materials(cls, v):
+        # plain strings stay accepted (every hall.toml before issue 16 has them)
+        if isinstance(v, list):
+            return [{"name": m} if isinstance(m, str) else m for m in v]
+        return v
+
+    @property
+    def material_names(self) -> list[str]:
+        return [m.name for m in self.materials]
+
+    @property
+    def electronic_materials(self) -> list[Material]:
+        return [m for m in self.materials if m.electronic]
 
 
 class Window(Strict):

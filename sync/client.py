@@ -113,6 +113,14 @@ class CentralClient:
             return resp.status_code, etag, None
         return resp.status_code, resp.headers.get("etag"), _json(resp)
 
+    def get_hotline(self, after: int, limit: int = 200) -> dict:
+        """12345 hotline items for this hall after a rev (issue 16)."""
+        resp = self._request("GET", "/sync/v1/hotline?" + urlencode({"after": after, "limit": limit}))
+        if resp.status_code == 404:          # a central without the hotline channel: nothing to pull
+            return {"items": [], "cursor": after, "more": False}
+        self._raise_for(resp)
+        return _json(resp)
+
     def get_appointments(self, date: str, after: int, limit: int = 500) -> dict:
         path = "/sync/v1/appointments?" + urlencode({"date": date, "after": after, "limit": limit})
         resp = self._request("GET", path)

@@ -36,6 +36,9 @@ def engine_hooks(engine) -> dict:
                         len(items) - len(rows))
         if rows:
             engine.upsert_appointments(rows)
+            from hall.intake import store_id_hashes  # card check-in: hashes kept outside events
+
+            store_id_hashes(engine.store, rows)
 
     def apply(new_base) -> None:
         # Central wins on the base; the manager's local layer (hall.config_layers) stays on
@@ -47,9 +50,20 @@ def engine_hooks(engine) -> dict:
             return
         engine.apply_config(effective_config(engine.store, new_base))
 
+    def receive_hotline(items: list[dict]) -> int:
+        from hall.hotline import receive_hotline as receive
+
+        return receive(engine, items)
+
+    def store_salt(salt: str) -> None:
+        from hall.intake import store_id_salt
+
+        store_id_salt(engine.store, salt)
+
     return {"upsert_appointments": upsert, "apply_config": apply,
             "timezone": engine.config.hall.timezone,
-            "apply_matter_updates": getattr(engine, "apply_matter_updates", None)}
+            "apply_matter_updates": getattr(engine, "apply_matter_updates", None),
+            "receive_hotline": receive_hotline, "store_id_salt": store_salt}
 
 
 class Syncer:
@@ -61,7 +75,9 @@ class Syncer:
                  apply_config: Callable[[object], object] | None = None,
                  timezone: str = "Asia/Shanghai",
                  clock: Callable[[], float] = time.time,
-                 apply_matter_updates: Callable[[list[dict]], dict] | None = None):
+                 apply_matter_updates: Callable[[list[dict]], dict] | None = None,
+                 receive_hotline: Callable[[list[dict]], object] | None = None,
+                 store_id_salt: Callable[[str], object] | None = None):
         # `clock` is the hall's business clock (which dates to pull); status stamps use
         # wall time, which is what `sync status` compares them with.
         self.conn, self.client = conn, client
@@ -72,6 +88,8 @@ class Syncer:
         self.timezone = timezone
         self.clock = clock
         self.apply_matter_updates = apply_matter_updates
+        self.receive_hotline = receive_hotline
+        self.store_id_salt = store_id_salt
         self.client.clock_offset = float(hallside.get_state(conn, "clock_offset", "0"))
         self._stop: threading.Event | None = None
 
@@ -233,6 +251,8 @@ class Syncer:
             while True:
                 page = self.client.get_appointments(date, after)
                 items = page.get("appointments") or []
+                if self.store_id_salt is not None and page.get("id_salt"):
+                    self.store_id_salt(str(page["id_salt"]))
                 if items:
                     self.upsert_appointments(items)
                     total += len(items)
@@ -267,6 +287,23 @@ class Syncer:
                 break
         return total
 
+    # -- pull: 12345 hotline items (issue 16) -------------------------------------------
+    def pull_hotline(self) -> int:
+        if self.receive_hotline is None:
+            return 0
+        total = 0
+        after = int(hallside.get_state(self.conn, "hotline_cursor", "0"))
+        while True:
+            page = self.client.get_hotline(after)
+            items = page.get("items") or []
+            if items:
+                self.receive_hotline(items)      # skips items already received: a re-pull is harmless
+                total += len(items)
+            after = int(page.get("cursor", after))
+            hallside.set_state(self.conn, hotline_cursor=after)
+            if not page.get("more"):
+                return total
+
     # -- the loop --------------------------------------------------------------------
     def cycle(self) -> dict:
         """One round: push everything, pull config and appointments, purge old phones.
@@ -275,10 +312,11 @@ class Syncer:
         any other failure of one step (a config file that cannot be written, an appointment
         the engine refuses) does not hold back the others, and is raised at the end.
         """
-        result = {"pushed": 0, "config": "unchanged", "appointments": 0, "phones_purged": 0}
+        result = {"pushed": 0, "config": "unchanged", "appointments": 0, "hotline": 0, "phones_purged": 0}
         failures: list[Exception] = []
         steps = (("pushed", self.push_all), ("config", self.pull_config),
-                 ("appointments", self.pull_appointments), ("matter_updates", self.pull_matter_updates))
+                 ("appointments", self.pull_appointments), ("matter_updates", self.pull_matter_updates),
+                 ("hotline", self.pull_hotline))
         for key, step in steps:
             try:
                 result[key] = step()
@@ -289,7 +327,8 @@ class Syncer:
             except Exception as exc:  # kept for status; the other steps still run
                 log.exception("sync step %s failed", key)
                 failures.append(exc)
-        if result["config"] == "applied" or result["appointments"] or result.get("matter_updates"):
+        if result["config"] == "applied" or result["appointments"] or result.get("matter_updates") \
+                or result["hotline"]:
             result["pushed"] += self.push_all()   # what the pull just recorded, same round
         result["phones_purged"] = hallside.purge_phones(self.conn, self.sync_dates()[0])
         if failures:

@@ -274,6 +274,9 @@ def refuse(window_id: WindowId, body: RefuseIn, request: Request,
             "service_zh": svc.name_zh if svc else current["service_id"],
             "window_number": win.number if win else None,
             "materials": list(refusal["materials"]), "text": refusal["text"],
+            # 免提交: what the platform already holds, marked so the citizen does not bring it
+            "materials_electronic": [m.name for m in svc.electronic_materials] if svc else [],
+            "free_mark_zh": "免提交（平台已有电子证照）",
             "business_date": current.get("business_date"),
             "footer_zh": "请备齐以上材料后再来办理，无需重新排队咨询。",
         }
