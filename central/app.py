@@ -159,6 +159,9 @@ def create_app(db: CentralDB, *, admin_token: str | None = None, clock=time.time
             f"（{html.escape(done['date'])} {html.escape(done['slot_start'])}）已取消。</p>"
             f"<p>Appointment {html.escape(done['code'])} is cancelled.</p></div>")))
 
+    from central import relay
+
+    relay.mount(app, db, authenticate=authenticate, clock=clock)
     return app
 
 

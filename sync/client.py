@@ -111,6 +111,13 @@ class CentralClient:
         self._raise_for(resp)
         return _json(resp)
 
+    def push_relay(self, body: bytes) -> dict:
+        """POST the phone-page relay's views (sync/relay.py); returns {ok, actions}."""
+        resp = self._request("POST", "/sync/v1/relay", body)
+        self._raise_for(resp)
+        return _json(resp)
+
+
 
 def _json(resp: httpx.Response) -> dict:
     try:

@@ -111,6 +111,10 @@ def cmd_hall(args) -> int:
     actual = sock.getsockname()[1]
     app = create_app(config, store, engine, config_path=args.config, start_devices=True)
     print(f"hall node listening on http://{host}:{actual}  (console: /console)", flush=True)
+    from hall.config import phone_reach_warnings
+
+    for zh, en in phone_reach_warnings(config):
+        log.warning("%s / %s", zh, en)
     server = uvicorn.Server(uvicorn.Config(app, log_level=args.log_level_uvicorn, lifespan="on",
                                            timeout_graceful_shutdown=2, access_log=False))
     import asyncio
