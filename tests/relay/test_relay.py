@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import sqlite3
 import time
 
@@ -120,8 +121,9 @@ def test_unsigned_or_malformed_relay_pushes_are_refused(relayed):
     assert bad.value.code == "invalid_relay"
     # A view that somehow carried a token is stored without it.
     key = hashlib.sha256(b"x" * 22).hexdigest()
-    client.push_relay(('{"views": [{"key": "%s", "view": {"number": "A009", "token": "%s", '
-                       '"state": "waiting"}, "date": "2026-11-26"}]}' % (key, "x" * 22)).encode())
+    body = {"views": [{"key": key, "view": {"number": "A009", "token": "x" * 22, "state": "waiting"},
+                       "date": "2026-11-26"}]}
+    client.push_relay(json.dumps(body).encode())
     assert r.central_view("x" * 22).json().get("token") is None
     client.close()
 
