@@ -252,6 +252,10 @@ def create_app(db: CentralDB, *, admin_token: str | None = None, clock=time.time
     from central import hotline
 
     hotline.register(app, db, hall_auth=authenticate, admin=_admin, clock=clock)
+
+    from central import relay
+
+    relay.mount(app, db, authenticate=authenticate, clock=clock)
     return app
 
 

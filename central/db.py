@@ -42,6 +42,19 @@ SCHEMA = [
     "CREATE INDEX IF NOT EXISTS appointments_phone ON appointments (phone_hash, date)",
     """CREATE TABLE IF NOT EXISTS counters (
         name TEXT PRIMARY KEY, value BIGINT NOT NULL)""",
+    # -- the phone-page relay (central/relay.py): public views keyed by SHA-256 of the token
+    """CREATE TABLE IF NOT EXISTS relay_views (
+        key TEXT PRIMARY KEY, hall_id TEXT NOT NULL REFERENCES halls(id), view TEXT NOT NULL,
+        business_date TEXT NOT NULL, updated_at DOUBLE PRECISION NOT NULL)""",
+    "CREATE INDEX IF NOT EXISTS relay_views_hall ON relay_views (hall_id, business_date)",
+    """CREATE TABLE IF NOT EXISTS relay_links (
+        hall_id TEXT PRIMARY KEY REFERENCES halls(id), last_seen_at DOUBLE PRECISION NOT NULL,
+        heartbeat DOUBLE PRECISION NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS relay_actions (
+        id TEXT PRIMARY KEY, hall_id TEXT NOT NULL REFERENCES halls(id), key TEXT NOT NULL,
+        kind TEXT NOT NULL, body TEXT NOT NULL, dedupe TEXT NOT NULL UNIQUE,
+        created_at DOUBLE PRECISION NOT NULL)""",
+    "CREATE INDEX IF NOT EXISTS relay_actions_hall ON relay_actions (hall_id, created_at)",
 ]
 
 # -- intake (issue 16): booking API clients, ID hashes for the hall, hotline items -----------

@@ -174,6 +174,15 @@ class BackupSection(Strict):
                                                   "copy; not mounted = a warning, local copy kept")
 
 
+class RelaySection(Strict):
+    """The phone-page relay through central (sync/relay.py, central/relay.py): phones on mobile
+    data open the ticket page at central, which the hall keeps current while it is online."""
+
+    enabled: bool = False
+    heartbeat_seconds: float = Field(default=5, ge=1, le=60,
+                                     description="push at least this often so central knows the link is up")
+
+
 class ManagerSection(Strict):
     wait_target_p90_minutes: float = Field(default=20, gt=0, le=600,
                                            description="staffing advice: 90th-percentile wait to stay under")
@@ -368,6 +377,7 @@ class HallConfig(Strict):
     voice: VoiceSection = VoiceSection()
     notices: NoticesSection = NoticesSection()
     sync: SyncSection = SyncSection()
+    relay: RelaySection = RelaySection()
     kiosk: KioskSection = KioskSection()
     manager: ManagerSection = ManagerSection()
     citizen: CitizenSection = CitizenSection()
@@ -619,3 +629,35 @@ def write_example_config(dest: str | Path, *, always_open: bool = True, port: in
     dest = Path(dest)
     dest.write_text(text, encoding="utf-8")
     return dest
+
+
+def phone_reach_warnings(config: HallConfig) -> list[tuple[str, str]]:
+    """Warnings (zh, en) when the ticket QR's base_url cannot work from citizens' phones:
+    a loopback address reaches no phone at all; a private or bare LAN address reaches only
+    phones on the hall's Wi-Fi, while most are on mobile data (the relay needs a public name)."""
+    import ipaddress
+    from urllib.parse import urlsplit
+
+    host = (urlsplit(config.hall.base_url).hostname or "").strip("[]")
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        ip = None
+    if host == "localhost" or (ip is not None and ip.is_loopback):
+        return [(f"base_url 是本机地址（{config.hall.base_url}）：号票二维码在任何手机上都打不开；"
+                 "请设为大厅的公网域名（如 https://hall.example.gov.cn）",
+                 f"base_url is a loopback address ({config.hall.base_url}): the ticket QR opens on "
+                 "no phone; set it to the hall's public name (e.g. https://hall.example.gov.cn)")]
+    private = ip is not None and (ip.is_private or ip.is_link_local) or host.endswith((".local", ".lan"))
+    if private and config.relay.enabled:
+        return [(f"已启用手机页中转，但 base_url 是内网地址（{config.hall.base_url}）：使用移动数据的手机"
+                 "打不开二维码；请设为大厅的公网域名，并在大厅内网做分区域名解析",
+                 f"the phone-page relay is on but base_url is a private address "
+                 f"({config.hall.base_url}): phones on mobile data cannot open the QR; use the hall's "
+                 "public name with split-horizon DNS inside the hall")]
+    if private or ip is not None:
+        return [(f"base_url 是内网或 IP 地址（{config.hall.base_url}）：只有连接大厅 Wi-Fi 的手机能打开号票页；"
+                 "要让移动数据也能打开，请启用 [relay] 并使用公网域名",
+                 f"base_url is a LAN or IP address ({config.hall.base_url}): only phones on the hall's "
+                 "Wi-Fi open the ticket page; enable [relay] with a public name for mobile data")]
+    return []

@@ -135,6 +135,11 @@ class CentralClient:
         self._raise_for(resp)
         return _json(resp)
 
+    def push_relay(self, body: bytes) -> dict:
+        """POST the phone-page relay's views (sync/relay.py); returns {ok, actions}."""
+        resp = self._request("POST", "/sync/v1/relay", body)
+        self._raise_for(resp)
+        return _json(resp)
 
     def get_matter_updates(self, after: int, limit: int = 200) -> dict:
         """Matter steps central set for this hall (central/matters.py), after a cursor."""

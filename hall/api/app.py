@@ -64,6 +64,10 @@ def create_app(config, store=None, engine=None, *, db_path=None, limits: ApiLimi
         hub.start(asyncio.get_running_loop())
         watcher = ConfigWatcher(app, config_path) if config_path else None
         binding = None
+        from sync.relay import start_for as start_relay
+
+        relay = start_relay(app)
+        app.state.relay = relay
         if start_devices:
             from hall.devices import start_from_config
             binding = start_from_config(engine)
@@ -72,6 +76,8 @@ def create_app(config, store=None, engine=None, *, db_path=None, limits: ApiLimi
                 watcher.start()
             yield
         finally:
+            if relay is not None:
+                relay.stop()
             if binding is not None:
                 binding.stop()
             if watcher:

@@ -133,7 +133,10 @@ def cmd_hall(args) -> int:
     app = create_app(config, store, engine, config_path=args.config, start_devices=True)
     print(f"hall node listening on http://{host}:{actual}  (console: /console)", flush=True)
     from hall.api.limits import http_protocol
+    from hall.config import phone_reach_warnings
 
+    for zh, en in phone_reach_warnings(config):
+        log.warning("%s / %s", zh, en)
     server = uvicorn.Server(uvicorn.Config(app, log_level=args.log_level_uvicorn, lifespan="on",
                                            http=http_protocol(app.state.limits),
                                            timeout_graceful_shutdown=2, access_log=False))
