@@ -16,7 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from central import booking
+from central import booking, booking_api
 from central.db import CentralDB, SeqConflict
 from central.summary import hall_summaries
 from sync import signing
@@ -158,6 +158,13 @@ def create_app(db: CentralDB, *, admin_token: str | None = None, clock=time.time
                           "hall's database reset or restored from a backup? A person must resolve it",
                           acked_upto=exc.hwm) from None
 
+    @app.get("/sync/v1/events")
+    async def pull_own_events(request: Request, after: int = 0, limit: int = 1000):
+        """A hall takes back its own events (after a restore from a backup): as stored."""
+        hall_id, _ = await authenticate(request)
+        return await run_in_threadpool(db.events_after, hall_id, max(0, after),
+                                       max(1, min(limit, MAX_BATCH)))
+
     @app.get("/sync/v1/config")
     async def pull_config(request: Request):
         hall_id, _ = await authenticate(request)
@@ -211,10 +218,8 @@ def create_app(db: CentralDB, *, admin_token: str | None = None, clock=time.time
             "utf-8", "replace")).items()}
         hall_id = form.get("hall", "")
         try:
-            appt = await run_in_threadpool(lambda: booking.book(
-                db, hall_id=hall_id, service_id=form.get("service", ""),
-                date=form.get("date", ""), slot=form.get("slot", ""), name=form.get("name", ""),
-                id_number=form.get("id_number", ""), phone=form.get("phone", "")))
+            # the same path as the booking API: idempotent per form, rate-limited per address
+            appt = await booking_api.page_book(app, db, request, form, clock())
         except booking.BookingRefused as exc:
             return HTMLResponse(_book_html(db, hall_id, exc, form), status_code=422)
         return HTMLResponse(_booked_html(appt))
@@ -237,6 +242,20 @@ def create_app(db: CentralDB, *, admin_token: str | None = None, clock=time.time
             f"（{html.escape(done['date'])} {html.escape(done['slot_start'])}）已取消。</p>"
             f"<p>Appointment {html.escape(done['code'])} is cancelled.</p></div>")))
 
+    # Matter updates (办件) central -> hall: central/matters.py
+    from central import matters as central_matters
+
+    central_matters.mount(app, db, authenticate, _admin, Refused, admin_token)
+
+    # -- intake (issue 16): booking API for the city's apps, 12345 hotline ------------------
+    booking_api.register(app, db, clock=clock)
+    from central import hotline
+
+    hotline.register(app, db, hall_auth=authenticate, admin=_admin, clock=clock)
+
+    from central import relay
+
+    relay.mount(app, db, authenticate=authenticate, clock=clock)
     return app
 
 
@@ -355,6 +374,7 @@ def _book_html(db: CentralDB, hall_id: str | None, error, form: dict) -> str:
         for a, b in booking.slots(offer))
     parts.append(
         f"<form method='post' action='/book'><input type='hidden' name='hall' value='{e(offer.hall_id)}'>"
+        f"<input type='hidden' name='idem' value='{e(form.get('idem') or booking_api.new_form_key())}'>"
         f"<div class='card'><b>{e(offer.hall_name)}</b></div>"
         f"<fieldset><legend>1 选择事项 · Service</legend>{services}</fieldset>"
         f"<fieldset><legend>2 日期与时段 · Date and time</legend>"

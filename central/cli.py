@@ -204,6 +204,51 @@ def add_commands(sub) -> None:
     push.add_argument("file")
     push.set_defaults(func=_config_push)
     cfg.set_defaults(func=lambda a: (cfg.print_help(), 2)[1])
+    _add_app_commands(csub)
+
+
+# -- intake (issue 16): client apps of the booking and hotline APIs ------------------------------
+def _app_add(args) -> int:
+    from central.api_clients import register
+
+    try:
+        key = register(_open(args), args.app, args.name or args.app, args.scopes.split(","),
+                       args.halls.split(","), args.rate)
+    except ValueError as exc:
+        print(f"错误 Error: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # e.g. the id is taken (unique key)
+        print(f"错误：应用 {args.app} 无法登记（已存在？）\nError: app {args.app} cannot be registered "
+              f"(exists?): {type(exc).__name__}", file=sys.stderr)
+        return 1
+    print(f"# 应用 {args.app} 已登记（{args.scopes}）；密钥只显示这一次，请交给应用方保管")
+    print(f"# app {args.app} registered ({args.scopes}); the key is shown only now")
+    print(key)
+    return 0
+
+
+def _app_disable(args) -> int:
+    from central.api_clients import set_enabled
+
+    set_enabled(_open(args), args.app, False)
+    print(f"应用 {args.app} 已停用 · app {args.app} disabled")
+    return 0
+
+
+def _add_app_commands(csub) -> None:
+    app = csub.add_parser("app", help="client apps of the booking / 12345 hotline APIs")
+    asub = app.add_subparsers(dest="app_command", metavar="ACTION")
+    add = asub.add_parser("add", help="register a client app and print its key (once)")
+    add.add_argument("app", help="app id, e.g. wechat-mp")
+    add.add_argument("--name")
+    add.add_argument("--scopes", default="booking", help="comma list: booking, hotline")
+    add.add_argument("--halls", default="*", help="comma list of hall ids, or * (default)")
+    add.add_argument("--rate", type=int, default=600, help="requests per minute (default 600)")
+    add.set_defaults(func=_app_add)
+    dis = asub.add_parser("disable", help="stop an app's key from working")
+    dis.add_argument("app")
+    dis.set_defaults(func=_app_disable)
+    app.set_defaults(func=lambda a: (app.print_help(), 2)[1])
 
 
 def main(argv: list[str] | None = None) -> int:

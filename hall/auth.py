@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from hall.errors import DomainError, InvalidInput, NotFound, Unauthorized
 
 DEVICE_ROLES = ("kiosk", "display", "window")
-STAFF_ROLES = ("clerk", "helper", "manager")
+STAFF_ROLES = ("clerk", "helper", "manager", "approver")   # approver: 审批人员 (back office)
 
 # A 6-digit PIN has only 10^6 values, so online throttling is the real protection
 # (reference/reliability.md §4.4). It is kept per SOURCE (client address) and per staff id:

@@ -10,6 +10,7 @@ from urllib.parse import urlencode, urlsplit
 
 import httpx
 
+from onewindow import http
 from sync import signing
 
 log = logging.getLogger(__name__)
@@ -43,8 +44,9 @@ class CentralClient:
                 # Mutual TLS: the hall shows a certificate from the city's CA as well as
                 # signing every request with its key.
                 verify.load_cert_chain(client_cert, client_key or None)
-        self.http = httpx.Client(timeout=timeout, verify=verify,
-                                 headers={"User-Agent": "onewindow-sync/1"})
+        # The central is outside the hall's LAN: proxy settings from the environment apply.
+        self.http = http.make_client(headers={"User-Agent": "onewindow-sync/1"},
+                                     timeout_s=timeout, verify=verify, trust_env=True)
 
     def close(self) -> None:
         self.http.close()
@@ -111,8 +113,37 @@ class CentralClient:
             return resp.status_code, etag, None
         return resp.status_code, resp.headers.get("etag"), _json(resp)
 
+    def get_hotline(self, after: int, limit: int = 200) -> dict:
+        """12345 hotline items for this hall after a rev (issue 16)."""
+        resp = self._request("GET", "/sync/v1/hotline?" + urlencode({"after": after, "limit": limit}))
+        if resp.status_code == 404:          # a central without the hotline channel: nothing to pull
+            return {"items": [], "cursor": after, "more": False}
+        self._raise_for(resp)
+        return _json(resp)
+
     def get_appointments(self, date: str, after: int, limit: int = 500) -> dict:
         path = "/sync/v1/appointments?" + urlencode({"date": date, "after": after, "limit": limit})
+        resp = self._request("GET", path)
+        self._raise_for(resp)
+        return _json(resp)
+
+    def get_own_events(self, after: int, limit: int = 1000) -> dict:
+        """This hall's own events the central holds after `after`: {events, acked_upto, more}
+        (the recovery after a restore from backup, docs/sync-protocol.md §10)."""
+        path = "/sync/v1/events?" + urlencode({"after": after, "limit": limit})
+        resp = self._request("GET", path)
+        self._raise_for(resp)
+        return _json(resp)
+
+    def push_relay(self, body: bytes) -> dict:
+        """POST the phone-page relay's views (sync/relay.py); returns {ok, actions}."""
+        resp = self._request("POST", "/sync/v1/relay", body)
+        self._raise_for(resp)
+        return _json(resp)
+
+    def get_matter_updates(self, after: int, limit: int = 200) -> dict:
+        """Matter steps central set for this hall (central/matters.py), after a cursor."""
+        path = "/sync/v1/matter-updates?" + urlencode({"after": after, "limit": limit})
         resp = self._request("GET", path)
         self._raise_for(resp)
         return _json(resp)

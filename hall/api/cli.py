@@ -22,11 +22,12 @@ def _paths(args) -> tuple[Path, Path]:
 
 def _open(args, need_engine: bool = True):
     """(config, store, engine) for a command; a bad config is a clear message, not a traceback."""
-    from hall.config import load_config
+    from hall.central_layer import load_effective
     from hall.store import Store
 
     config_path, db_path = _paths(args)
-    config = load_config(config_path) if need_engine else None
+    # hall.toml with the central's applied configuration over it (sync keeps it in the db).
+    config = load_effective(config_path, db_path) if need_engine else None
     store = Store.open(db_path)
     engine = None
     if need_engine:
@@ -86,9 +87,29 @@ def cmd_hall(args) -> int:
 
     import uvicorn
 
+    from hall import dblock
     from hall.api.app import create_app
 
+    _, db_path = _paths(args)
+    try:
+        # Held until this process ends: `onewindow db restore` refuses while it is held.
+        lock_fd = dblock.hold_shared(db_path)  # noqa: F841 - kept open on purpose
+    except dblock.DatabaseBusy:
+        print(f"数据库 {db_path} 正在恢复中，请稍后再启动\n"
+              f"The database {db_path} is being restored; start the hall afterwards", file=sys.stderr)
+        return 1
+    from hall.restore import refuse_if_recovery_pending
+
+    if refuse_if_recovery_pending(db_path):
+        return 1
     config, store, engine = _open(args)
+    problems = _quick_check(store)
+    if problems:
+        print(f"数据库损坏，拒绝启动：{db_path}\n  " + "\n  ".join(problems[:5]) +
+              "\n可以用 `onewindow db restore 备份文件` 从备份恢复\n"
+              f"The database {db_path} is damaged; refusing to start. "
+              "Restore a backup with `onewindow db restore FILE`.", file=sys.stderr)
+        return 1
     host = args.host or config.server.host
     port = args.port if args.port is not None else config.server.port
     # Bind first, so a busy port is a clear message rather than a uvicorn traceback.
@@ -112,17 +133,29 @@ def cmd_hall(args) -> int:
     app = create_app(config, store, engine, config_path=args.config, start_devices=True)
     print(f"hall node listening on http://{host}:{actual}  (console: /console)", flush=True)
     from hall.api.limits import http_protocol
+    from hall.config import phone_reach_warnings
 
+    for zh, en in phone_reach_warnings(config):
+        log.warning("%s / %s", zh, en)
     server = uvicorn.Server(uvicorn.Config(app, log_level=args.log_level_uvicorn, lifespan="on",
                                            http=http_protocol(app.state.limits),
                                            timeout_graceful_shutdown=2, access_log=False))
     import asyncio
 
+    from hall.liveness import serve_notifying
+
     try:
-        asyncio.run(server.serve(sockets=[sock]))
+        asyncio.run(serve_notifying(server, [sock], store, describe=f"on {host}:{actual}"))
     finally:
         store.close()
     return 0
+
+
+def _quick_check(store) -> list[str]:
+    """SQLite's quick_check (structure, without the slow index cross-check) before serving."""
+    with store.read() as c:
+        rows = [r[0] for r in c.execute("PRAGMA quick_check")]
+    return [] if rows == ["ok"] else rows
 
 
 # -- device -----------------------------------------------------------------------------------
@@ -274,7 +307,7 @@ def add_commands(sub) -> None:
     _common(a)
     a.add_argument("--id", required=True)
     a.add_argument("--name", required=True)
-    a.add_argument("--role", required=True, choices=["clerk", "helper", "manager"])
+    a.add_argument("--role", required=True, choices=["clerk", "helper", "manager", "approver"])
     a.add_argument("--pin", help="4-12 digits (default: asked for, or read from stdin)")
     a.set_defaults(func=cmd_staff_add)
     a = ssub.add_parser("list", help="list staff with lock-out state")
