@@ -23,10 +23,12 @@ log = logging.getLogger(__name__)
 
 # Never sent to anyone, whatever the event.
 SECRET_KEYS = frozenset({"token", "idempotency_key", "request_hash", "phone", "phone_hash",
-                         "ticket_token", "id_number", "pin", "pin_hash", "token_hash"})
+                         "ticket_token", "id_number", "id_hash", "pin", "pin_hash", "token_hash",
+                         "pickup_token", "salt"})
 
 # Keys whose values are typed by people: scrubbed of phone and ID numbers on the way out.
-FREE_TEXT_KEYS = frozenset({"text", "comment", "note", "summary", "resolution", "review_note"})
+FREE_TEXT_KEYS = frozenset({"text", "comment", "note", "summary", "resolution", "review_note",
+                            "content", "reason"})
 
 # Everything the central may receive, by key name at any depth. Built from the events a
 # simulated day emits (tests/privacy/test_exits.py keeps it honest).
@@ -46,8 +48,15 @@ CENTRAL_KEYS = frozenset("""
     staff staff_id started_at state summary target_service_id target_window_id text
     ticket ticket_cutoff ticket_id to_service_name_zh transferred_from transferred_to
     updated_at value weights window window_id window_name_zh window_number
+    accepted_at action by_proxy case_id content created_at decided_at decision device_name
+    due_date ended_at ext_id from_state hall_code layout_name material materials_electronic
+    matter matter_id outstanding owed owed_due promise_days ready_at reason received
+    received_at ref returning section step step_zh theme_id to_state updated_by version
+    hotline hotline_item handed_over_at supplied_at filed_at case_step matter_step matter_visit
 """.split())
 STAFF_NAME_KEYS = frozenset({"name", "staff_name"})
+# Deliberately not uploaded although not secret: handed_to (the name of whoever collected a
+# matter's documents).
 
 _D = "[0-9０-９]"
 _SCRUBBERS = (

@@ -23,7 +23,7 @@ def secrets_in(db_path) -> dict[str, set[str]]:
     """Every phone, token, idempotency key and request hash the hall database holds."""
     db = sqlite3.connect(db_path)
     found: dict[str, set[str]] = {"phone": set(), "token": set(), "key": set()}
-    kinds = {"phone": "phone", "token": "token", "ticket_token": "token",
+    kinds = {"phone": "phone", "token": "token", "ticket_token": "token", "pickup_token": "token",
              "idempotency_key": "key", "request_hash": "key"}
     for table, col in columns(db, set(kinds)):
         for (value,) in db.execute(f"SELECT {col} FROM {table} WHERE {col} IS NOT NULL"):

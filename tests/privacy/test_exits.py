@@ -45,7 +45,9 @@ def test_the_central_allow_list_drops_only_personal_keys(day_events):
         kept = set(_paths(exits.for_central(payload, event_type=etype)))
         for path in set(_paths(payload)) - kept:
             dropped.add(path[-1])
-    assert dropped <= {"token", "idempotency_key", "request_hash", "name", "staff_name"}, dropped
+    # handed_to: the name of whoever collected a matter's documents.
+    assert dropped <= {"token", "idempotency_key", "request_hash", "name", "staff_name",
+                       "handed_to"}, dropped
     staff = [p for t, p in day_events if t == "staff.changed"]
     assert staff and "name" not in exits.for_central(staff[0])["staff"]
     assert exits.for_central(staff[0], staff_names=True)["staff"]["name"] == staff[0]["staff"]["name"]
