@@ -9,19 +9,23 @@ request hash, and the ID number:
 
 - every event the engine emitted (the hall's events table): test_engine_events_private.py;
 - every byte of /api/v1/events and of the SSE stream, as a kiosk, a display and a clerk read them;
-- every byte uploaded to a real central over loopback, and the central's database file;
+- every byte uploaded to a real central over loopback (sync and the phone-page relay), every
+  column of the central's database and its file;
 - everything the hall and the central logged.
 
-Exception to come (issue 17): the SHA-256 of a ticket token as the key of the phone-page
-relay at the central. Nothing here uses it yet, so nothing is exempt.
+One exception (issue 17): the SHA-256 of a ticket token as the key of a citizen's page at the
+central's relay, in the relay's pushes and its key columns only.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import logging
+import re
 import sqlite3
+import time
 import uuid
 
 import httpx
@@ -43,14 +47,34 @@ HALL = "demo-city-hall"
 
 @pytest.fixture
 def day(tmp_path):
-    """A simulated day on a real database, then the hall node on the same database."""
+    """A simulated day on a real database, then the hall node on the same database, syncing
+    with a real central and relaying its citizens' pages through it (issue 17)."""
+    central = CentralServer(f"sqlite:///{tmp_path / 'central.db'}").start()
+    secret = signing.new_secret()
+    central.db.add_hall(HALL, "示范", secret)
     config_path = write_example_config(tmp_path / "hall.toml")
+    text = config_path.read_text(encoding="utf-8")
+    text = re.sub(r"(?ms)^\[sync\].*?(?=^\[)", f'[sync]\nenabled = true\ncentral_url = '
+                  f'"{central.url}"\nhall_key = "{secret}"\n\n', text)
+    text = re.sub(r"(?ms)^\[relay\]\nenabled = false", "[relay]\nenabled = true", text)
+    text = re.sub(r"(?m)^heartbeat_seconds = 5", "heartbeat_seconds = 1", text)
+    config_path.write_text(text, encoding="utf-8")
     cfg = load_config(config_path)
+    assert cfg.relay.enabled and cfg.sync.central_url == central.url
     store = Store.open(tmp_path / "hall.db")
     simulate_day(store, cfg, last_working_day(cfg, dt.date(2026, 11, 25)), tickets=120, seed=15)
     store.close()
-    with HallServer(tmp_path, config_path=config_path, db_path=tmp_path / "hall.db") as hall:
-        yield hall
+    try:
+        with HallServer(tmp_path, config_path=config_path, db_path=tmp_path / "hall.db") as hall:
+            hall.central, hall.central_secret = central, secret
+            relay = hall.app.state.relay
+            assert relay is not None, "the relay did not start"
+            hall.relay_wire = []
+            relay.client.http.event_hooks["request"].append(
+                lambda req: hall.relay_wire.append(req.read()))
+            yield hall
+    finally:
+        central.stop()
 
 
 def _citizen_flows(hall) -> bytes:
@@ -84,6 +108,11 @@ def _citizen_flows(hall) -> bytes:
                                           "comment": "电话 13700001111"})
     assert rated.status_code == 201, rated.text
     return seen_by_clerk
+
+
+def columns_of_central(db) -> list[tuple[str, str]]:
+    tables = [t for (t,) in db.query("SELECT name FROM sqlite_master WHERE type = 'table'")]
+    return [(t, c[1]) for t in tables for c in db.query(f"PRAGMA table_info({t})")]
 
 
 def _read_feed(hall, token: str) -> bytes:
@@ -137,25 +166,44 @@ def test_no_phone_token_key_or_hash_leaves_the_hall_or_reaches_central(day, tmp_
         leaks += leaks_in(f"/api/v1/events read by a {who}", feed, needles)
         leaks += leaks_in(f"SSE stream read by a {who}", _read_stream(hall, token, last_seq), needles)
 
-    # 3. Everything uploaded to a real central, and the central's database file.
+    # 3. Everything uploaded to a real central (events by sync, citizens' pages by the
+    # relay), and the central's database file. The one exception: SHA-256 of a ticket token
+    # as the relay's key for a citizen's page (issue 17), and only there.
+    token_keys = {hashlib.sha256(t.encode()).hexdigest() for t in secrets["token"]}
+    but_relay_keys = {k: v for k, v in needles.items() if k not in token_keys}
+    relay = hall.app.state.relay
+    pushes = relay.pushes
+    deadline = time.monotonic() + 10
+    while relay.pushes < pushes + 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert relay.pushes >= pushes + 2, "the relay did not push"
+    central = hall.central
     uploaded: list[bytes] = []
-    with CentralServer(f"sqlite:///{tmp_path / 'central.db'}") as central:
-        secret = signing.new_secret()
-        central.db.add_hall(HALL, "示范", secret)
-        client = CentralClient(central.url, HALL, secret)
-        client.http.event_hooks["request"].append(lambda req: uploaded.append(req.read()))
-        conn = hallside.open_hall_db(tmp_path / "hall.db")
-        Syncer(conn, client, batch_size=200).push_all()
-        conn.close()
-        client.close()
-        assert central.db.hwm(HALL) == last_seq or central.db.hwm(HALL) > 0
-        stored_complaints = [json.loads(p) for (p,) in central.db.query(
-            "SELECT payload FROM events WHERE type = 'complaint.filed'")]
+    client = CentralClient(central.url, HALL, hall.central_secret)
+    client.http.event_hooks["request"].append(lambda req: uploaded.append(req.read()))
+    conn = hallside.open_hall_db(tmp_path / "hall.db")
+    Syncer(conn, client, batch_size=200).push_all()
+    conn.close()
+    client.close()
+    assert central.db.hwm(HALL) >= last_seq
+    stored_complaints = [json.loads(p) for (p,) in central.db.query(
+        "SELECT payload FROM events WHERE type = 'complaint.filed'")]
+    relayed = central.db.query("SELECT key FROM relay_views")
+    assert relayed and {k for (k,) in relayed} <= token_keys
     wire = b"".join(uploaded)
     assert b"ticket.issued" in wire
     leaks += leaks_in("bytes uploaded to the central", wire, needles)
+    relay_wire = b"".join(hall.relay_wire)
+    assert b'"views"' in relay_wire
+    leaks += leaks_in("bytes the relay pushed", relay_wire, but_relay_keys)
+    for table, col in columns_of_central(central.db):
+        if (table, col) in (("relay_views", "key"), ("relay_actions", "key")):
+            continue
+        values = "\n".join(str(v) for (v,) in central.db.query(f"SELECT {col} FROM {table}"))
+        leaks += leaks_in(f"central table {table}.{col}", values, needles)
+    central.stop()
     for path in tmp_path.glob("central.db*"):
-        leaks += leaks_in(f"central database file {path.name}", path.read_bytes(), needles)
+        leaks += leaks_in(f"central database file {path.name}", path.read_bytes(), but_relay_keys)
 
     # 4. What the hall and the central logged. (httpx/httpcore records are this test's own
     # clients: the citizen's phone opening its page by token, and the sync client, whose
