@@ -159,11 +159,11 @@ def create_app(db: CentralDB, *, admin_token: str | None = None, clock=time.time
                           acked_upto=exc.hwm) from None
 
     @app.get("/sync/v1/events")
-    async def pull_own_events(request: Request, after: int = 0, limit: int = 1000):
+    async def pull_own_events(request: Request, after: int = Query(0, ge=0, le=2**62),
+                              limit: int = Query(1000, ge=1, le=MAX_BATCH)):
         """A hall takes back its own events (after a restore from a backup): as stored."""
         hall_id, _ = await authenticate(request)
-        return await run_in_threadpool(db.events_after, hall_id, max(0, after),
-                                       max(1, min(limit, MAX_BATCH)))
+        return await run_in_threadpool(db.events_after, hall_id, after, limit)
 
     @app.get("/sync/v1/config")
     async def pull_config(request: Request):

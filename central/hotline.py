@@ -18,7 +18,7 @@ import time
 import uuid
 from urllib.parse import parse_qs
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
@@ -180,9 +180,10 @@ def register(app: FastAPI, db: CentralDB, *, hall_auth, admin, clock=time.time) 
             return err(exc)
 
     @app.get("/sync/v1/hotline")
-    async def pull_hotline(request: Request, after: int = 0, limit: int = 200):
+    async def pull_hotline(request: Request, after: int = Query(0, ge=0, le=2**62),
+                           limit: int = Query(200, ge=1, le=1000)):
         hall_id, _ = await hall_auth(request)
-        return await run_in_threadpool(changes, db, hall_id, max(0, after), max(1, min(limit, 1000)))
+        return await run_in_threadpool(changes, db, hall_id, after, limit)
 
     @app.get("/hotline", response_class=HTMLResponse)
     def hotline_form(request: Request):
