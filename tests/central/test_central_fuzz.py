@@ -15,7 +15,7 @@ from central.server import CentralServer
 from sync import signing
 
 HALL = "fuzz-hall"
-SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck),
+SETTINGS = settings(max_examples=20, deadline=None, suppress_health_check=list(HealthCheck),
                     database=None)
 
 
@@ -25,7 +25,8 @@ def central(tmp_path_factory):
     with CentralServer(f"sqlite:///{tmp / 'c.db'}", admin_token="fuzz-admin-token") as server:
         server.secret = signing.new_secret()
         server.db.add_hall(HALL, "Fuzz", server.secret)
-        yield server
+        with httpx.Client(timeout=10) as server.http:
+            yield server
 
 
 def _send(central, method: str, url: str, params, body: bytes, headers: dict, signed: bool):
@@ -33,8 +34,7 @@ def _send(central, method: str, url: str, params, body: bytes, headers: dict, si
     if signed:
         path = request.url.raw_path.decode("latin-1")
         request.headers.update(signing.sign_headers(HALL, central.secret, method, path, body))
-    with httpx.Client(timeout=10) as http:
-        return http.send(request)
+    return central.http.send(request)
 
 
 @pytest.mark.parametrize("caller", ["hall", "admin", "stranger"])
@@ -47,7 +47,7 @@ def test_no_operation_gives_a_server_error(central, caller):
         op = result.ok()
         operations += 1
 
-        @settings(max_examples=8, deadline=None, suppress_health_check=list(HealthCheck),
+        @settings(max_examples=5, deadline=None, suppress_health_check=list(HealthCheck),
                   database=None)
         @given(case=op.as_strategy())
         def call(case):
