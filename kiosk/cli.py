@@ -23,6 +23,8 @@ def add_commands(sub) -> None:
                         "tcp://HOST:9100, file://PATH or sim://NAME")
     p.add_argument("--scanner", default=None,
                    help="serial QR scanner URL (a USB HID scanner needs no option)")
+    p.add_argument("--idcard", default=None,
+                   help="ID-card reader URL, e.g. serial:///dev/ttyUSB1?baud=115200 or sim://idcard")
     p.add_argument("--screenshot", metavar="DIR", default=None,
                    help="render every screen offscreen to PNG files in DIR and exit")
     p.add_argument("--orientation", choices=["portrait", "landscape"], default=None,
@@ -62,7 +64,7 @@ def _cmd_kiosk(args) -> int:
               file=sys.stderr)
         return 2
     settings = KioskSettings(hall_url=args.hall, token=token, printer_url=args.printer,
-                             scanner_url=args.scanner,
+                             scanner_url=args.scanner, idcard_url=args.idcard,
                              orientation=args.orientation or "portrait",
                              idle_seconds=args.idle_seconds, voice=args.voice,
                              complaint_url=args.complaint_url)

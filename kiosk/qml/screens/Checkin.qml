@@ -43,6 +43,20 @@ Item {
             }
         }
         Text {
+            // the ID-card reader (issue 16): a hint when it works, one line when it does not
+            objectName: "readerLine"
+            width: parent.width
+            visible: vm.reader.state !== "none" && vm.reader.state !== "starting"
+            text: vm.reader.state === "ok"
+                  ? (root.en ? "Or place your ID card on the reader." : "也可将身份证放在阅读区签到")
+                  : (root.en ? vm.reader.text_en + " — scan or type the code."
+                             : vm.reader.text_zh + "，请扫码或输入预约码")
+            color: vm.reader.state === "ok" ? ui.muted : ui.accent
+            font.pixelSize: ui.body
+            wrapMode: Text.Wrap
+            horizontalAlignment: Text.AlignHCenter
+        }
+        Text {
             width: parent.width
             visible: vm.notice.title !== undefined
             text: vm.notice.title ? (root.en ? vm.notice.title.en : vm.notice.title.zh + "，" + vm.notice.body.zh) : ""
