@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import sys
@@ -16,15 +17,77 @@ def _open(args):
     return CentralDB(args.db)
 
 
+def _is_loopback(host: str) -> bool:
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def unsafe_listen_reason(host: str, admin_token: str | None, tls_cert: str | None,
+                         trusted_network: bool) -> tuple[str, str] | None:
+    """Why the central must not listen on `host` as configured; None when it may.
+
+    Beyond loopback the central serves every hall's figures and takes every hall's events:
+    it needs an admin token and TLS, unless the operator says the network is trusted.
+    """
+    if _is_loopback(host) or trusted_network:
+        return None
+    missing = [zh_en for ok, zh_en in ((admin_token, ("管理令牌 --admin-token", "an admin token "
+                                                      "(--admin-token)")),
+                                        (tls_cert, ("TLS 证书 --tls-cert/--tls-key", "TLS "
+                                                    "(--tls-cert/--tls-key)"))) if not ok]
+    if not missing:
+        return None
+    return ("、".join(z for z, _ in missing), " and ".join(e for _, e in missing))
+
+
+class RedactQuery(logging.Filter):
+    """Access-log lines never carry a credential from a query string."""
+
+    _pattern = re.compile(r"((?:token|key|secret|pin)[^=&]*=)[^&\s\"]*", re.IGNORECASE)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(self._pattern.sub(r"\1***", a) if isinstance(a, str) else a
+                                for a in record.args)
+        return True
+
+
 def _serve(args) -> int:
+    import ssl
+
     import uvicorn
 
     from central.app import create_app
 
+    admin_token = args.admin_token or os.environ.get("ONEWINDOW_CENTRAL_TOKEN")
+    why = unsafe_listen_reason(args.host, admin_token, args.tls_cert, args.trusted_network)
+    if why is not None:
+        print(f"错误：在 {args.host} 上监听（本机以外可达）需要{why[0]}；或确认网络可信时加 "
+              f"--trusted-network\nError: listening on {args.host} (reachable beyond this machine) "
+              f"needs {why[1]}; or add --trusted-network if the network is trusted",
+              file=sys.stderr)
+        return 2
+    if args.tls_client_ca and not args.tls_cert:
+        print("错误：--tls-client-ca 需要同时给出 --tls-cert/--tls-key\n"
+              "Error: --tls-client-ca needs --tls-cert/--tls-key", file=sys.stderr)
+        return 2
     db = _open(args)
-    app = create_app(db, admin_token=args.admin_token or os.environ.get("ONEWINDOW_CENTRAL_TOKEN"))
+    app = create_app(db, admin_token=admin_token)
+    from central.server import CENTRAL_BODY_TIMEOUT
+    from onewindow.httpguard import DEFAULT_HEAD_TIMEOUT, guarded_h11
+
+    logging.getLogger("uvicorn.access").addFilter(RedactQuery())
     config = uvicorn.Config(app, host=args.host, port=args.port, log_level="info",
-                            ssl_certfile=args.tls_cert, ssl_keyfile=args.tls_key)
+                            http=guarded_h11(DEFAULT_HEAD_TIMEOUT, CENTRAL_BODY_TIMEOUT),
+                            ssl_certfile=args.tls_cert, ssl_keyfile=args.tls_key,
+                            ssl_ca_certs=args.tls_client_ca,
+                            ssl_cert_reqs=ssl.CERT_REQUIRED if args.tls_client_ca else ssl.CERT_NONE)
     server = uvicorn.Server(config)
     if args.port_file:
         # Tests and supervisors start us on port 0 and read the real port from this file.
@@ -118,6 +181,9 @@ def add_commands(sub) -> None:
     p.add_argument("--tls-cert", help="serve HTTPS with this certificate (PEM)")
     p.add_argument("--tls-key", help="private key for --tls-cert")
     p.add_argument("--admin-token", help="token for the summary pages (or $ONEWINDOW_CENTRAL_TOKEN)")
+    p.add_argument("--tls-client-ca", help="require hall certificates signed by this CA (mutual TLS)")
+    p.add_argument("--trusted-network", action="store_true",
+                   help="allow listening beyond loopback without an admin token and TLS")
     p.set_defaults(func=_serve)
     csub = p.add_subparsers(dest="central_command", metavar="ACTION")
     s = csub.add_parser("serve", help="serve the central (the default)")

@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 from kiosk.settings import KioskSettings
+from onewindow import example_config_path
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +34,7 @@ CANNED_SERVICES = [
      "eta_minutes": 3, "open_now": True, "full": False, "pinned": False, "materials": []},
 ]
 
-EXAMPLE_CONFIG = Path(__file__).resolve().parent.parent / "assets" / "hall.example.toml"
+EXAMPLE_CONFIG = example_config_path()
 
 
 def canned_services(settings: KioskSettings | None = None) -> list[dict]:
