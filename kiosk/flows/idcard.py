@@ -46,6 +46,14 @@ class IdCardFlow:
 
         self.hall.submit(lambda: self.client.get("/kiosk/idcard-salt"), done)
 
+    def _idcard_rows(self) -> list[dict]:
+        """The reader's line on the manager's device screen (none when no reader is configured)."""
+        r = self._reader
+        if r.get("state") in (None, "none"):
+            return []
+        return [{"name_zh": "身份证阅读器", "name_en": "ID-card reader", "ok": r.get("state") == "ok",
+                 "zh": r.get("text_zh") or "启动中", "en": r.get("text_en") or "starting"}]
+
     def _reader_status(self, state: str, zh: str, en: str) -> None:
         if state == "retry":           # one failed read; the reader is fine
             self._reader = {**self._reader, "hint_zh": zh, "hint_en": en}

@@ -177,6 +177,9 @@ def test_absent_reader_leaves_code_check_in_working(booked_hall, printer_sim, qt
         tap(kiosk.view, "签到")
         qtbot.waitUntil(lambda: kiosk.vm.screen == "ticket", timeout=5000)
         assert kiosk.vm.ticket["priority"] == "appointment"
+        # the manager's device screen names it too
+        rows = {r["name_en"]: r for r in kiosk.vm.deviceStatus}
+        assert rows["ID-card reader"]["ok"] is False and "未连接" in rows["ID-card reader"]["zh"]
     finally:
         port.close()
         kiosk.close()
