@@ -36,12 +36,12 @@ def _hall_config(path: Path, central_url: str, key: str) -> Path:
 
 
 @pytest.fixture
-def setup(tmp_path):
+def setup(tmp_path, central_url):
     day = dt.datetime.now(TZ).date() + dt.timedelta(days=1)
     while day.isoweekday() > 5:
         day += dt.timedelta(days=1)
     start = dt.datetime(day.year, day.month, day.day, 10, 5, tzinfo=TZ).timestamp()
-    central = CentralServer(f"sqlite:///{tmp_path / 'central.db'}").start()
+    central = CentralServer(central_url).start()          # SQLite and PostgreSQL
     key = signing.new_secret()
     central.db.add_hall(HALL, "示范市政务服务中心", key)
     config_path = _hall_config(tmp_path / "hall.toml", central.url, key)
