@@ -57,6 +57,9 @@ class IdCardFlow:
     def _reader_status(self, state: str, zh: str, en: str) -> None:
         if state == "retry":           # one failed read; the reader is fine
             self._reader = {**self._reader, "hint_zh": zh, "hint_en": en}
+            if self._screen == "checkin":   # the citizen is looking: say it where they look
+                self._notice = {"title": _text("未能读取身份证", "Could not read the ID card"),
+                                "body": _text(zh, en)}
         else:
             self._reader = {"state": state, "text_zh": zh, "text_en": en, "hint_zh": "", "hint_en": ""}
         emit(self.stateChanged)
