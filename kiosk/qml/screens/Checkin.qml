@@ -35,6 +35,11 @@ Item {
             Text {
                 objectName: "codeField"
                 anchors.centerIn: parent
+                // the empty placeholder is wider than 8 digits: shrink to fit the box
+                width: parent.width - 2 * ui.gap
+                horizontalAlignment: Text.AlignHCenter
+                fontSizeMode: Text.HorizontalFit
+                minimumPixelSize: ui.body
                 text: vm.code !== "" ? vm.code : "— — — — — — — —"
                 color: vm.code !== "" ? ui.text : ui.muted
                 font.pixelSize: ui.huge
