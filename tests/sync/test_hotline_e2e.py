@@ -63,7 +63,7 @@ def test_hotline_complaint_entered_by_hand_opens_a_case_and_its_closure_reaches_
     form = {"hall_id": HALL, "kind": "complaint", "ref": "12345-2026-000777", "category": "attitude",
             "content": "窗口工作人员态度生硬（测试）"}
     page = httpx.post(central.url + "/hotline", data=form)
-    assert page.status_code == 200 and "12345-2026-000777" in page.text and "已转大厅" in page.text
+    assert page.status_code == 200 and "12345-2026-000777" in page.text and "待大厅同步" in page.text
     assert "12345 热线工单录入" in httpx.get(central.url + "/hotline").text
 
     result = syncer.cycle()
