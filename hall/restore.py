@@ -223,8 +223,7 @@ def recover_from_central(db: Path, cfg, *, client=None, page: int = 1000) -> dic
 
     own_client = client is None
     if own_client:
-        client = CentralClient(cfg.sync.central_url, cfg.hall.id, cfg.sync.hall_key,
-                               ca_file=cfg.sync.ca_file or None, timeout=15)
+        client = CentralClient.from_config(cfg, timeout=15)
     store = Store.open(db)
     conn = hallside.open_hall_db(db)
     try:

@@ -200,6 +200,5 @@ def start_for(app) -> RelayPusher | None:
         return None
     from sync.client import CentralClient
 
-    client = CentralClient(config.sync.central_url, config.hall.id, config.sync.hall_key,
-                           ca_file=config.sync.ca_file or None, timeout=10.0)
+    client = CentralClient.from_config(config, timeout=10.0)
     return RelayPusher(app, client, heartbeat=relay.heartbeat_seconds).start()
