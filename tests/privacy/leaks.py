@@ -24,11 +24,19 @@ def secrets_in(db_path) -> dict[str, set[str]]:
     db = sqlite3.connect(db_path)
     found: dict[str, set[str]] = {"phone": set(), "token": set(), "key": set()}
     kinds = {"phone": "phone", "token": "token", "ticket_token": "token", "pickup_token": "token",
-             "idempotency_key": "key", "request_hash": "key"}
+             "idempotency_key": "key", "request_hash": "key", "request_mac": "key"}
     for table, col in columns(db, set(kinds)):
         for (value,) in db.execute(f"SELECT {col} FROM {table} WHERE {col} IS NOT NULL"):
             if str(value).strip():
                 found[kinds[col]].add(str(value))
+    # Tokens derived from the ticket id with the hall's secret (never stored): derive them all.
+    has_secret = db.execute("SELECT 1 FROM sqlite_master WHERE name = 'hall_secrets'").fetchone()
+    if has_secret:
+        from hall.tokens import ticket_token
+
+        row = db.execute("SELECT value FROM hall_secrets WHERE key = 'ticket_token'").fetchone()
+        for (ticket_id,) in db.execute("SELECT id FROM tickets"):
+            found["token"].add(ticket_token(bytes.fromhex(row[0]), ticket_id))
     db.close()
     return found
 
