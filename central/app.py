@@ -91,7 +91,12 @@ def create_app(db: CentralDB, *, admin_token: str | None = None, clock=time.time
 
     @app.exception_handler(Refused)
     async def _refused(_request: Request, exc: Refused):
-        return _error(exc.status, exc.code, exc.message, exc.message_en, **exc.extra)
+        extra = dict(exc.extra)
+        if exc.status in (400, 401, 413):
+            # Refused before (all of) the body was read: the connection is closed after the
+            # answer rather than drained, and says so, so no client reuses it.
+            extra["_headers"] = {**(extra.get("_headers") or {}), "Connection": "close"}
+        return _error(exc.status, exc.code, exc.message, exc.message_en, **extra)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, exc: RequestValidationError):

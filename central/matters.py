@@ -10,6 +10,7 @@ Updates are queued by an operator or an integration with the admin token:
 
 from __future__ import annotations
 
+import json
 import re
 import time
 import uuid
@@ -80,8 +81,10 @@ def mount(app, db, authenticate, admin, refused, admin_token: str | None) -> Non
             raise refused(403, "admin_token_required", "中心未设置管理令牌（--admin-token），不能写入办件更新",
                           "start the central with --admin-token to accept matter updates")
         admin(request)
+        from central.app import read_body
+
         try:
-            body = await request.json()
+            body = json.loads(await read_body(request, 64 * 1024))
         except ValueError:
             body = None
         if not isinstance(body, dict):
