@@ -82,7 +82,10 @@ def download(cache: Path) -> None:
     if index:
         cmd += ["--index-url", index]
     env = os.environ.copy() if not index else clean_pip_env()
-    subprocess.run(cmd, check=True, env=env)
+    run = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    if run.returncode:
+        sys.stderr.write(run.stdout + run.stderr)
+        raise SystemExit("wheelhouse: downloading the locked wheels failed (see above)")
 
 
 def build_own_wheel(dest: Path) -> Path:
