@@ -40,10 +40,16 @@ def cmd_display(args) -> int:
 
     if args.layout and not re.match(NAME_PATTERN, args.layout):
         return _fail(f"布局名称无效：{args.layout!r}", f"invalid layout name {args.layout!r}")
-    if args.screenshot or not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
-        # No screen attached (or screenshots wanted): render offscreen.
-        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from onewindow.screen import require_screen
 
+    # Screenshots render offscreen; otherwise a real screen, or offscreen only when asked.
+    no_screen = require_screen("叫号显示屏", "display", offscreen=bool(args.offscreen or args.screenshot))
+    if no_screen is not None:
+        return no_screen
+
+    from onewindow.halltime import take_hall_timezone
+
+    take_hall_timezone(args.hall, token)    # the board's clock shows the hall's time
     from caller_display.app import DisplayApp
     from caller_display.screen import FontMissing
     from caller_display.voice import Announcer
@@ -101,6 +107,9 @@ def add_commands(sub) -> None:
     p.add_argument("--screenshot", metavar="DIR",
                    help="render offscreen and save DIR/latest.png after every call")
     p.add_argument("--windowed", action="store_true", help="a window instead of full screen")
+    p.add_argument("--offscreen", action="store_true",
+                   help="render without a screen (tests, diagnosis); without it and without a "
+                        "screen the display exits with code 5")
     p.add_argument("--voice", choices=["play", "wav", "off"], default="play",
                    help="when the layout's voice is on: play it (default), only write WAVs "
                         "(into DIR/voice with --screenshot), or never speak")

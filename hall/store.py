@@ -204,6 +204,10 @@ class Store:
         applied = []
         with self.lock:
             done = set(self.applied_migrations())
+            if done and any(f.stem not in done for f in migration_files()):
+                # A database with data is about to change schema: keep a copy first.
+                from hall.backup import take_backup
+                take_backup(self, Path(self.path).parent / "backups", kind="pre-migrate")
             for f in migration_files():
                 if f.stem in done:
                     continue
@@ -226,16 +230,13 @@ class Store:
         return problems
 
     def backup(self, dest: str | os.PathLike) -> Path:
-        """Online backup through SQLite's backup API; safe while the hall runs."""
+        """Online backup through SQLite's backup API; safe while the hall runs. The file is
+        0600 (it holds phone numbers and PIN hashes) and checked before it gets its name."""
+        from hall.backup import copy_database
+
         d = Path(dest)
         d.parent.mkdir(parents=True, exist_ok=True)
-        _private_file(d)
-        target = sqlite3.connect(str(d))
-        try:
-            with self.lock:
-                self.conn.backup(target)
-        finally:
-            target.close()
+        copy_database(self.conn, d, lock=self.lock)
         return d
 
 

@@ -31,6 +31,9 @@ def add_commands(sub) -> None:
                    help="render every screen offscreen to PNG files in DIR and exit")
     p.add_argument("--orientation", choices=["portrait", "landscape"], default=None,
                    help="screen layout (default portrait; --screenshot renders both)")
+    p.add_argument("--offscreen", action="store_true",
+                   help="render without a screen (tests, diagnosis); without it and without a "
+                        "screen the kiosk exits with code 5")
     p.add_argument("--windowed", action="store_true",
                    help="a normal window instead of the locked-down fullscreen kiosk")
     p.add_argument("--idle-seconds", type=float, default=60.0,
@@ -74,6 +77,11 @@ def _cmd_kiosk(args) -> int:
               f"Error: the hall URL must start with http:// or https://: {args.hall}",
               file=sys.stderr)
         return 2
+    from onewindow.screen import require_screen
+
+    no_screen = require_screen("自助取号机", "kiosk", offscreen=args.offscreen)
+    if no_screen is not None:
+        return no_screen
     settings = KioskSettings(hall_url=args.hall, token=token, printer_url=args.printer,
                              scanner_url=args.scanner,
                              orientation=args.orientation or "portrait",
@@ -89,6 +97,11 @@ def _cmd_kiosk(args) -> int:
             return 2
     else:
         _take_choices_from_hall(settings)
+    from onewindow.halltime import take_hall_timezone, use_hall_timezone
+
+    # The screen's clock in the hall's zone (as the tickets print it), not the machine's.
+    if not use_hall_timezone(getattr(settings, "timezone", None)):
+        take_hall_timezone(settings.hall_url, token)
     from kiosk.app import FontMissing, run
 
     try:

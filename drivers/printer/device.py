@@ -167,10 +167,10 @@ class Printer:
                                   tz=self.timezone))
 
     def print_notice(self, service_name: str, materials: list[str], next_step: str | None = None,
-                     *, hall_name: str = "", when=None) -> None:
+                     *, hall_name: str = "", when=None, free: list[str] | None = None) -> None:
         self._send(layouts.notice(service_name, list(materials), next_step, hall_name=hall_name,
                                   profile=self.profile, when=when if when is not None else time.time(),
-                                  tz=self.timezone))
+                                  tz=self.timezone, free=free))
 
     def print_complaint_receipt(self, code: str, category: str, status_url: str | None = None,
                                 *, hall_name: str = "", when=None) -> None:
@@ -181,6 +181,9 @@ class Printer:
 
     def print_rating_slip(self, number: str, rating_url: str, *, hall_name: str = "") -> None:
         self._send(layouts.rating_slip(number, rating_url, hall_name=hall_name, profile=self.profile))
+
+    def print_acceptance_slip(self, slip: dict) -> None:
+        self._send(layouts.acceptance_slip(slip, profile=self.profile, tz=self.timezone))
 
     def print_raw(self, data: bytes) -> None:
         self._send(data)
