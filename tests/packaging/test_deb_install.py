@@ -111,6 +111,11 @@ def test_hall_package_installs_runs_from_its_unit_and_purges(installed_hall):
     # A hall node carries no Qt; the kiosk's wheels are not even in the package.
     assert not list(venv.glob("lib/python3*/site-packages/PySide6"))
     assert list(venv.glob("lib/python3*/site-packages/fastapi"))
+    # The example hall ships in the wheel: `onewindow demo` and the docs find it there.
+    example = subprocess.run([str(venv / "bin/python"), "-c",
+                              "from onewindow import example_config_path as e; print(e())"],
+                             capture_output=True, text=True, cwd="/").stdout.strip()
+    assert example.startswith("/opt/onewindow/") and Path(example).is_file(), example
 
     # Modes: configuration for the hall's group only, secrets root-only, state private.
     assert _mode("/etc/onewindow") == (0o750, "root", "onewindow")
