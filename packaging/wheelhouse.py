@@ -161,7 +161,7 @@ def main() -> int:
     size = sum(f.stat().st_size for f in out.iterdir()) / 1e6
     print(f"wheelhouse: {out} ({len(list(out.glob('*.whl')))} wheels, {size:.0f} MB)")
     if args.tar:
-        tar = out.with_suffix(".tar")
+        tar = out.parent / (out.name + ".tar")
         subprocess.run(["tar", "-cf", str(tar), "-C", str(out.parent), out.name], check=True)
         print(f"wheelhouse: {tar}")
     return 0
