@@ -89,6 +89,10 @@ def download(cache: Path) -> None:
 
 
 def build_own_wheel(dest: Path) -> Path:
+    # setuptools builds in ./build/lib and does not remove what is gone from the source: a
+    # stale copy there would end up in the wheel.
+    shutil.rmtree(ROOT / "build" / "lib", ignore_errors=True)
+    shutil.rmtree(ROOT / "build" / "bdist.linux-x86_64", ignore_errors=True)
     with tempfile.TemporaryDirectory() as tmp:
         run = subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps",
                               "-w", tmp, str(ROOT)], capture_output=True, text=True)
