@@ -1,5 +1,6 @@
 """onewindow-upgrade with a deliberately broken release: it backs up, migrates, switches,
-finds the hall unhealthy, and goes back to the previous release and its database backup.
+finds the hall unhealthy, and goes back to the previous release and its database backup;
+the same release fixed then goes through.
 
 Two real releases side by side, built from the wheelhouse with the packages' install.sh;
 the hall runs from `current` on a loopback port (no systemd here: start/stop commands)."""
@@ -110,5 +111,22 @@ def test_a_broken_release_is_rolled_back_with_its_database(wheelhouse_dir, tmp_p
         # Both releases are kept: the broken one for the post-mortem, the good one in use.
         assert {p.name for p in (root / "releases").iterdir()} == {"0.1.0", "0.2.0"}
         assert list((tmp_path / "backups").glob("before-0.2.0-*.db"))
+
+        # 0.2.0 fixed in place (as a re-released package would be): the same command now
+        # migrates, switches and stays; the one before is kept as the way back.
+        (site / "hall/schema/9000_broken.sql").write_text(
+            "CREATE TABLE fixed_release (x INTEGER);\n")
+        app = (site / "hall/api/app.py").read_text()
+        (site / "hall/api/app.py").write_text(
+            app.replace("\nraise RuntimeError('deliberately broken release')\n", "\n"))
+        r = subprocess.run(common + ["activate", "0.2.0"], capture_output=True, text=True)
+        assert r.returncode == 0, r.stdout + r.stderr
+        assert os.readlink(root / "current") == "releases/0.2.0"
+        assert _health(port)["status"] == "ok"
+        with sqlite3.connect(db) as c:
+            tables = {t for (t,) in c.execute("SELECT name FROM sqlite_master")}
+        assert "fixed_release" in tables
+        state = json.loads((root / "upgrade-state.json").read_text())
+        assert state["previous"] == "0.1.0" and state["current"] == "0.2.0"
     finally:
         subprocess.run(["sh", "-c", stop])
