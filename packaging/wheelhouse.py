@@ -109,10 +109,14 @@ def closure(wheels: Path, extras: str) -> list[str]:
     """Names of the distributions onewindow[extras] installs, resolved from `wheels` only."""
     with tempfile.TemporaryDirectory() as tmp:
         report = Path(tmp) / "r.json"
-        subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--dry-run",
-                        "--ignore-installed", "--no-index", "--find-links", str(wheels),
-                        "--report", str(report), f"onewindow[{extras}]"],
-                       check=True, env=clean_pip_env())
+        run = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--dry-run",
+                              "--ignore-installed", "--no-index", "--find-links", str(wheels),
+                              "--report", str(report), f"onewindow[{extras}]"],
+                             env=clean_pip_env(), capture_output=True, text=True)
+        if run.returncode:
+            sys.stderr.write(run.stderr[-3000:])
+            raise SystemExit(f"wheelhouse: onewindow[{extras}] needs something the lock does not "
+                             "have (a dependency added to setup.cfg?): run `make lock`")
         return [i["metadata"]["name"].lower().replace("_", "-")
                 for i in json.loads(report.read_text())["install"]]
 
