@@ -111,6 +111,13 @@ class CentralClient:
         self._raise_for(resp)
         return _json(resp)
 
+    def post_report(self, report: dict) -> dict:
+        """The hall's small health report for the central's fleet view."""
+        body = json.dumps(report, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        resp = self._request("POST", "/sync/v1/report", body)
+        self._raise_for(resp)
+        return _json(resp)
+
     def get_own_events(self, after: int, limit: int = 1000) -> dict:
         """This hall's own events the central holds after `after`: {events, acked_upto, more}
         (the recovery after a restore from backup, docs/sync-protocol.md §10)."""

@@ -21,7 +21,8 @@ from onewindow import import_if_present
 log = logging.getLogger(__name__)
 
 # Routers owned by other engineers; included when their module imports.
-OPTIONAL_ROUTERS = ["hall.api.display_layouts", "hall.api.manager"]
+OPTIONAL_ROUTERS = ["hall.api.display_layouts", "hall.api.manager",
+                    "hall.api.device_status"]
 
 _HTTP_MESSAGES = {
     400: ("请求无效", "Bad request"),
