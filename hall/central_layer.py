@@ -25,10 +25,11 @@ def local_sync_section(text: str) -> str:
 
 
 def merge_snapshot(snapshot: str, local_text: str) -> str:
-    """The central's configuration with this hall's own [sync] section (its credential) kept."""
-    body = re.sub(r"(?ms)^\[sync\][^\[]*", "", snapshot).rstrip() + "\n"
-    local = local_sync_section(local_text)
-    return body + ("\n" + local if local else "")
+    """The central's configuration with this hall's own settings kept: its credential, the
+    notice gateway, base_url, privacy, server and devices (sync/config_guard.py says why)."""
+    from sync.config_guard import merge_snapshot as merge
+
+    return merge(snapshot, local_text)
 
 
 def applied_snapshot(db_path) -> tuple[int, str] | None:

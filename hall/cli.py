@@ -44,6 +44,10 @@ def _cmd_config_check(args) -> int:
     cfg, _ = _load(args)
     print(f"配置正确 OK: {args.config} — {cfg.hall.name_zh}: {len(cfg.services)} 项业务 services, "
           f"{len(cfg.windows)} 个窗口 windows")
+    from hall.config import phone_reach_warnings
+
+    for zh, en in phone_reach_warnings(cfg):
+        print(f"注意 warning: {zh}\n  {en}")
     return 0
 
 

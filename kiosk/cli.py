@@ -16,13 +16,17 @@ def add_commands(sub) -> None:
     p.add_argument("--hall", default=os.environ.get("ONEWINDOW_HALL", "http://127.0.0.1:8470"),
                    help="hall node URL (default http://127.0.0.1:8470, or $ONEWINDOW_HALL)")
     p.add_argument("--token", default=None,
-                   help="this kiosk's device token (or $ONEWINDOW_KIOSK_TOKEN, which keeps it "
-                        "out of the process list)")
-    p.add_argument("--printer", default=None,
-                   help="ticket printer URL: usb://VID:PID, serial:///dev/ttyUSB0, "
-                        "tcp://HOST:9100, file://PATH or sim://NAME")
-    p.add_argument("--scanner", default=None,
-                   help="serial QR scanner URL (a USB HID scanner needs no option)")
+                   help="this kiosk's device token (for developers: visible in ps; prefer "
+                        "--token-file, the systemd credential kiosk-token, or "
+                        "$ONEWINDOW_KIOSK_TOKEN)")
+    p.add_argument("--token-file", metavar="PATH", default=None,
+                   help="file holding this kiosk's device token (mode 0600)")
+    p.add_argument("--printer", default=os.environ.get("ONEWINDOW_PRINTER") or None,
+                   help="ticket printer URL: usb://VID:PID, serial:///dev/onewindow/printer0, "
+                        "tcp://HOST:9100, file://PATH or sim://NAME (or $ONEWINDOW_PRINTER)")
+    p.add_argument("--scanner", default=os.environ.get("ONEWINDOW_SCANNER") or None,
+                   help="serial QR scanner URL, e.g. serial:///dev/onewindow/scanner0 (or "
+                        "$ONEWINDOW_SCANNER; a USB HID scanner needs no option)")
     p.add_argument("--screenshot", metavar="DIR", default=None,
                    help="render every screen offscreen to PNG files in DIR and exit")
     p.add_argument("--orientation", choices=["portrait", "landscape"], default=None,
@@ -52,11 +56,20 @@ def _cmd_kiosk(args) -> int:
         # Rendering needs no display; say so before Qt starts.
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
         return _screenshots(Path(args.screenshot), args.orientation)
-    token = args.token or os.environ.get("ONEWINDOW_KIOSK_TOKEN")
+    from onewindow.secrets import KIOSK_TOKEN, SecretError, read_secret
+
+    try:
+        token = read_secret(KIOSK_TOKEN, file=args.token_file, value=args.token,
+                            env="ONEWINDOW_KIOSK_TOKEN")
+    except SecretError as exc:
+        print(f"错误：{exc.zh}\nError: {exc.en}", file=sys.stderr)
+        return 2
     if not token:
-        print("错误：缺少本机的设备令牌（--token 或 ONEWINDOW_KIOSK_TOKEN）。"
+        print("错误：缺少本机的设备令牌（--token-file、systemd 凭据 kiosk-token 或 "
+              "ONEWINDOW_KIOSK_TOKEN）。"
               "请用 `onewindow device add --role kiosk --name NAME` 生成。\n"
-              "Error: this kiosk's device token is missing (--token or ONEWINDOW_KIOSK_TOKEN); "
+              "Error: this kiosk's device token is missing (--token-file, the systemd "
+              "credential kiosk-token, or ONEWINDOW_KIOSK_TOKEN); "
               "create one with `onewindow device add --role kiosk --name NAME`.", file=sys.stderr)
         return 2
     if not args.hall.startswith(("http://", "https://")):

@@ -92,6 +92,8 @@ def _cmd_status(args) -> int:
     lines.append(f"  配置版本 configuration version: {st['config_version'] or '本地 local'}")
     if st["config_refused"]:
         lines.append(f"  已拒绝的配置 refused configuration: {st['config_refused']}")
+    if st.get("config_ignored"):
+        lines.append(f"  已忽略的中心设置 ignored central settings: {st['config_ignored']}")
     if abs(st["clock_offset"]) > 1:
         lines.append(f"  时钟偏差 clock offset to central: {st['clock_offset']:+.0f} s")
     print("\n".join(lines))
@@ -115,12 +117,20 @@ def _cmd_sync(args) -> int:
         print(f"同步未启用（{config_path} 中 [sync] enabled = false），退出 / sync is disabled in "
               f"{config_path} ([sync] enabled = false); exiting", file=sys.stderr)
         return EXIT_DISABLED
-    if not cfg.sync.central_url or not cfg.sync.hall_key:
+    from onewindow.secrets import HALL_KEY, SecretError, read_secret
+
+    try:
+        key = read_secret(HALL_KEY, file=args.hall_key_file, flag="--hall-key")
+    except SecretError as exc:
+        print(f"错误：{exc.zh}\nError: {exc.en}", file=sys.stderr)
+        return 2
+    hall_key = key or cfg.sync.hall_key  # a file or credential keeps it out of hall.toml
+    if not cfg.sync.central_url or not hall_key:
         print("错误：hall.toml 的 [sync] 需要 central_url 和 hall_key（由 onewindow central hall add 生成）\n"
               "Error: [sync] in hall.toml needs central_url and hall_key "
               "(from `onewindow central hall add`)", file=sys.stderr)
         return 2
-    if len(cfg.sync.hall_key) != 64:
+    if len(hall_key) != 64:
         print("错误：hall_key 应为 64 位十六进制密钥\nError: hall_key must be 64 hex digits",
               file=sys.stderr)
         return 2
@@ -130,8 +140,10 @@ def _cmd_sync(args) -> int:
     store = Store.open(db)
     engine = Engine(store, cfg)
     conn = hallside.open_hall_db(db)
-    client = CentralClient(cfg.sync.central_url, cfg.hall.id, cfg.sync.hall_key,
-                           ca_file=cfg.sync.ca_file or None)
+    client = CentralClient(cfg.sync.central_url, cfg.hall.id, hall_key,
+                           ca_file=cfg.sync.ca_file or None,
+                           client_cert=cfg.sync.client_cert or None,
+                           client_key=cfg.sync.client_key or None)
     syncer = Syncer(conn, client, batch_size=cfg.sync.batch_size, config_path=config_path,
                     **engine_hooks(engine))
     stop = _stop_on_signals()
@@ -184,6 +196,9 @@ def add_commands(sub) -> None:
     p.add_argument("--config", default="hall.toml", help="hall.toml (default ./hall.toml)")
     p.add_argument("--db", help="SQLite file (default: hall.db beside the config, or $ONEWINDOW_DB)")
     p.add_argument("--once", action="store_true", help="one round, then exit")
+    p.add_argument("--hall-key-file", metavar="PATH", default=None,
+                   help="file holding hall_key (0600); default: the systemd credential "
+                        "hall-key, else [sync] hall_key in hall.toml")
     p.set_defaults(func=_cmd_sync)
     ssub = p.add_subparsers(dest="sync_command", metavar="ACTION")
     st = ssub.add_parser("status", help="cursor, pending events, last success, last error")

@@ -22,7 +22,9 @@ log = logging.getLogger(__name__)
 
 # Routers owned by other engineers; included when their module imports.
 OPTIONAL_ROUTERS = ["hall.api.display_layouts", "hall.api.manager",
-                    "hall.api.device_status"]
+                    "hall.api.matters"]
+OPTIONAL_ROUTERS += ["hall.api.pin_locks"]   # issue 15: a manager unlocks a locked-out device
+OPTIONAL_ROUTERS += ["hall.api.device_status"]   # issue 11: kiosks report paper, scanner
 
 _HTTP_MESSAGES = {
     400: ("请求无效", "Bad request"),
@@ -63,6 +65,10 @@ def create_app(config, store=None, engine=None, *, db_path=None, limits: ApiLimi
         hub.start(asyncio.get_running_loop())
         watcher = ConfigWatcher(app, config_path) if config_path else None
         binding = None
+        from sync.relay import start_for as start_relay
+
+        relay = start_relay(app)
+        app.state.relay = relay
         if start_devices:
             from hall.devices import start_from_config
             binding = start_from_config(engine)
@@ -71,6 +77,8 @@ def create_app(config, store=None, engine=None, *, db_path=None, limits: ApiLimi
                 watcher.start()
             yield
         finally:
+            if relay is not None:
+                relay.stop()
             if binding is not None:
                 binding.stop()
             if watcher:

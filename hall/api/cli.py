@@ -132,7 +132,13 @@ def cmd_hall(args) -> int:
     actual = sock.getsockname()[1]
     app = create_app(config, store, engine, config_path=args.config, start_devices=True)
     print(f"hall node listening on http://{host}:{actual}  (console: /console)", flush=True)
+    from hall.api.limits import http_protocol
+    from hall.config import phone_reach_warnings
+
+    for zh, en in phone_reach_warnings(config):
+        log.warning("%s / %s", zh, en)
     server = uvicorn.Server(uvicorn.Config(app, log_level=args.log_level_uvicorn, lifespan="on",
+                                           http=http_protocol(app.state.limits),
                                            timeout_graceful_shutdown=2, access_log=False))
     import asyncio
 
@@ -209,7 +215,8 @@ def cmd_staff_list(args) -> int:
     _, store, _ = _open(args, need_engine=False)
     with store.read() as db:
         rows = db.execute(
-            "SELECT s.id, s.name, s.role, s.active, c.locked_until IS NOT NULL AND c.failed_count > 0,"
+            "SELECT s.id, s.name, s.role, s.active, EXISTS (SELECT 1 FROM pin_throttle p WHERE"
+            " p.kind = 'account' AND p.key = s.id AND p.failed_count >= 5),"
             " c.staff_id IS NOT NULL FROM staff s LEFT JOIN staff_credentials c ON c.staff_id = s.id"
             " ORDER BY s.id").fetchall()
     if not rows:
@@ -217,7 +224,7 @@ def cmd_staff_list(args) -> int:
     for r in rows:
         flags = [] if r[3] else ["inactive"]
         if r[4]:
-            flags.append("locked")
+            flags.append("slowed")   # many wrong PINs: attempts spaced out, never locked
         if not r[5]:
             flags.append("no-pin")
         print(f"{r[0]:<12} {r[1]:<12} {r[2]:<8} {' '.join(flags)}")
@@ -239,8 +246,16 @@ def cmd_staff_unlock(args) -> int:
     from hall.auth import AuthService
 
     _, store, _ = _open(args, need_engine=False)
-    AuthService(store).unlock(args.id)
-    print(f"已解锁 / unlocked: {args.id}")
+    if not args.id and not args.source:
+        print("请给出 --id 或 --source\nGive --id or --source", file=sys.stderr)
+        return 2
+    if args.id:
+        AuthService(store).unlock(args.id)
+        print(f"已解锁 / unlocked: {args.id}")
+    if args.source:
+        found = AuthService(store).unlock_source(args.source)
+        print(f"设备已解锁 / source unlocked: {args.source}" if found
+              else f"设备未被锁定 / source was not locked: {args.source}")
     return 0
 
 
@@ -292,7 +307,7 @@ def add_commands(sub) -> None:
     _common(a)
     a.add_argument("--id", required=True)
     a.add_argument("--name", required=True)
-    a.add_argument("--role", required=True, choices=["clerk", "helper", "manager"])
+    a.add_argument("--role", required=True, choices=["clerk", "helper", "manager", "approver"])
     a.add_argument("--pin", help="4-12 digits (default: asked for, or read from stdin)")
     a.set_defaults(func=cmd_staff_add)
     a = ssub.add_parser("list", help="list staff with lock-out state")
@@ -303,9 +318,10 @@ def add_commands(sub) -> None:
     a.add_argument("--id", required=True)
     a.add_argument("--pin")
     a.set_defaults(func=cmd_staff_pin)
-    a = ssub.add_parser("unlock", help="clear failed PIN attempts and the lock-out")
+    a = ssub.add_parser("unlock", help="clear failed PIN attempts of a staff id and/or a device")
     _common(a)
-    a.add_argument("--id", required=True)
+    a.add_argument("--id", help="staff id")
+    a.add_argument("--source", help="client address of a device locked after wrong PINs")
     a.set_defaults(func=cmd_staff_unlock)
     a = ssub.add_parser("deactivate", help="stop a staff member from signing in")
     _common(a)
