@@ -80,7 +80,8 @@ def test_fleet_page_green_amber_red_with_report_age(tmp_path, central):
         assert report["disk"]["free_bytes"] > 0
         assert [d["printer"]["state"] for d in report["devices"]] == ["ok"]
 
-        page = httpx.get(central.url + "/fleet", params={"token": TOKEN}, timeout=10)
+        page = httpx.get(central.url + "/fleet", timeout=10,
+                         headers={"Authorization": f"Bearer {TOKEN}"})
         assert page.status_code == 200
         rows = dict(re.findall(r"data-hall='([^']+)' data-level='(\w+)'", page.text))
         assert rows == {"hall-a": "green", "hall-b": "amber", "hall-c": "red"}

@@ -120,8 +120,8 @@ def test_no_screen_is_one_line_and_exit_5(role, tmp_path):
     env = {k: v for k, v in os.environ.items()
            if k not in ("QT_QPA_PLATFORM", "DISPLAY", "WAYLAND_DISPLAY")}
     env["PYTHONPATH"] = str(ROOT)
-    args = [sys.executable, "-m", "onewindow.cli", role, "--hall", "http://127.0.0.1:9",
-            "--token", "x" * 20]
+    env[f"ONEWINDOW_{role.upper()}_TOKEN"] = "x" * 20
+    args = [sys.executable, "-m", "onewindow.cli", role, "--hall", "http://127.0.0.1:9"]
     proc = subprocess.run(args, env=env, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 5, proc.stderr
     lines = [line for line in proc.stderr.splitlines() if line.strip()]
