@@ -131,3 +131,86 @@ def test_no_screen_is_one_line_and_exit_5(role, tmp_path):
     env["QT_QPA_PLATFORM"] = "wayland"
     proc = subprocess.run(args, env=env, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 5 and "Wayland" in proc.stderr
+
+
+def _run_watchdog(store, notify, monkeypatch, blocker):
+    """The hall's watchdog task on a loop of its own for ~2 s; `blocker(loop)` interferes
+    during the middle second. Returns (pings before, pings during, pings after)."""
+    import asyncio
+    import threading
+
+    from hall.liveness import watchdog
+
+    monkeypatch.setenv("NOTIFY_SOCKET", notify.path)
+    monkeypatch.setenv("WATCHDOG_USEC", str(WATCHDOG_USEC))
+    loop = asyncio.new_event_loop()
+    task = loop.create_task(watchdog(store, 0.2))
+    runner = threading.Thread(target=loop.run_forever, daemon=True)
+    runner.start()
+    try:
+        before = pings(notify.collect(0.8))
+        release = blocker(loop)
+        notify.collect(0.3)                 # a probe already under way may still finish
+        during = pings(notify.collect(1.0))
+        release()
+        after = pings(notify.collect(1.0))
+    finally:
+        async def stop():
+            task.cancel()
+            try:
+                await task
+            except asyncio.CancelledError:
+                pass
+
+        asyncio.run_coroutine_threadsafe(stop(), loop).result(5)
+        loop.call_soon_threadsafe(loop.stop)
+        runner.join(5)
+        loop.close()
+    return before, during, after
+
+
+def test_a_stuck_operation_holding_the_writer_lock_stops_the_pings(tmp_path, notify, monkeypatch):
+    """A test hook holds the store's own writer lock, as an engine operation hung inside
+    its transaction would: the serving loop still runs, but it cannot commit."""
+    import threading
+
+    from hall.store import Store
+
+    store = Store.open(tmp_path / "hall.db")
+
+    def hold(loop):
+        held, done = threading.Event(), threading.Event()
+
+        def stuck():
+            with store.transaction():
+                held.set()
+                done.wait(10)
+
+        threading.Thread(target=stuck, daemon=True).start()
+        held.wait(5)
+        return done.set
+
+    try:
+        before, during, after = _run_watchdog(store, notify, monkeypatch, hold)
+    finally:
+        store.close()
+    assert before >= 3 and during == 0 and after >= 2, (before, during, after)
+
+
+def test_a_frozen_event_loop_stops_the_pings(tmp_path, notify, monkeypatch):
+    import threading
+
+    from hall.store import Store
+
+    store = Store.open(tmp_path / "hall.db")
+
+    def freeze(loop):
+        thaw = threading.Event()
+        loop.call_soon_threadsafe(lambda: thaw.wait(10))   # a blocking call on the loop
+        return thaw.set
+
+    try:
+        before, during, after = _run_watchdog(store, notify, monkeypatch, freeze)
+    finally:
+        store.close()
+    assert before >= 3 and during == 0 and after >= 2, (before, during, after)
