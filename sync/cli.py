@@ -90,6 +90,11 @@ def _cmd_status(args) -> int:
     lines.append(f"  大厅时间 hall time: {dt.datetime.fromtimestamp(now, tz):%Y-%m-%d %H:%M:%S} "
                  f"{zone['timezone']} (UTC{zone['utc_offset']})；本机时钟 clock {synced}")
     lines.append(f"  配置版本 configuration version: {st['config_version'] or '本地 local'}")
+    from hall.restore import recovery_pending
+
+    if recovery_pending(db):
+        lines.append("  从备份恢复后待取回 restored from a backup, not yet recovered: "
+                     "run `onewindow db recover` (the hall will not start before)")
     if st["config_refused"]:
         lines.append(f"  已拒绝的配置 refused configuration: {st['config_refused']}")
     if st.get("config_ignored"):

@@ -140,6 +140,8 @@ def test_restore_without_the_central_leaves_the_hall_stopped_until_recovered(
     hall.config.write_text(good.replace(central.url, "http://127.0.0.1:9"), encoding="utf-8")
     out = _cli("db", "restore", str(backup), "--config", str(hall.config), "--db", str(hall.db))
     assert out.returncode == 3 and "db recover" in out.stderr
+    st = _cli("sync", "status", "--config", str(hall.config), "--db", str(hall.db))
+    assert "not yet recovered" in st.stdout, st.stdout
     # The hall refuses to start: it would hand out numbers 2-4 again.
     with pytest.raises(RuntimeError, match="db recover"):
         hall.start(timeout=20)
