@@ -14,6 +14,7 @@ DISK_RED_BYTES = 1 * 1024 ** 3
 DISK_AMBER_BYTES = 5 * 1024 ** 3
 BACKUP_AMBER_S = 2 * 86400
 BACKLOG_AMBER = 1000
+DEVICE_SILENT_S = 10 * 60     # a kiosk or display that reported before and went quiet
 
 _PRINTER = {"out": ("amber", "打印机缺纸", "printer out of paper"),
             "cover_open": ("amber", "打印机盖未关", "printer cover open"),
@@ -44,6 +45,10 @@ def judge(report: dict | None, received_at: float | None, now: float) -> dict:
         if state in _PRINTER:
             lvl, zh, en = _PRINTER[state]
             flag(lvl, f"{dev.get('name')}：{zh}", f"{dev.get('name')}: {en}")
+        age_s = dev.get("reported_age_s")
+        if isinstance(age_s, int | float) and age_s > DEVICE_SILENT_S:
+            flag("amber", f"{dev.get('name')}：{age_s / 60:.0f} 分钟无消息",
+                 f"{dev.get('name')}: silent for {age_s / 60:.0f} min")
         if (dev.get("scanner") or {}).get("state") == "offline":
             flag("amber", f"{dev.get('name')}：扫码器未连接", f"{dev.get('name')}: scanner unplugged")
     free = (report.get("disk") or {}).get("free_bytes")

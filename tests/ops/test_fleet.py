@@ -100,3 +100,22 @@ def test_a_hall_never_heard_from_is_red(tmp_path, central):
                      headers={"Authorization": f"Bearer {TOKEN}"}).json()
     assert data["halls"][0]["level"] == "red"
     assert data["halls"][0]["reasons"][0]["en"] == "never reported"
+
+
+def test_judging_a_report():
+    from central.fleet import judge
+
+    now = 1_800_000_000.0
+    good = {"at": now, "devices": [{"name": "kiosk-1", "printer": {"state": "ok"},
+                                    "reported_age_s": 20}],
+            "disk": {"free_bytes": 50 * 1024 ** 3}, "last_backup": {"at": now - 3600},
+            "clock": {"synchronized": True}, "queue": {"pending_events": 0}}
+    assert judge(good, now, now)["level"] == "green"
+    stale_display = {**good, "devices": [{"name": "display-1", "screen": {"state": "ok"},
+                                          "reported_age_s": 3600}]}
+    verdict = judge(stale_display, now, now)
+    assert verdict["level"] == "amber" and "display-1" in verdict["reasons"][0][1]
+    assert judge({**good, "disk": {"free_bytes": 100 * 1024 ** 2}}, now, now)["level"] == "red"
+    assert judge({**good, "clock": {"synchronized": None}}, now, now)["level"] == "amber"
+    assert judge(good, now - 6 * 60, now)["level"] == "amber"
+    assert judge(good, now - 31 * 60, now)["level"] == "red"

@@ -8,6 +8,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -35,6 +36,16 @@ def hall(tmp_path, notify, monkeypatch):
         yield proc
     finally:
         proc.stop()
+
+
+def _device_status(db) -> dict:
+    import json
+
+    conn = sqlite3.connect(db)
+    try:
+        return {n: json.loads(s) for n, s in conn.execute("SELECT name, status FROM device_status")}
+    finally:
+        conn.close()
 
 
 def pings(lines):
@@ -84,6 +95,8 @@ def test_hall_without_notify_socket_runs_as_before(tmp_path, monkeypatch):
 
 def test_display_ready_at_first_frame_and_pings_from_the_qt_loop(hall, tmp_path):
     hall.start()
+    # Nobody reads the hall's notify socket from here on: its queue fills up, and the hall
+    # must keep serving (pings are sent without blocking, so this display can follow it).
     notify = NotifySocket()     # the display's own, apart from the hall's
     env = {**os.environ, **notify.env(WATCHDOG_USEC), "PYTHONPATH": str(ROOT)}
     env.pop("QT_QPA_PLATFORM", None)
@@ -97,6 +110,13 @@ def test_display_ready_at_first_frame_and_pings_from_the_qt_loop(hall, tmp_path)
     try:
         assert notify.wait_for("READY=1", 30), (tmp_path / "display.log").read_text()[-2000:]
         assert pings(notify.collect(1.0)) >= 3
+        # The display also tells the hall it is alive (the fleet view's device list).
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not _device_status(hall.db).get("display-1"):
+            time.sleep(0.2)
+        status = _device_status(hall.db)
+        assert status.get("display-1", {}).get("screen", {}).get("state") == "ok", (
+            status, (tmp_path / "display.log").read_text()[-2000:])
         os.kill(display.pid, signal.SIGSTOP)
         try:
             notify.drain()
