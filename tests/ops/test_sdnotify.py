@@ -234,3 +234,34 @@ def test_a_frozen_event_loop_stops_the_pings(tmp_path, notify, monkeypatch):
     finally:
         store.close()
     assert before >= 3 and during == 0 and after >= 2, (before, during, after)
+
+
+def test_kiosk_ready_at_first_frame_pings_and_stops_when_frozen(hall, tmp_path):
+    hall.start()
+    notify = NotifySocket()
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("QT_QPA_PLATFORM", "DISPLAY", "WAYLAND_DISPLAY")}
+    env.update(notify.env(WATCHDOG_USEC), PYTHONPATH=str(ROOT),
+               ONEWINDOW_KIOSK_TOKEN=hall.tokens["kiosk-1"])
+    kiosk = subprocess.Popen(
+        [sys.executable, "-m", "onewindow.cli", "kiosk", "--hall", hall.url, "--offscreen"],
+        env=env, stdout=subprocess.DEVNULL, stderr=open(tmp_path / "kiosk.log", "wb"))
+    try:
+        assert notify.wait_for("READY=1", 30), (tmp_path / "kiosk.log").read_text()[-2000:]
+        assert pings(notify.collect(1.0)) >= 3
+        os.kill(kiosk.pid, signal.SIGSTOP)
+        try:
+            notify.drain()
+            assert pings(notify.collect(1.0)) == 0
+        finally:
+            os.kill(kiosk.pid, signal.SIGCONT)
+        assert pings(notify.collect(1.0)) >= 2
+    finally:
+        kiosk.terminate()          # systemd's stop: the locked kiosk closes cleanly on SIGTERM
+        try:
+            kiosk.wait(10)
+        except subprocess.TimeoutExpired:
+            kiosk.kill()
+            kiosk.wait(5)
+        notify.close()
+    assert kiosk.returncode == 0, (tmp_path / "kiosk.log").read_text()[-2000:]
