@@ -66,7 +66,7 @@ class HallLinkFlow:
              "zh": scanner[0], "en": scanner[1]},
             self._sync_row(),
             self._clock_row(),
-        ]
+        ] + self._idcard_rows()                # issue 16: only when a reader is configured
 
     REPORT_EVERY = 60.0     # seconds; a change is reported at the next refresh
 
