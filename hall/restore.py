@@ -104,8 +104,9 @@ def check_backup(backup: Path, work_dir: Path) -> tuple[Path, list[str]]:
     except sqlite3.DatabaseError as exc:
         raise RestoreRefused(f"无法读取备份文件 {backup}：{exc}",
                              f"cannot read the backup {backup}: {exc}") from None
-    store = Store.open(staged)      # brings an older backup to this software's schema
+    store = Store.open(staged, migrate=False)
     try:
+        store.migrate(backup=False)     # an older backup, brought to this software's schema
         problems = check_invariants(store)
     finally:
         store.close()
@@ -162,6 +163,23 @@ def restore(backup: Path, db: Path) -> dict:
     finally:
         conn.close()
     return {"kept": kept, "max_seq": max_seq}
+
+
+def owner_of(db: Path) -> tuple[int, int]:
+    """Whose the database is (its directory's owner for a new one): a restore run by root
+    must leave the files to the service user, or the hall cannot open them."""
+    st = (db if db.exists() else db.parent).stat()
+    return st.st_uid, st.st_gid
+
+
+def give_back(db: Path, owner: tuple[int, int]) -> None:
+    """The database, its -wal/-shm and lock file back to `owner` (only root can chown)."""
+    if os.geteuid() != 0:
+        return
+    for path in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm"),
+                 db.with_name(db.name + ".lock")):
+        if path.exists():
+            os.chown(path, *owner)
 
 
 # -- recovery from the central -----------------------------------------------------------

@@ -199,12 +199,13 @@ class Store:
             done = set(self.applied_migrations())
         return [f for f in migration_files() if f.stem not in done]
 
-    def migrate(self) -> list[str]:
-        """Apply each pending schema file in its own transaction, recorded in that transaction."""
+    def migrate(self, *, backup: bool = True) -> list[str]:
+        """Apply each pending schema file in its own transaction, recorded in that transaction.
+        A database that has data is backed up first (`backup=False`: it is itself a copy)."""
         applied = []
         with self.lock:
             done = set(self.applied_migrations())
-            if done and any(f.stem not in done for f in migration_files()):
+            if backup and done and any(f.stem not in done for f in migration_files()):
                 # A database with data is about to change schema: keep a copy first.
                 from hall.backup import take_backup
                 take_backup(self, Path(self.path).parent / "backups", kind="pre-migrate")
