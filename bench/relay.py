@@ -89,7 +89,8 @@ def start(tmp: Path) -> tuple[list[subprocess.Popen], str, str, dict]:
     tokens = {"kiosk": auth.add_device("kiosk", "bench-kiosk")[1]}
     add_staff(store, engine, "c1", "基准", "clerk", "246810")
     store.close()
-    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "cwd": REPO}
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": None if os.environ.get("BENCH_VERBOSE") else subprocess.DEVNULL,
+             "cwd": REPO}
     procs = [subprocess.Popen([sys.executable, "-m", "onewindow.cli", "central", "--db",
                                f"sqlite:///{tmp / 'central.db'}", "--port", str(central_port)], **quiet),
              subprocess.Popen([sys.executable, "-m", "hall.api.cli", "hall", "--config", str(cfg_path),
@@ -104,10 +105,13 @@ def start(tmp: Path) -> tuple[list[subprocess.Popen], str, str, dict]:
     return procs, hall_url, central_url, tokens
 
 
-async def follow(url: str, token: str, log: list, ready: asyncio.Event, counter: list, total: int) -> None:
-    """One phone: the ticket's SSE stream; logs (time, state, ahead) for each status event."""
+async def follow(url: str, token: str, log: list, ready: asyncio.Event, counter: list, total: int,
+                 source: str) -> None:
+    """One phone: the ticket's SSE stream; logs (time, state, ahead) for each status event.
+    Phones come from many addresses (127.0.x.y), as from many phones: both the hall and
+    central cap streams and requests per address."""
     host, port = url.removeprefix("http://").split(":")
-    reader, writer = await asyncio.open_connection(host, int(port))
+    reader, writer = await asyncio.open_connection(host, int(port), local_addr=(source, 0))
     writer.write((f"GET /api/v1/tickets/{token}/stream HTTP/1.1\r\nHost: {host}\r\n"
                   f"Accept: text/event-stream\r\n\r\n").encode())
     await writer.drain()
@@ -139,8 +143,9 @@ async def run_path(name: str, url: str, hall_url: str, tokens: dict, tickets: li
     logs = {t["token"]: [] for t in tickets}
     ready = asyncio.Event()
     counter = [0]
-    tasks = [asyncio.create_task(follow(url, t["token"], logs[t["token"]], ready, counter, len(tickets)))
-             for t in tickets]
+    tasks = [asyncio.create_task(follow(url, t["token"], logs[t["token"]], ready, counter, len(tickets),
+                                        f"127.0.{2 + i // 200}.{1 + (i % 200) // 20}"))
+             for i, t in enumerate(tickets)]
     await asyncio.wait_for(ready.wait(), 120)
     await asyncio.sleep(settle)
     called_lat: list[float] = []
@@ -209,17 +214,19 @@ def main() -> int:
                 tickets = [c.post("/api/v1/tickets", json={"service_id": "biz-change"},
                                   headers={"Authorization": f"Bearer {tokens['kiosk']}",
                                            "Idempotency-Key": uuid.uuid4().hex}).json()
-                           for _ in range(args.phones + 2 * args.calls)]
+                           for _ in range(args.phones + args.calls)]
             # Wait until central holds every view (the first full push).
             deadline = time.monotonic() + 120
             while time.monotonic() < deadline:
                 if httpx.get(f"{central_url}/api/v1/tickets/{tickets[-1]['token']}", timeout=5).status_code == 200:
                     break
                 time.sleep(0.2)
+            # Calls go in issue order: each pass follows the next `phones` tickets, the first
+            # `calls` of which are the ones called.
             hall_pass = asyncio.run(run_path("hall", hall_url, hall_url, tokens,
-                                             tickets[args.calls:args.calls + args.phones], args.calls, 0.3))
+                                             tickets[:args.phones], args.calls, 0.3))
             relay_pass = asyncio.run(run_path("central", central_url, hall_url, tokens,
-                                              tickets[2 * args.calls:2 * args.calls + args.phones],
+                                              tickets[args.calls:args.calls + args.phones],
                                               args.calls, 0.3))
         finally:
             for p in procs:
