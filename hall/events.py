@@ -9,10 +9,10 @@ the state tables exactly (see hall/replay.py).
 from __future__ import annotations
 
 import json
+import secrets
 import sqlite3
 import threading
 import time
-import uuid
 from typing import Any
 
 # payload key -> state table; a payload value is one row (dict) or a list of rows.
@@ -72,6 +72,12 @@ class EventFeed:
             return True
 
 
+def time_ordered_id(at: float) -> str:
+    """32 hex digits: the time in milliseconds, then 80 random bits. Rows and index entries
+    keyed by it are appended at the end of their B-tree instead of landing on a random page."""
+    return f"{int(at * 1000) & 0xFFFFFFFFFFFF:012x}{secrets.token_hex(10)}"
+
+
 def append_event(conn: sqlite3.Connection, type_: str, payload: dict[str, Any], *,
                  at: float, business_date: str) -> int:
     """Append one event inside the caller's transaction; returns its seq."""
@@ -79,7 +85,7 @@ def append_event(conn: sqlite3.Connection, type_: str, payload: dict[str, Any], 
         raise ValueError(f"unknown event type {type_!r}")
     cur = conn.execute(
         "INSERT INTO events (id, type, at, business_date, payload) VALUES (?, ?, ?, ?, ?)",
-        (uuid.uuid4().hex, type_, at, business_date,
+        (time_ordered_id(at), type_, at, business_date,
          json.dumps(payload, ensure_ascii=False, separators=(",", ":"), default=str)),
     )
     return cur.lastrowid

@@ -28,20 +28,40 @@ class ViewsMixin:
             return row[0]
         return 60.0 * (service["avg_minutes"] or self.config.queue.default_service_minutes)
 
-    def _open_windows_for(self, c, service_id: str) -> int:
-        # In SQL: decoding every window's JSON in Python cost ~1 ms per issue at 200 windows.
-        return c.execute("SELECT COUNT(*) FROM windows w WHERE w.state = 'open' AND w.active = 1 AND EXISTS "
-                         "(SELECT 1 FROM json_each(w.services) j WHERE j.value = ?)", (service_id,)).fetchone()[0]
+    def _window_counts(self, c) -> dict[str, tuple[int, int]]:
+        """Per service: (open windows, active windows) that serve it. Cached until a window row
+        changes: through Op.put in this process (which drops the cache, as does a rolled-back
+        operation), or a commit by any other connection (PRAGMA data_version moves)."""
+        version = c.execute("PRAGMA data_version").fetchone()[0]
+        cached = self._window_counts_cache
+        if cached is not None and cached[0] == version:
+            return cached[1]
+        counts: dict[str, tuple[int, int]] = {}
+        for services, state in c.execute("SELECT services, state FROM windows WHERE active = 1"):
+            for s in set(json.loads(services)):
+                n_open, n_all = counts.get(s, (0, 0))
+                counts[s] = (n_open + (state == "open"), n_all + 1)
+        self._window_counts_cache = (version, counts)
+        return counts
 
-    def _estimate(self, c, ticket: dict) -> tuple[int, int]:
-        ahead = policy.count_ahead(c, ticket)
-        service = self._service_any(c, ticket["service_id"])
-        windows = self._open_windows_for(c, ticket["service_id"]) or self._windows_for(c, ticket["service_id"])
-        return ahead, policy.eta_minutes(ahead, self._avg_seconds(c, service), min(windows, 3) or 1)
+    def _open_windows_for(self, c, service_id: str) -> int:
+        return self._window_counts(c).get(service_id, (0, 0))[0]
 
     def _windows_for(self, c, service_id: str) -> int:
-        return c.execute("SELECT COUNT(*) FROM windows w WHERE w.active = 1 AND EXISTS "
-                         "(SELECT 1 FROM json_each(w.services) j WHERE j.value = ?)", (service_id,)).fetchone()[0]
+        return self._window_counts(c).get(service_id, (0, 0))[1]
+
+    def _estimate(self, c, ticket: dict, *, new: bool = False) -> tuple[int, int]:
+        """(people ahead, minutes). For a ticket about to be issued (`new`), everyone checked in
+        and waiting at its rank or better is ahead: read from waiting_counts, so the cost does
+        not grow with the queue. (A clock set back could put an earlier ticket behind a new
+        one; the estimate then counts it too: it is an estimate.)"""
+        if new:
+            ahead = policy.waiting_up_to_rank(c, ticket["service_id"], ticket["rank"])
+        else:
+            ahead = policy.count_ahead(c, ticket)
+        service = self._service_any(c, ticket["service_id"])
+        n_open, n_all = self._window_counts(c).get(ticket["service_id"], (0, 0))
+        return ahead, policy.eta_minutes(ahead, self._avg_seconds(c, service), min(n_open or n_all, 3) or 1)
 
     def public_ticket(self, ticket: dict) -> dict:
         """What a citizen may see of a ticket: no phone, no name, no staff."""
@@ -76,8 +96,7 @@ class ViewsMixin:
         local = self._local(now).strftime("%H:%M")
         day_open = self.hall_days.is_working_day(dt.date.fromisoformat(bd))
         with self.store.read() as c:
-            waiting = dict(c.execute("SELECT service_id, COUNT(*) FROM tickets WHERE state = 'waiting' "
-                                     "GROUP BY service_id").fetchall())
+            waiting = dict(c.execute("SELECT service_id, SUM(n) FROM waiting_counts GROUP BY service_id").fetchall())
             issued = dict(c.execute("SELECT service_id, last_number FROM counters WHERE business_date = ?", (bd,)).fetchall())
             out = []
             for s in c.execute("SELECT * FROM services WHERE active = 1 ORDER BY position").fetchall():
