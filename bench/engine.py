@@ -242,45 +242,52 @@ def issue_pages(engine: Engine, clock: ManualClock, db: Path, n: int, rng: rando
 
 
 # ---------------------------------------------------------------------- queue length
-def queue_phase(db: Path, config, levels: list[int], n_services: int, samples: int) -> dict:
+def queue_phase(tmp: Path, config, levels: list[int], n_services: int, samples: int) -> dict:
     """Issue and call-next latency with `level` citizens waiting in each of `n_services`
-    services. The queue is filled through the engine; while sampling, every issue is matched
-    by a call and a finish, so the queue stays at its level."""
-    clock = ManualClock(DAY_START)
-    engine = open_hall(db, config, clock)
+    services: one database per level, filled through the engine, then sampled in small
+    interleaved blocks (10 operations per level in turn) so every level sees the same machine
+    load. While sampling, every issue is matched by a call and a finish, so each queue stays
+    at its level."""
     services = [s.id for s in config.services][:n_services]
     windows = [w.id for w in config.windows if set(w.services) & set(services)]
-    out: dict = {}
-    filled = 0
-    k = 0
-    for level in sorted(levels):
-        for _ in range(level - filled):
+    halls = []
+    for level in levels:
+        clock = ManualClock(DAY_START)
+        engine = open_hall(tmp / f"queue-{level}.db", config, clock)
+        for _ in range(level):
             for sid in services:
                 clock.advance(0.01)
                 engine.issue_ticket(sid)
-        filled = max(filled, level)
-        issue, call = [], []
-        for i in range(samples):
-            clock.advance(0.01)
-            s = time.perf_counter()
-            engine.issue_ticket(services[i % len(services)])
-            issue.append(time.perf_counter() - s)
-            ticket = None
-            while ticket is None:
-                window_id = windows[k % len(windows)]
-                k += 1
+        halls.append({"level": level, "engine": engine, "clock": clock, "k": 0, "issue": [], "call": []})
+        log(f"  filled {level} per service")
+    block = 10
+    for r in range(0, samples, block):
+        for h in halls:
+            engine, clock = h["engine"], h["clock"]
+            for i in range(r, r + block):
                 clock.advance(0.01)
                 s = time.perf_counter()
-                ticket = engine.call_next(window_id)
-                call.append(time.perf_counter() - s)
-            engine.finish(window_id, "completed")
+                engine.issue_ticket(services[i % len(services)])
+                h["issue"].append(time.perf_counter() - s)
+                ticket = None
+                while ticket is None:
+                    window_id = windows[h["k"] % len(windows)]
+                    h["k"] += 1
+                    clock.advance(0.01)
+                    s = time.perf_counter()
+                    ticket = engine.call_next(window_id)
+                    h["call"].append(time.perf_counter() - s)
+                engine.finish(window_id, "completed")
+    out: dict = {}
+    for h in halls:
+        engine = h["engine"]
         with engine.store.read() as c:
             waiting = c.execute("SELECT COUNT(*) FROM tickets WHERE state = 'waiting'").fetchone()[0]
-        out[str(level)] = {"waiting_per_service": round(waiting / len(services)),
-                           "issue_p50_ms": ms(issue, 50), "issue_p99_ms": ms(issue, 99),
-                           "call_next_p50_ms": ms(call, 50), "call_next_p99_ms": ms(call, 99)}
-        log(f"  queue {level}/service: {out[str(level)]}")
-    engine.store.close()
+        out[str(h["level"])] = {"waiting_per_service": round(waiting / len(services)),
+                                "issue_p50_ms": ms(h["issue"], 50), "issue_p99_ms": ms(h["issue"], 99),
+                                "call_next_p50_ms": ms(h["call"], 50), "call_next_p99_ms": ms(h["call"], 99)}
+        engine.store.close()
+        log(f"  queue {h['level']}/service: {out[str(h['level'])]}")
     return out
 
 
@@ -398,7 +405,7 @@ def main() -> None:
 
         levels = [int(x) for x in args.queue_levels.split(",") if x.strip()]
         log(f"queue length: {levels} waiting in each of {args.queue_services} services")
-        queue = queue_phase(tmp / "queue.db", config, levels, args.queue_services, args.queue_samples)
+        queue = queue_phase(tmp, config, levels, args.queue_services, args.queue_samples)
         result["queue_length"] = queue
         lo, hi = str(min(levels)), str(max(levels))
         result[f"issue_p99_{hi}_vs_{lo}_waiting"] = round(queue[hi]["issue_p99_ms"] / queue[lo]["issue_p99_ms"], 2)

@@ -14,6 +14,7 @@ the docstring of the module that owns them:
 - hall/helpdesk.py      help requests from kiosks
 - hall/businessday.py   day roll-over, day close, purge of personal data
 - hall/views.py         estimates, the citizen's view of a ticket, overviews
+- hall/matters.py       matters (办件) after acceptance: back office, 容缺, pickup, visits
 
 Rules kept here: configuration is applied as one config.applied event, only when its digest
 changed; a window's live state (staff, current ticket, counts) survives a config change; a
@@ -32,11 +33,12 @@ from hall.appointments import AppointmentsMixin
 from hall.businessday import BusinessDayMixin
 from hall.config import HallConfig
 from hall.errors import DomainError
-from hall.events import EventFeed
+from hall.events import HALL_ONLY_COLUMNS, EventFeed
 from hall.feedback import CASE_STEP_ZH, CASE_STEPS, FeedbackMixin
 from hall.helpdesk import HelpdeskMixin
 from hall.issuing import IssuingMixin
 from hall.lookups import LookupsMixin
+from hall.matters import MattersMixin
 from hall.op import ManualClock, Op, SystemClock, _j
 from hall.queue import ESCALATE_TO, QueueMixin
 from hall.store import Store
@@ -46,7 +48,7 @@ from hall.workdays import WorkCalendar
 
 
 class Engine(IssuingMixin, QueueMixin, AppointmentsMixin, WindowsMixin, FeedbackMixin, HelpdeskMixin,
-             BusinessDayMixin, ViewsMixin, LookupsMixin):
+             BusinessDayMixin, ViewsMixin, MattersMixin, LookupsMixin):
     """The hall's queue. Thread-safe: all work is serialised on the store's writer lock."""
 
     def __init__(self, store: Store, config: HallConfig, clock=None, feed: EventFeed | None = None):
@@ -68,7 +70,7 @@ class Engine(IssuingMixin, QueueMixin, AppointmentsMixin, WindowsMixin, Feedback
                 self._cols[table] = [r["name"] for r in info]
                 self._pk[table] = tuple(r["name"] for r in sorted(info, key=lambda r: r["pk"]) if r["pk"])
             self._secret = tokens.load_secret(c)
-        self._upserts: dict[str, tuple[str, list[str], str]] = {}
+        self._upserts: dict[str, tuple[str, list[str], str, set[str]]] = {}
         self._window_counts_cache: tuple[int, dict[str, tuple[int, int]]] | None = None
         self.apply_config(config)
         with store.read() as c:
@@ -78,8 +80,8 @@ class Engine(IssuingMixin, QueueMixin, AppointmentsMixin, WindowsMixin, Feedback
         table = self._row_keys[key]
         return table, self._cols[table]
 
-    def _upsert_sql(self, key: str) -> tuple[str, list[str], str]:
-        """(table, columns, upsert statement) for a payload key; built once per key."""
+    def _upsert_sql(self, key: str) -> tuple[str, list[str], str, set[str]]:
+        """(table, columns, upsert statement, hall-only columns) for a payload key; built once."""
         hit = self._upserts.get(key)
         if hit is None:
             table, cols = self._table(key)
@@ -87,7 +89,8 @@ class Engine(IssuingMixin, QueueMixin, AppointmentsMixin, WindowsMixin, Feedback
             updates = ",".join(f"{c}=excluded.{c}" for c in cols if c not in pk)
             sql = (f"INSERT INTO {table} ({','.join(cols)}) VALUES ({','.join('?' * len(cols))}) "
                    f"ON CONFLICT ({','.join(pk)}) DO UPDATE SET {updates}")
-            hit = self._upserts[key] = (table, cols, sql)
+            hall_only = set(HALL_ONLY_COLUMNS.get(table, ()))
+            hit = self._upserts[key] = (table, cols, sql, hall_only)
         return hit
 
     def token_for(self, ticket_id: str) -> str:
@@ -129,7 +132,10 @@ class Engine(IssuingMixin, QueueMixin, AppointmentsMixin, WindowsMixin, Feedback
                 op.put("service", {
                     "id": s.id, "name_zh": s.name_zh, "name_en": s.name_en, "prefix": s.prefix,
                     "domain": s.domain, "kind": s.kind, "daily_cap": s.daily_cap,
-                    "appointments": int(s.appointments), "materials": _j(s.materials),
+                    "appointments": int(s.appointments), "materials": _j(s.material_names),
+                    "materials_electronic": _j([{"name": m.name, "name_en": m.name_en,
+                                                 "license_type": m.license_type}
+                                                for m in s.electronic_materials]),
                     "pinned": int(s.pinned), "avg_minutes": s.avg_minutes,
                     "ticket_cutoff": s.ticket_cutoff, "position": i, "active": 1})
             known = {s.id for s in config.services}

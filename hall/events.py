@@ -32,6 +32,19 @@ ROW_KEYS = {
     "service_stat": "service_stats",
     "staff": "staff",
     "meta": "meta",
+    # matters (办件), hall/matters.py
+    "matter": "matters",
+    "matter_step": "matter_steps",
+    "matter_visit": "matter_visits",
+    "hotline_item": "hotline_items",       # issue 16: 12345 items
+}
+
+# Columns of event-sourced tables that only make retries idempotent on this hall: never put in
+# an event (issue 15: no idempotency key or request hash in any payload), so not rebuilt by
+# replay (hall/replay.py). Tickets keep theirs in issue_requests instead.
+HALL_ONLY_COLUMNS = {
+    "complaints": ("idempotency_key", "request_hash"),
+    "ratings": ("idempotency_key",),
 }
 
 EVENT_TYPES = {
@@ -44,6 +57,10 @@ EVENT_TYPES = {
     "complaint.filed", "complaint.adopted", "refusal.reviewed",
     "help.raised", "help.acknowledged", "help.closed",
     "appointment.upserted", "printer.failed", "staff.changed", "display.layout_changed",
+    # matters (办件), hall/matters.py
+    "matter.opened", "matter.advanced", "matter.ready", "matter.supplied", "matter.filed",
+    "matter.pickup_queued", "matter.handed_over",
+    "hotline.received",
 }
 
 

@@ -86,14 +86,20 @@ class Op:
     def put(self, key: str, row: dict) -> dict:
         """Upsert one full row of a state table and keep it for the next event.
         A ticket comes back with its derived token (hall/tokens.py); the event never has it."""
-        table, cols, sql = self.engine._upsert_sql(key)
+        table, cols, sql, hall_only = self.engine._upsert_sql(key)
         values = [row.get(c) for c in cols]
         self.c.execute(sql, values)
         full = dict(zip(cols, values, strict=True))
-        # The event carries the full row. A ticket row (the widest, in most events) leaves its
-        # NULL columns out: replay reads a missing column as NULL (hall/replay.py).
-        self._rows.setdefault(key, []).append(
-            {c: v for c, v in full.items() if v is not None} if key == "ticket" else full)
+        # The event carries the full row, less its hall-only columns (HALL_ONLY_COLUMNS). A
+        # ticket row (the widest, in most events) also leaves its NULL columns out: replay
+        # reads a missing column as NULL (hall/replay.py).
+        if key == "ticket":
+            event_row = {c: v for c, v in full.items() if v is not None}
+        elif hall_only:
+            event_row = {c: v for c, v in full.items() if c not in hall_only}
+        else:
+            event_row = full
+        self._rows.setdefault(key, []).append(event_row)
         if key == "ticket":
             return {**full, "token": self.engine.token_for(full["id"])}
         if key == "window":
