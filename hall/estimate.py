@@ -90,7 +90,7 @@ def average_seconds(c: sqlite3.Connection, services: list[str], default_minutes:
 
 
 def estimate(c: sqlite3.Connection, service_id: str, rank: int, sort_at: float | None,
-             default_minutes: float) -> Estimate:
+             default_minutes: float, open_windows: dict[str, int] | None = None) -> Estimate:
     """The estimate for a waiting ticket of `service_id`, or for a new one (sort_at None)."""
     windows = [dict(r) for r in c.execute(_OPEN_SERVING, (service_id,)).fetchall()]
     if not windows:
@@ -104,7 +104,8 @@ def estimate(c: sqlite3.Connection, service_id: str, rank: int, sort_at: float |
         group.update(dict.fromkeys(services))
     names = list(group)
     counts = _counts(c, names, rank, sort_at)
-    n_open = _open_windows_per_service(c, names)
+    # The engine passes its cached open-window counts (per service); else one query.
+    n_open = open_windows if open_windows is not None else _open_windows_per_service(c, names)
     avg = average_seconds(c, names, default_minutes)
     ahead_s = counts.get(service_id, (0, 0))[1]
     people = 0.0

@@ -44,6 +44,10 @@ class ViewsMixin:
         self._window_counts_cache = (version, counts)
         return counts
 
+    def _open_window_counts(self, c) -> dict[str, int]:
+        counts = self._window_counts(c)
+        return {s: n_open for s, (n_open, _) in counts.items() if n_open}
+
     def _open_windows_for(self, c, service_id: str) -> int:
         return self._window_counts(c).get(service_id, (0, 0))[0]
 
@@ -53,7 +57,7 @@ class ViewsMixin:
         from hall.estimate import estimate
 
         return estimate(c, ticket["service_id"], ticket["rank"], None if new else ticket["sort_at"],
-                        self.config.queue.default_service_minutes)
+                        self.config.queue.default_service_minutes, self._open_window_counts(c))
 
     def _estimate(self, c, ticket: dict, *, new: bool = False) -> tuple[int, int | None]:
         if ticket["state"] != "waiting":
