@@ -71,7 +71,7 @@ class Engine(IssuingMixin, QueueMixin, AppointmentsMixin, WindowsMixin, Feedback
                 self._pk[table] = tuple(r["name"] for r in sorted(info, key=lambda r: r["pk"]) if r["pk"])
             self._secret = tokens.load_secret(c)
         self._upserts: dict[str, tuple[str, list[str], str, set[str]]] = {}
-        self._window_counts_cache: tuple[int, dict[str, tuple[int, int]]] | None = None
+        self._window_cache = None     # hall/views.py: the active windows' profiles
         self.apply_config(config)
         with store.read() as c:
             self.feed.notify(c.execute("SELECT COALESCE(MAX(seq),0) FROM events").fetchone()[0])
@@ -111,7 +111,7 @@ class Engine(IssuingMixin, QueueMixin, AppointmentsMixin, WindowsMixin, Feedback
                 op.business_date = self._ensure_day(op)
                 yield op
             except BaseException:
-                self._window_counts_cache = None      # it may hold a window change rolled back
+                self._window_cache = None      # it may hold a window change rolled back
                 raise
             if op._rows:    # a state change no event carries would break replay and sync
                 raise RuntimeError(f"rows written without an event: {sorted(op._rows)}")

@@ -90,27 +90,45 @@ def average_seconds(c: sqlite3.Connection, services: list[str], default_minutes:
 
 
 def estimate(c: sqlite3.Connection, service_id: str, rank: int, sort_at: float | None,
-             default_minutes: float, open_windows: dict[str, int] | None = None) -> Estimate:
-    """The estimate for a waiting ticket of `service_id`, or for a new one (sort_at None)."""
-    windows = [dict(r) for r in c.execute(_OPEN_SERVING, (service_id,)).fetchall()]
+             default_minutes: float, open_windows: dict[str, int] | None = None,
+             windows: list[dict] | None = None) -> Estimate:
+    """The estimate for a waiting ticket of `service_id`, or for a new one (sort_at None).
+
+    The engine passes what it keeps decoded (hall/views.py): `open_windows`, the open windows
+    per service, and `windows`, the open windows serving `service_id` (services, mode, weights,
+    current_ticket_id); without them both are read here. Windows with the same profile are
+    counted once, times how many share it (a hall has rows of identical windows)."""
+    if windows is None:
+        windows = []
+        for r in c.execute(_OPEN_SERVING, (service_id,)).fetchall():
+            services = json.loads(r["services"])
+            weights = json.loads(r["weights"] or "{}")
+            windows.append({"services": services, "mode": r["mode"], "weights": weights,
+                            "current_ticket_id": r["current_ticket_id"],
+                            "key": (r["mode"], tuple(services), tuple(sorted(weights.items())))})
     if not windows:
         ahead = _counts(c, [service_id], rank, sort_at).get(service_id, (0, 0))[1]
         return Estimate(ahead=ahead, eta_minutes=None, open_windows=0)
-    profiles = []
+    profiles: dict[tuple, list] = {}
     group: dict[str, None] = {service_id: None}
+    busy = 0
     for w in windows:
-        services = json.loads(w["services"])
-        profiles.append((w["mode"], services, json.loads(w["weights"] or "{}")))
-        group.update(dict.fromkeys(services))
+        same = profiles.get(w["key"])
+        if same is None:
+            profiles[w["key"]] = [w, 1]
+            group.update(dict.fromkeys(w["services"]))
+        else:
+            same[1] += 1
+        busy += bool(w["current_ticket_id"])
     names = list(group)
     counts = _counts(c, names, rank, sort_at)
-    # The engine passes its cached open-window counts (per service); else one query.
     n_open = open_windows if open_windows is not None else _open_windows_per_service(c, names)
     avg = average_seconds(c, names, default_minutes)
     ahead_s = counts.get(service_id, (0, 0))[1]
     people = 0.0
     work = 0.0
-    for mode, services, weights in profiles:
+    for w, k in profiles.values():
+        mode, services, weights = w["mode"], w["services"], w["weights"]
         pos = services.index(service_id)
         w_s = max(weights.get(service_id, 1), 1)
         for i, g in enumerate(services):
@@ -124,11 +142,11 @@ def estimate(c: sqlite3.Connection, service_id: str, rank: int, sort_at: float |
             else:
                 n = before
             if n:
-                share = n / max(n_open.get(g, 1), 1)
+                share = k * n / max(n_open.get(g, 1), 1)
                 people += share
                 work += share * avg[g]
     # A busy window frees up after about half a service on average.
-    work += sum(0.5 * avg[service_id] for w in windows if w["current_ticket_id"])
+    work += busy * 0.5 * avg[service_id]
     eta = 0 if work <= 0 else max(1, math.ceil(work / len(windows) / 60))
     return Estimate(ahead=int(round(people)), eta_minutes=eta, open_windows=len(windows))
 

@@ -103,7 +103,7 @@ class Op:
         if key == "ticket":
             return {**full, "token": self.engine.token_for(full["id"])}
         if key == "window":
-            self.engine._window_counts_cache = None
+            self.engine._window_put(full)
         return full
 
     def emit(self, type_: str, **extra: Any) -> int:
