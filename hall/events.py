@@ -130,3 +130,31 @@ def read_events(store, after_seq: int = 0, limit: int = 500, types: list[str] | 
 def last_seq(store) -> int:
     with store.read() as c:
         return c.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()[0]
+
+
+def last_seq_before(conn: sqlite3.Connection, business_date: str, *, inclusive: bool = False) -> int:
+    """The last seq whose business date is before `business_date` (or on it, `inclusive`);
+    0 if none. The engine's business date never goes backwards along seq, so this bisects on
+    the primary key (about 25 seeks for a year) instead of keeping an index on the date,
+    which every event would pay a page for."""
+    lo, hi = conn.execute("SELECT MIN(seq), MAX(seq) FROM events").fetchone()
+    if lo is None:
+        return 0
+    best = 0
+    while lo <= hi:
+        mid = (lo + hi) // 2
+        seq, date = conn.execute("SELECT seq, business_date FROM events WHERE seq >= ? ORDER BY seq LIMIT 1",
+                                 (mid,)).fetchone()
+        if date < business_date or (inclusive and date == business_date):
+            best = max(best, seq)
+            lo = seq + 1
+        else:
+            hi = mid - 1
+    return best
+
+
+def count_events_of_day(conn: sqlite3.Connection, business_date: str) -> int:
+    """How many events belong to one business day (a seq range: see last_seq_before)."""
+    first, last = last_seq_before(conn, business_date), last_seq_before(conn, business_date, inclusive=True)
+    return conn.execute("SELECT COUNT(*) FROM events WHERE seq > ? AND seq <= ?", (first, last)).fetchone()[0]
+

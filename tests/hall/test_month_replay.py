@@ -6,7 +6,7 @@ import json
 
 from hall.check import check_invariants
 from hall.engine import Engine, ManualClock
-from hall.events import read_events
+from hall.events import count_events_of_day, last_seq_before, read_events
 from hall.replay import replay_into, state_digest
 from hall.store import Store
 
@@ -107,6 +107,14 @@ def test_a_month_replays_exactly_and_no_event_carries_personal_keys(tmp_path, ha
     assert defaults > 0                       # the month crossed the default-rating deadline
 
     events = read_events(store, 0, 10**7)
+    # A day's events are found by bisecting on seq (no date index): the same as a full scan.
+    with store.read() as c:
+        by_day = dict(c.execute("SELECT business_date, COUNT(*) FROM events GROUP BY 1").fetchall())
+        for date, n in by_day.items():
+            assert count_events_of_day(c, date) == n
+            assert last_seq_before(c, date, inclusive=True) == c.execute(
+                "SELECT MAX(seq) FROM events WHERE business_date <= ?", (date,)).fetchone()[0]
+        assert count_events_of_day(c, "2026-12-25") == 0 and last_seq_before(c, "2000-01-01") == 0
     fresh = Store.open(tmp_path / "replayed.db")
     replay_into(events, fresh)
     assert state_digest(fresh) == state_digest(store)
