@@ -19,7 +19,6 @@ import datetime as dt
 import json
 import logging
 import os
-import secrets
 import sqlite3
 import sys
 import time
@@ -183,29 +182,15 @@ def give_back(db: Path, owner: tuple[int, int]) -> None:
 
 
 # -- recovery from the central -----------------------------------------------------------
-def _ticket_tokens(conn: sqlite3.Connection, payload: dict) -> None:
-    """Uploaded ticket rows carry no page token (PIPL): a ticket the restored database does
-    not know gets a fresh one (its printed QR no longer opens the page; the number and
-    the queue position are what matter)."""
-    rows = payload.get("ticket")
-    for row in rows if isinstance(rows, list) else [rows]:
-        if isinstance(row, dict) and "id" in row and not row.get("token"):
-            known = conn.execute("SELECT token FROM tickets WHERE id = ?", (row["id"],)).fetchone()
-            row["token"] = known[0] if known else secrets.token_urlsafe(16)
-
-
 def apply_own_events(store, events: list[dict]) -> int:
     """Append the hall's own events (same seq and id) and upsert their rows, in one transaction."""
-    from hall.events import ROW_KEYS
-    from hall.replay import STATE_TABLES
+    # Rows are applied exactly as replay applies them (hall/replay.py). Ticket rows carry no
+    # page token: tokens are derived from the ticket id with the hall's secret, which the
+    # restored database kept, so printed QR codes keep working.
+    from hall.replay import RowApplier
 
-    cols: dict[str, list[str]] = {}
-    pks: dict[str, tuple[str, ...]] = {}
     with store.read() as c:
-        for table in STATE_TABLES:
-            info = c.execute(f"PRAGMA table_info({table})").fetchall()
-            cols[table] = [r["name"] for r in info]
-            pks[table] = tuple(r["name"] for r in sorted(info, key=lambda r: r["pk"]) if r["pk"])
+        applier = RowApplier(c)
     n = 0
     with store.transaction() as c:
         c.execute("PRAGMA defer_foreign_keys=ON")
@@ -213,22 +198,11 @@ def apply_own_events(store, events: list[dict]) -> int:
             if c.execute("SELECT 1 FROM events WHERE seq = ?", (e["seq"],)).fetchone():
                 continue
             payload = e.get("payload") or {}
-            _ticket_tokens(c, payload)
             c.execute("INSERT INTO events (seq, id, type, at, business_date, payload) "
                       "VALUES (?, ?, ?, ?, ?, ?)",
                       (int(e["seq"]), e["id"], e["type"], float(e["at"]), e["business_date"],
                        json.dumps(payload, ensure_ascii=False, separators=(",", ":"))))
-            for key, rows in payload.items():
-                table = ROW_KEYS.get(key)
-                if table is None or not isinstance(rows, dict | list):
-                    continue
-                for row in rows if isinstance(rows, list) else [rows]:
-                    names = [k for k in cols[table] if k in row]
-                    updates = ",".join(f"{k}=excluded.{k}" for k in names if k not in pks[table])
-                    conflict = (f"DO UPDATE SET {updates}" if updates else "DO NOTHING")
-                    c.execute(f"INSERT INTO {table} ({','.join(names)}) VALUES "
-                              f"({','.join('?' * len(names))}) ON CONFLICT "
-                              f"({','.join(pks[table])}) {conflict}", [row[k] for k in names])
+            applier.apply(c, payload)
             n += 1
     return n
 

@@ -213,10 +213,23 @@ class Store:
                 if f.stem in done:
                     continue
                 sql = f.read_text(encoding="utf-8")
-                with self.transaction() as c:
-                    for statement in _split_sql(sql):
-                        c.execute(statement)
-                    c.execute("INSERT INTO migrations (name, applied_at) VALUES (?, ?)", (f.stem, time.time()))
+                # A file that rebuilds a table others reference asks for foreign keys off
+                # (SQLite cannot switch them inside a transaction): it then runs SQLite's
+                # documented procedure, and foreign_key_check must be clean before it commits.
+                fk_off = sql.startswith("-- onewindow: foreign_keys=off")
+                if fk_off:
+                    self.conn.execute("PRAGMA foreign_keys=OFF")
+                try:
+                    with self.transaction() as c:
+                        for statement in _split_sql(sql):
+                            c.execute(statement)
+                        if fk_off and c.execute("PRAGMA foreign_key_check").fetchone():
+                            raise StoreError("migration_fk", f"迁移 {f.stem} 破坏了外键关系",
+                                             f"migration {f.stem} leaves broken foreign keys")
+                        c.execute("INSERT INTO migrations (name, applied_at) VALUES (?, ?)", (f.stem, time.time()))
+                finally:
+                    if fk_off:
+                        self.conn.execute("PRAGMA foreign_keys=ON")
                 log.info("applied migration %s", f.stem)
                 applied.append(f.stem)
         return applied

@@ -107,9 +107,7 @@ class RelayPusher:
         hall = {"hall_name_zh": config.hall.name_zh, "hall_name_en": config.hall.name_en}
         out: dict[str, tuple[str, str]] = {}
         for row in rows:
-            token = row.get("token")
-            if not token:
-                continue
+            token = engine.token_for(row["id"])      # derived, not stored (hall/tokens.py)
             try:
                 view = {**citizen_view(shim, row), **hall}
             except DomainError:
