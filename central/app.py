@@ -91,7 +91,12 @@ def create_app(db: CentralDB, *, admin_token: str | None = None, clock=time.time
 
     @app.exception_handler(Refused)
     async def _refused(_request: Request, exc: Refused):
-        return _error(exc.status, exc.code, exc.message, exc.message_en, **exc.extra)
+        extra = dict(exc.extra)
+        if exc.status in (400, 401, 413):
+            # Refused before (all of) the body was read: the connection is closed after the
+            # answer rather than drained, and says so, so no client reuses it.
+            extra["_headers"] = {**(extra.get("_headers") or {}), "Connection": "close"}
+        return _error(exc.status, exc.code, exc.message, exc.message_en, **extra)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, exc: RequestValidationError):
@@ -159,11 +164,11 @@ def create_app(db: CentralDB, *, admin_token: str | None = None, clock=time.time
                           acked_upto=exc.hwm) from None
 
     @app.get("/sync/v1/events")
-    async def pull_own_events(request: Request, after: int = 0, limit: int = 1000):
+    async def pull_own_events(request: Request, after: int = Query(0, ge=0, le=2**62),
+                              limit: int = Query(1000, ge=1, le=MAX_BATCH)):
         """A hall takes back its own events (after a restore from a backup): as stored."""
         hall_id, _ = await authenticate(request)
-        return await run_in_threadpool(db.events_after, hall_id, max(0, after),
-                                       max(1, min(limit, MAX_BATCH)))
+        return await run_in_threadpool(db.events_after, hall_id, after, limit)
 
     @app.post("/sync/v1/report")
     async def push_report(request: Request):

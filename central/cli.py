@@ -138,8 +138,12 @@ def _hall_list(args) -> int:
 
 
 def strip_sync_section(text: str) -> str:
-    """The pushed configuration never carries a hall's own [sync] section (its credential)."""
-    return re.sub(r"(?ms)^\[sync\][^\[]*", "", text)
+    """The pushed configuration never carries a hall's own [sync] section (its credential).
+
+    Whole TOML tables are removed (a "[" inside a comment or a value does not end one)."""
+    from sync.config_guard import without_tables
+
+    return without_tables(text, ("sync",))
 
 
 def _config_push(args) -> int:

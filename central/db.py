@@ -253,19 +253,19 @@ class CentralDB:
             old = [e for e in events if int(e["seq"]) <= hwm]
             healed = []
             if old:
-                # A resent event must be the same event (id, type, time, day and payload): a
-                # different one under a known seq means the hall's database was reset or
-                # restored, and skipping it as a "duplicate" would lose data.
+                # A resent event must be the same event (id, type, time and day): a different
+                # one under a known seq means the hall's database was reset or restored, and
+                # skipping it as a "duplicate" would lose data. The payload is not compared:
+                # a hall upgraded between a send and its resend may filter it differently.
                 stored = {int(r[0]): tuple(r[1:]) for r in self.execute(
-                    "SELECT seq, event_id, type, at, business_date, payload FROM events "
+                    "SELECT seq, event_id, type, at, business_date FROM events "
                     "WHERE hall_id = ? AND seq BETWEEN ? AND ?",
                     (hall_id, int(old[0]["seq"]), int(old[-1]["seq"]))).fetchall()}
                 for e in old:
                     have = stored.get(int(e["seq"]))
                     if have is None:
                         healed.append(e)   # a hole left by an older central: fill it now
-                    elif have != (e["id"], e["type"], float(e["at"]), e["business_date"],
-                                  e["payload_json"]):
+                    elif have != (e["id"], e["type"], float(e["at"]), e["business_date"]):
                         raise SeqConflict(int(e["seq"]), hwm)
             fresh = [e for e in events if int(e["seq"]) > hwm]
             new = healed + fresh

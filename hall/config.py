@@ -161,6 +161,8 @@ class SyncSection(Strict):
     ca_file: str = ""
     client_cert: str = Field(default="", description="mutual TLS: this hall's certificate (PEM)")
     client_key: str = Field(default="", description="mutual TLS: its private key (PEM)")
+    staff_names: bool = Field(default=False, description="send staff names to the central "
+                              "(default: staff appear there as ids only)")
     interval_seconds: float = Field(default=10, gt=0, le=3600)
     batch_size: int = Field(default=500, ge=1, le=5000)
 

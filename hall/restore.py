@@ -208,17 +208,10 @@ def apply_own_events(store, events: list[dict]) -> int:
 
 
 def central_client(cfg, hall_key: str | None = None):
-    """A client as `onewindow sync` builds it: the hall key from a key file or the systemd
-    credential (onewindow.secrets), else hall.toml's [sync] hall_key."""
+    """A client as `onewindow sync` builds it (sync.client.CentralClient.from_config)."""
     from sync.client import CentralClient
 
-    if hall_key is None:
-        from onewindow.secrets import HALL_KEY, read_secret
-        hall_key = read_secret(HALL_KEY) or cfg.sync.hall_key
-    sync = cfg.sync
-    return CentralClient(sync.central_url, cfg.hall.id, hall_key, ca_file=sync.ca_file or None,
-                         client_cert=getattr(sync, "client_cert", "") or None,
-                         client_key=getattr(sync, "client_key", "") or None, timeout=15)
+    return CentralClient.from_config(cfg, hall_key=hall_key, timeout=15)
 
 
 def recover_from_central(db: Path, cfg, *, client=None, page: int = 1000) -> dict:

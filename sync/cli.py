@@ -180,11 +180,9 @@ def _cmd_sync(args) -> int:
     store = Store.open(db)
     engine = Engine(store, cfg)
     conn = hallside.open_hall_db(db)
-    client = CentralClient(cfg.sync.central_url, cfg.hall.id, hall_key,
-                           ca_file=cfg.sync.ca_file or None,
-                           client_cert=cfg.sync.client_cert or None,
-                           client_key=cfg.sync.client_key or None)
+    client = CentralClient.from_config(cfg, hall_key=hall_key)
     syncer = Syncer(conn, client, batch_size=cfg.sync.batch_size, config_path=config_path,
+                    staff_names=cfg.sync.staff_names,
                     **engine_hooks(engine))
     log.info("sync: %s → %s every %.0f s", cfg.hall.id, cfg.sync.central_url, cfg.sync.interval_seconds)
     try:

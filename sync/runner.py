@@ -80,7 +80,8 @@ class Syncer:
                  clock: Callable[[], float] = time.time,
                  apply_matter_updates: Callable[[list[dict]], dict] | None = None,
                  receive_hotline: Callable[[list[dict]], object] | None = None,
-                 store_id_salt: Callable[[str], object] | None = None):
+                 store_id_salt: Callable[[str], object] | None = None,
+                 staff_names: bool = False):
         # `clock` is the hall's business clock (which dates to pull); status stamps use
         # wall time, which is what `sync status` compares them with.
         self.conn, self.client = conn, client
@@ -93,6 +94,7 @@ class Syncer:
         self.apply_matter_updates = apply_matter_updates
         self.receive_hotline = receive_hotline
         self.store_id_salt = store_id_salt
+        self.staff_names = staff_names
         self.client.clock_offset = float(hallside.get_state(conn, "clock_offset", "0"))
         self._stop: threading.Event | None = None
 
@@ -100,7 +102,8 @@ class Syncer:
     def push_once(self) -> int:
         """Send the next batch; returns how many events the cursor moved past."""
         before = hallside.cursor(self.conn)
-        body, n, last = hallside.batch_body(self.conn, before, self.batch_size)
+        body, n, last = hallside.batch_body(self.conn, before, self.batch_size,
+                                            staff_names=self.staff_names)
         if n == 0:
             return 0
         try:
