@@ -85,6 +85,14 @@ SCHEMA += [
     "CREATE INDEX IF NOT EXISTS hotline_pull ON hotline_items (hall_id, rev)",
 ]
 
+# -- ops (issue 11): the fleet view's latest health report per hall ------------------------
+SCHEMA += [
+    # The fleet view: each hall's latest health report (central/fleet.py).
+    """CREATE TABLE IF NOT EXISTS hall_reports (
+        hall_id TEXT PRIMARY KEY REFERENCES halls(id), report TEXT NOT NULL,
+        received_at DOUBLE PRECISION NOT NULL)""",
+]
+
 
 class SeqConflict(Exception):
     """A batch reuses a seq the central already holds with a different event id."""
@@ -298,6 +306,16 @@ class CentralDB:
             rev = self.next_counter("appointment_rev")
             self.execute("UPDATE appointments SET status = 'checked_in', rev = ? "
                          "WHERE id = ? AND hall_id = ?", (rev, appointment_id, hall_id))
+
+    def store_report(self, hall_id: str, report_json: str, now: float) -> None:
+        with self.transaction():
+            self.execute("INSERT INTO hall_reports (hall_id, report, received_at) VALUES (?, ?, ?) "
+                         "ON CONFLICT (hall_id) DO UPDATE SET report = excluded.report, "
+                         "received_at = excluded.received_at", (hall_id, report_json, now))
+
+    def hall_reports(self) -> list[dict]:
+        return [{"hall_id": r[0], "report": r[1], "received_at": float(r[2])}
+                for r in self.query("SELECT hall_id, report, received_at FROM hall_reports")]
 
     def events_after(self, hall_id: str, after: int, limit: int) -> dict:
         """The hall's own events after `after`, in seq order, as the hall sent them."""

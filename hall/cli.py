@@ -138,6 +138,9 @@ def _cmd_restore(args, cfg, db: Path) -> int:
     if not args.file:
         print("用法 usage: onewindow db restore BACKUP_FILE --config hall.toml", file=sys.stderr)
         return 2
+    from hall.restore import give_back, owner_of
+
+    owner = owner_of(db)
     try:
         lock = dblock.take_exclusive(db)
     except dblock.DatabaseBusy:
@@ -158,6 +161,7 @@ def _cmd_restore(args, cfg, db: Path) -> int:
         return _recover(cfg, db, skip=False)
     finally:
         dblock.release(lock)
+        give_back(db, owner)
 
 
 def _cmd_recover(args, cfg, db: Path) -> int:
@@ -168,10 +172,14 @@ def _cmd_recover(args, cfg, db: Path) -> int:
     except dblock.DatabaseBusy:
         print(f"数据库正在使用中 / {db} is in use by a running process; stop it first", file=sys.stderr)
         return 1
+    from hall.restore import give_back, owner_of
+
+    owner = owner_of(db)
     try:
         return _recover(cfg, db, skip=args.skip_central)
     finally:
         dblock.release(lock)
+        give_back(db, owner)
 
 
 def _recover(cfg, db: Path, *, skip: bool) -> int:

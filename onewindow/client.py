@@ -110,6 +110,10 @@ class HallClient:
     def health(self) -> dict:
         return self.get("/health", timeout=min(self.timeout, 3.0))
 
+    def report_status(self, status: dict) -> dict:
+        """This device's own state (printer paper, scanner) for the hall and the fleet view."""
+        return self.post("/devices/me/status", status)
+
     def kiosk_config(self) -> dict:
         return self.get("/kiosk-config")
 

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 from hall import exits
+from hall.events import last_seq_before
 from sync.client import SyncError
 
 SCHEMA_FILE = Path(__file__).resolve().parent.parent / "hall" / "schema" / "0300_sync.sql"
@@ -162,8 +163,7 @@ def purge_phones(conn: sqlite3.Connection, today: str) -> int:
         "WHERE c.purge_after < ?", (today,)).fetchone()[0]
     if newest_day is None:
         return 0
-    last_seq = conn.execute("SELECT MAX(seq) FROM events WHERE business_date <= ?",
-                            (newest_day,)).fetchone()[0] or 0
+    last_seq = last_seq_before(conn, newest_day, inclusive=True)   # no date index on events
     if cursor(conn) < last_seq:
         return 0  # not yet acknowledged: keep them until the central has those days
     conn.execute("BEGIN IMMEDIATE")

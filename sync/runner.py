@@ -337,11 +337,30 @@ class Syncer:
                 or result["hotline"]:
             result["pushed"] += self.push_all()   # what the pull just recorded, same round
         result["phones_purged"] = hallside.purge_phones(self.conn, self.sync_dates()[0])
+        result["report"] = self.send_report()
         if failures:
             raise failures[0]
         hallside.set_state(self.conn, last_success_at=time.time(),
                            clock_offset=self.client.clock_offset)
         return result
+
+    def send_report(self) -> bool:
+        """Each round carries the hall's health report to the central's fleet view. A
+        central without the endpoint (older) or a refusal is logged, never fatal."""
+        from hall.health_report import build_report
+
+        try:
+            db_path = self.conn.execute("PRAGMA database_list").fetchone()[2]
+            report = build_report(self.conn, db_path, pending_events=hallside.pending(self.conn))
+            self.client.post_report(report)
+            return True
+        except SyncError as exc:
+            if exc.code in ("network", "timeout", "tls"):
+                raise
+            log.warning("health report refused: %s", exc.message_en)
+        except Exception:  # noqa: BLE001 - the report must never hold up sync
+            log.exception("health report failed")
+        return False
 
     def record_error(self, exc: Exception) -> None:
         if isinstance(exc, SyncError):
