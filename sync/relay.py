@@ -171,18 +171,21 @@ class RelayPusher:
                 self.sent.pop(key, None)  # resend that view, now the hall's truth
 
     def _token_for(self, key: str | None) -> str | None:
+        """The token whose SHA-256 is `key`: tokens are derived from ticket ids with the
+        hall's secret (hall/tokens.py), never stored, so they are recomputed here."""
         if not key:
             return None
         ticket_id = self.keys.get(key)
         engine = self.app.state.engine
+        if ticket_id:
+            return engine.token_for(ticket_id)
         with engine.store.read() as c:
-            if ticket_id:
-                row = c.execute("SELECT token FROM tickets WHERE id = ?", (ticket_id,)).fetchone()
-                return row[0] if row else None
-            for (token,) in c.execute("SELECT token FROM tickets WHERE business_date >= ?",
-                                      (engine.business_date(),)):
-                if token and token_key(token) == key:
-                    return token
+            ids = [r[0] for r in c.execute("SELECT id FROM tickets WHERE business_date >= ?",
+                                           (engine.business_date(),))]
+        for ticket_id in ids:
+            token = engine.token_for(ticket_id)
+            if token_key(token) == key:
+                return token
         return None
 
 
