@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 
 # Routers owned by other engineers; included when their module imports.
 OPTIONAL_ROUTERS = ["hall.api.display_layouts", "hall.api.manager"]
+OPTIONAL_ROUTERS += ["hall.api.revisit"]   # 电话回访 (issue 13)
 
 _HTTP_MESSAGES = {
     400: ("请求无效", "Bad request"),

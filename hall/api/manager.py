@@ -117,6 +117,9 @@ def _case_row(c, case: dict, names: dict, windows: dict) -> dict:
                       (case["rating_id"],)).fetchone()
         if r:
             out["rating"] = {**dict(r), "reasons": json.loads(r["reasons"]), "level_zh": RATING_ZH[r["level"]]}
+    from hall.revisit import masked_contact
+
+    out["contact"] = masked_contact(c, case)     # masked; the full number only by an audited reveal
     if case["ticket_id"]:
         t = c.execute("SELECT number FROM tickets WHERE id = ?", (case["ticket_id"],)).fetchone()
         out["ticket_number"] = t[0] if t else None
