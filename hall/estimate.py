@@ -19,9 +19,12 @@ windows that can call it, and their work (each at its service's running average 
 |W_S| windows share that work, plus half a service for each of them that is busy now:
 eta = (work + residual) / |W_S|. With one window the order of calls is exact.
 
-Cost per estimate: one query for the open windows serving S, and one count per service those
-windows serve, each a range seek on the partial index of waiting tickets (service, rank,
-sort_at). Nothing is simulated and nothing scans history.
+Cost per estimate: the open windows' profiles are decoded once per set of open windows (and
+configuration) and kept; then one count per service those windows serve, on the partial
+index of waiting tickets (service, rank, sort_at) without reading the rows, one read of the
+services' averages and one of which windows are busy. Nothing is simulated and nothing scans
+history. (Tickets taken remotely and not yet checked in are counted too: the index does not
+hold checked_in, and reading every row would cost more than the rare early count is worth.)
 """
 
 from __future__ import annotations
@@ -39,29 +42,60 @@ class Estimate:
     open_windows: int
 
 
-_OPEN_SERVING = ("SELECT w.id, w.services, w.mode, w.weights, w.current_ticket_id FROM windows w "
-                 "WHERE w.state = 'open' AND w.active = 1 AND EXISTS "
-                 "(SELECT 1 FROM json_each(w.services) j WHERE j.value = ?)")
+_OPEN = "SELECT group_concat(id, ',') FROM (SELECT id FROM windows WHERE state = 'open' AND active = 1 ORDER BY id)"
+_PROFILES = "SELECT id, services, mode, weights FROM windows WHERE state = 'open' AND active = 1"
+_COUNT_BEFORE = ("SELECT COUNT(*) FROM tickets WHERE service_id = ? AND state = 'waiting' "
+                 "AND (rank < ? OR (rank = ? AND sort_at < ?))")
+_COUNT_ALL = "SELECT COUNT(*) FROM tickets WHERE service_id = ? AND state = 'waiting'"
 
 
 def _marks(n: int) -> str:
     return ",".join("?" * n)
 
 
-def _counts(c: sqlite3.Connection, services: list[str], rank: int, sort_at: float) -> dict[str, tuple[int, int]]:
-    """Per service: (all waiting, waiting that rank before t), one seek per service on the
-    partial index of waiting tickets."""
-    rows = c.execute(f"SELECT service_id, COUNT(*), COALESCE(SUM(rank < ? OR (rank = ? AND sort_at < ?)), 0) "
-                     f"FROM tickets WHERE state = 'waiting' AND checked_in = 1 AND service_id IN ({_marks(len(services))}) "
-                     f"GROUP BY service_id", (rank, rank, sort_at, *services)).fetchall()
-    return {r[0]: (int(r[1]), int(r[2])) for r in rows}
+class _Profiles:
+    """The open windows' work profiles, decoded once per set of open windows and configuration
+    (windows open and close a few times a day; tickets are issued thousands of times)."""
+
+    def __init__(self, rows: list) -> None:
+        self.by_service: dict[str, list[tuple[str, str, list[str], dict]]] = {}
+        self.n_open: dict[str, int] = {}
+        for r in rows:
+            services = json.loads(r["services"])
+            profile = (r["id"], r["mode"], services, json.loads(r["weights"] or "{}"))
+            for g in services:
+                self.by_service.setdefault(g, []).append(profile)
+                self.n_open[g] = self.n_open.get(g, 0) + 1
 
 
-def _open_windows_per_service(c: sqlite3.Connection, services: list[str]) -> dict[str, int]:
-    rows = c.execute(f"SELECT j.value, COUNT(*) FROM windows w, json_each(w.services) j "
-                     f"WHERE w.state = 'open' AND w.active = 1 AND j.value IN ({_marks(len(services))}) "
-                     f"GROUP BY j.value", tuple(services)).fetchall()
-    return {r[0]: r[1] for r in rows}
+_cache: dict[tuple, _Profiles] = {}
+
+
+def _profiles(c: sqlite3.Connection) -> _Profiles:
+    open_ids = c.execute(_OPEN).fetchone()[0] or ""
+    digest = c.execute("SELECT value FROM meta WHERE key = 'config_hash'").fetchone()
+    key = (str(c.execute("PRAGMA database_list").fetchone()[2]), open_ids, digest[0] if digest else "")
+    got = _cache.get(key)
+    if got is None:
+        if len(_cache) > 64:
+            _cache.clear()
+        got = _cache[key] = _Profiles(c.execute(_PROFILES).fetchall())
+    return got
+
+
+def _counter(c: sqlite3.Connection, rank: int, sort_at: float):
+    """Per service: (all waiting, waiting that rank before t), counted on the partial index of
+    waiting tickets (service, rank, sort_at) without reading the rows; each asked for once."""
+    cache: dict[str, tuple[int, int]] = {}
+
+    def count(g: str, need_total: bool) -> tuple[int, int]:
+        got = cache.get(g)
+        if got is None or (need_total and got[0] < 0):
+            before = c.execute(_COUNT_BEFORE, (g, rank, rank, sort_at)).fetchone()[0]
+            total = c.execute(_COUNT_ALL, (g,)).fetchone()[0] if need_total else -1
+            got = cache[g] = (total, before)
+        return got
+    return count
 
 
 def average_seconds(c: sqlite3.Connection, services: list[str], default_minutes: float) -> dict[str, float]:
@@ -77,42 +111,37 @@ def average_seconds(c: sqlite3.Connection, services: list[str], default_minutes:
 def estimate(c: sqlite3.Connection, service_id: str, rank: int, sort_at: float,
              default_minutes: float) -> Estimate:
     """The estimate for a waiting ticket (or a new one: sort_at = now) of `service_id`."""
-    windows = [dict(r) for r in c.execute(_OPEN_SERVING, (service_id,)).fetchall()]
+    prof = _profiles(c)
+    windows = prof.by_service.get(service_id, [])
+    count = _counter(c, rank, sort_at)
     if not windows:
-        ahead = _counts(c, [service_id], rank, sort_at).get(service_id, (0, 0))[1]
-        return Estimate(ahead=ahead, eta_minutes=None, open_windows=0)
-    profiles = []
-    group: dict[str, None] = {service_id: None}
-    for w in windows:
-        services = json.loads(w["services"])
-        profiles.append((w["mode"], services, json.loads(w["weights"] or "{}")))
-        group.update(dict.fromkeys(services))
-    names = list(group)
-    counts = _counts(c, names, rank, sort_at)
-    n_open = _open_windows_per_service(c, names)
+        return Estimate(ahead=count(service_id, False)[1], eta_minutes=None, open_windows=0)
+    names = list(dict.fromkeys([service_id] + [g for w in windows for g in w[2]]))
     avg = average_seconds(c, names, default_minutes)
-    ahead_s = counts.get(service_id, (0, 0))[1]
+    ahead_s = count(service_id, False)[1]
     people = 0.0
     work = 0.0
-    for mode, services, weights in profiles:
+    for _wid, mode, services, weights in windows:
         pos = services.index(service_id)
         w_s = max(weights.get(service_id, 1), 1)
         for i, g in enumerate(services):
-            total, before = counts.get(g, (0, 0))
             if g == service_id:
-                n = before
+                n = ahead_s
             elif mode == "order":
-                n = total if i < pos else 0
+                n = count(g, True)[0] if i < pos else 0
             elif mode == "ratio":
-                n = min(total, math.ceil(ahead_s * max(weights.get(g, 1), 1) / w_s))
+                n = min(count(g, True)[0], math.ceil(ahead_s * max(weights.get(g, 1), 1) / w_s))
             else:
-                n = before
+                n = count(g, False)[1]
             if n:
-                share = n / max(n_open.get(g, 1), 1)
+                share = n / max(prof.n_open.get(g, 1), 1)
                 people += share
                 work += share * avg[g]
     # A busy window frees up after about half a service on average.
-    work += sum(0.5 * avg[service_id] for w in windows if w["current_ticket_id"])
+    ids = [w[0] for w in windows]
+    busy = c.execute(f"SELECT COUNT(*) FROM windows WHERE id IN ({_marks(len(ids))}) "
+                     f"AND current_ticket_id IS NOT NULL", ids).fetchone()[0]
+    work += busy * 0.5 * avg[service_id]
     eta = 0 if work <= 0 else max(1, math.ceil(work / len(windows) / 60))
     return Estimate(ahead=int(round(people)), eta_minutes=eta, open_windows=len(windows))
 
