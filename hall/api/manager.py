@@ -278,10 +278,11 @@ def _report(request: Request, period: str, date: str | None) -> dict:
     cache = getattr(request.app.state, "manager_reports", None)
     if cache is None:
         cache = request.app.state.manager_reports = {}
-    key = (start, end, seq)
+    today = _engine(request).business_date()
+    key = (start, end, seq, today)
     report = cache.get(key)
     if report is None:
-        report = rp.period_report(store, start, end, _engine(request).config.tz)
+        report = rp.period_report(store, start, end, _engine(request).config.tz, today=today)
         while len(cache) >= _REPORT_CACHE_SIZE:
             cache.pop(next(iter(cache)))
         cache[key] = report

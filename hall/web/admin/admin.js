@@ -653,7 +653,7 @@
       card("未评价率", "Unrated rate", pct(d.ratings.unrated_rate)),
       card("转办", "Transfers", t.transferred), card("说No报告", "Refusals", t.refusals),
       card("投诉/建议", "Complaints / suggestions", t.complaints + " / " + t.suggestions),
-      card("工单按时办结", "Cases closed in time", t.cases_closed_in_time + " / " + t.cases_opened),
+      card("工单按时办结", "Cases closed in time (of those due)", t.cases_closed_in_time + " / " + (t.cases_due ?? t.cases_opened)),
     ].join("");
   }
 
