@@ -59,6 +59,7 @@
       const err = new Error((e.message || "操作失败") + (e.message_en ? " / " + e.message_en : ""));
       err.status = r.status;
       err.code = e.code;
+      err.field = e.field;
       if (r.status === 401) signedOut("登录已失效，请重新登录 / Session ended, sign in again");
       throw err;
     }
@@ -595,8 +596,36 @@
     m.classList.toggle("ok", !!ok);
   }
 
+  // A refused value is explained beside its field, Chinese first, then English.
+  function clearFieldErrors() {
+    document.querySelectorAll("#config-form .field-error").forEach((el) => el.remove());
+    document.querySelectorAll("#config-form [aria-invalid]").forEach((el) => el.removeAttribute("aria-invalid"));
+  }
+
+  function showFieldError(f) {
+    if (!f || f.section !== S.section || !f.key) return false;
+    const sel = "#config-form [data-k='" + CSS.escape(String(f.key)) + "']" +
+      (f.index !== undefined ? "[data-i='" + f.index + "']" : "");
+    const el = document.querySelector(sel);
+    if (!el) return false;
+    const p = document.createElement("div");
+    p.className = "field-error";
+    p.setAttribute("role", "alert");
+    const zh = document.createElement("span");
+    zh.textContent = f.zh;
+    const en = document.createElement("small");
+    en.textContent = f.en;
+    p.append(zh, en);
+    el.setAttribute("aria-invalid", "true");
+    el.insertAdjacentElement("afterend", p);
+    el.scrollIntoView({ block: "center" });
+    el.focus();
+    return true;
+  }
+
   async function saveSection() {
     const s = S.config.sections.find((x) => x.id === S.section);
+    clearFieldErrors();
     let value;
     if ($("config-json-box").open || !$("config-form").innerHTML) {
       try { value = JSON.parse($("config-json").value); } catch (e) {
@@ -611,7 +640,7 @@
       $("config-note").value = "";
       await loadConfig();
       configMsg("已校验并生效，已记录修改 / Validated, applied and audited", true);
-    } catch (e) { configMsg(e.message); }
+    } catch (e) { showFieldError(e.field); configMsg(e.message); }
   }
 
   async function revertSection() {
