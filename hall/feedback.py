@@ -246,9 +246,13 @@ class FeedbackMixin:
         if not text and not phrases and not cats:
             raise InvalidInput("empty", "请选择或填写反映的问题", "choose or write what happened")
         phone = _mobile(phone)
-        rhash = hashlib.sha256(_j([category, text, phrases, phone or "", kind, ticket_token or "",
-                                   bool(contact_consent)]).encode()).hexdigest()[:32]
         ticket = self.ticket_by_token(ticket_token) if ticket_token else None
+        # Tells a retry from a different request under the same key. It travels in events, so
+        # it covers no phone and no token (issue 15): only whether a phone was given, and the
+        # ticket's id. The phone differing under one key is not worth telling apart.
+        rhash = hashlib.sha256(_j([category, text, phrases, bool(phone), kind,
+                                   ticket["id"] if ticket else "", bool(contact_consent)]).encode()
+                               ).hexdigest()[:32]
         with self._op() as op:
             if idempotency_key:
                 row = op.c.execute("SELECT * FROM complaints WHERE idempotency_key = ?", (idempotency_key,)).fetchone()
@@ -257,26 +261,35 @@ class FeedbackMixin:
                         raise IdempotencyConflict("idempotency_conflict", "同一请求标识用于不同的反映",
                                                   "this Idempotency-Key was already used for a different complaint")
                     return dict(row)
-            row = op.c.execute("SELECT last_number FROM counters WHERE business_date = ? AND service_id = ?",
-                               (op.business_date, "~complaints")).fetchone()
-            n = (row[0] if row else 0) + 1
-            op.put("counter", {"business_date": op.business_date, "service_id": "~complaints", "last_number": n})
-            code = f"TS{op.business_date.replace('-', '')}-{n:04d}"
-            complaint = op.put("complaint", {
-                "id": uuid.uuid4().hex, "code": code, "kind": kind, "category": category, "text": text,
-                "phrases": _j(phrases), "has_contact": int(bool(phone)), "source": source,
-                "ticket_id": ticket["id"] if ticket else None, "business_date": op.business_date,
-                "at": op.now, "adopted": 0, "idempotency_key": idempotency_key, "request_hash": rhash})
-            if phone:
-                purge = (dt.date.fromisoformat(op.business_date)
-                         + dt.timedelta(days=max(self.config.privacy.phone_retention_days, 30))).isoformat()
-                op.c.execute("INSERT INTO complaint_contacts (complaint_id, phone, purge_after, consent) "
-                             "VALUES (?, ?, ?, ?)", (complaint["id"], phone, purge, int(bool(contact_consent))))
-            cat = cats.get(category)
-            op.emit("complaint.filed", code=code, category_zh=cat.zh if cat else category)
-            summary = f"{'建议' if kind == 'suggestion' else '吐槽'}（{cat.zh if cat else category}）：" + "；".join(phrases + ([text] if text else []))
-            self._open_case(op, "complaint", summary, complaint_id=complaint["id"], ticket=ticket)
-            return complaint
+            return self._insert_complaint(op, kind=kind, category=category, text=text, phrases=phrases,
+                                          phone=phone, source=source, ticket=ticket, cats=cats,
+                                          idempotency_key=idempotency_key, request_hash=rhash,
+                                          contact_consent=contact_consent)
+
+    def _insert_complaint(self, op: Op, *, kind: str, category: str, text: str, phrases: list, phone,
+                          source: str, ticket: dict | None, cats: dict, idempotency_key: str | None = None,
+                          request_hash: str | None = None, contact_consent: bool = False) -> dict:
+        """Inside an op: the complaint row, its tracking code and its case (also used by hall/hotline.py)."""
+        row = op.c.execute("SELECT last_number FROM counters WHERE business_date = ? AND service_id = ?",
+                           (op.business_date, "~complaints")).fetchone()
+        n = (row[0] if row else 0) + 1
+        op.put("counter", {"business_date": op.business_date, "service_id": "~complaints", "last_number": n})
+        code = f"TS{op.business_date.replace('-', '')}-{n:04d}"
+        complaint = op.put("complaint", {
+            "id": uuid.uuid4().hex, "code": code, "kind": kind, "category": category, "text": text,
+            "phrases": _j(phrases), "has_contact": int(bool(phone)), "source": source,
+            "ticket_id": ticket["id"] if ticket else None, "business_date": op.business_date,
+            "at": op.now, "adopted": 0, "idempotency_key": idempotency_key, "request_hash": request_hash})
+        if phone:
+            purge = (dt.date.fromisoformat(op.business_date)
+                     + dt.timedelta(days=max(self.config.privacy.phone_retention_days, 30))).isoformat()
+            op.c.execute("INSERT INTO complaint_contacts (complaint_id, phone, purge_after, consent) "
+                         "VALUES (?, ?, ?, ?)", (complaint["id"], phone, purge, int(bool(contact_consent))))
+        cat = cats.get(category)
+        op.emit("complaint.filed", code=code, category_zh=cat.zh if cat else category)
+        summary = f"{'建议' if kind == 'suggestion' else '吐槽'}（{cat.zh if cat else category}）：" + "；".join(phrases + ([text] if text else []))
+        self._open_case(op, "complaint", summary, complaint_id=complaint["id"], ticket=ticket)
+        return complaint
 
     def adopt_suggestion(self, complaint_id: str, staff_id: str) -> dict:
         """An adopted suggestion marks its author as a 啄木鸟 contributor."""

@@ -107,6 +107,7 @@ class ViewsMixin:
                     "id": s["id"], "name_zh": s["name_zh"], "name_en": s["name_en"], "prefix": s["prefix"],
                     "domain": s["domain"], "kind": s["kind"], "pinned": bool(s["pinned"]),
                     "appointments": bool(s["appointments"]), "materials": json.loads(s["materials"]),
+                    "materials_electronic": json.loads(s["materials_electronic"] or "[]"),
                     "daily_cap": s["daily_cap"], "issued_today": issued.get(s["id"], 0),
                     "waiting": n, "open_windows": windows,
                     "eta_minutes": est.eta_minutes, "ahead": est.ahead,

@@ -74,7 +74,8 @@ async def stream(
 ) -> StreamingResponse:
     """Server-sent events after `after` (or the Last-Event-ID header on a reconnect)."""
     if last_event_id is not None:
-        if not last_event_id.strip().isdigit():
+        # isascii: "²".isdigit() is True but int("²") fails (was a 500).
+        if not (last_event_id.strip().isascii() and last_event_id.strip().isdigit()):
             raise InvalidInput("bad_last_event_id", "Last-Event-ID 必须是事件序号",
                                "Last-Event-ID must be an event seq number")
         cursor = int(last_event_id.strip())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Header, Path, Request, Response
@@ -223,7 +224,17 @@ def health(request: Request) -> dict:
             "sync": _sync_mark(request),
             "hall": {"id": request.app.state.config.hall.id,
                      "name_zh": request.app.state.config.hall.name_zh,
-                     "name_en": request.app.state.config.hall.name_en}}
+                     "name_en": request.app.state.config.hall.name_en,
+                     "timezone": request.app.state.config.hall.timezone},
+            "clock": _clock(request)}
+
+
+def _clock(request: Request) -> dict:
+    """Whether this machine's clock is synchronised (True/False/None = unknown), and the hall's
+    zone: kiosks and displays show the hall's time, and the manager is warned (hall.timesync)."""
+    from hall.timesync import clock_status, hall_time
+
+    return {**clock_status(), **hall_time(request.app.state.config.hall.timezone), "now": time.time()}
 
 
 def _sync_mark(request: Request) -> dict:

@@ -11,6 +11,9 @@
       thanks: "感谢您的评价！", complain_title: "我要投诉 / 建议", complain_link: "我要投诉 / 建议（吐槽找茬）",
       complain_label: "请写下您遇到的问题（不必填写姓名）", complain_cat: "问题类别", live_on: "实时更新中", live_off: "正在连接…",
       not_found: "没有找到这张票，请核对二维码", complaint_done: "已收到，受理编号：", lang: "EN",
+      relay_offline: "大厅网络中断，进度暂停更新；叫号短信照常发送", relay_age: "以下为 {age} 前的状态",
+      last_known: "最后状态", relayed_done: "已收到，已转交大厅处理",
+      minutes: "{n} 分钟", seconds: "{n} 秒",
       states: { waiting: "等候中", called: "正在叫您", serving: "正在办理", held: "已挂起，请留意叫号",
         done: "已办结", no_show: "已过号", walked_out: "已取消（您已离开）", transferred: "已转办，请留意新号码",
         refused: "已出具告知", expired: "今日已结束" },
@@ -39,6 +42,9 @@
       complain_link: "File a complaint or suggestion", complain_label: "Tell us what happened (no name needed)", complain_cat: "Category",
       live_on: "Live", live_off: "Connecting…", not_found: "Ticket not found; check the QR code",
       complaint_done: "Received. Tracking code: ", lang: "中文",
+      relay_offline: "The hall's network is down; progress updates are paused. Call text messages are still sent.",
+      relay_age: "Showing the state of {age} ago", last_known: "Last known",
+      relayed_done: "Received; passed on to the hall", minutes: "{n} min", seconds: "{n} s",
       states: { waiting: "Waiting", called: "Being called", serving: "Being served", held: "On hold; watch for your call",
         done: "Completed", no_show: "Missed your call", walked_out: "Cancelled (you left)",
         transferred: "Transferred; watch for your new number", refused: "Notice issued", expired: "Closed for today" },
@@ -158,8 +164,15 @@
     view = v;
     $("number").textContent = v.number;
     $("service").textContent = lang === "zh" ? v.service_name_zh : (v.service_name_en || v.service_name_zh);
+    if (v.hall_name_zh) $("hall").textContent = lang === "zh" ? v.hall_name_zh : (v.hall_name_en || v.hall_name_zh);
+    const stale = !!(v.relay && !v.relay.online);
+    relayView = stale ? { at: Date.now(), age: v.relay.age_seconds || 0 } : null;
+    showRelayAge();
     const refusedKind = v.state === "refused" && v.refusal ? v.refusal.kind : "";
-    $("state").textContent = (refusedKind && t("refused_states")[refusedKind]) || (t("states")[v.state]) || v.state;
+    $("state").textContent = (stale ? t("last_known") + "：" : "")
+      + ((refusedKind && t("refused_states")[refusedKind]) || (t("states")[v.state]) || v.state);
+    $("queue").classList.toggle("stale", stale);
+    $("live").classList.toggle("hidden", stale);
     renderNotice(v);
     $("leave-box").classList.toggle("hidden", !v.can_leave);
     if (!v.can_leave) $("leave-confirm").classList.add("hidden");
@@ -185,6 +198,21 @@
     if (v.can_rate && !v.rated) buildLevels(v);
     buildCategories(v);
   }
+
+  // Relayed through central while the hall's link is down: say so, and how old the state is.
+  let relayView = null;
+  function showRelayAge() {
+    const box = $("relay-offline");
+    if (!box) return;
+    box.classList.toggle("hidden", !relayView);
+    if (!relayView) return;
+    const secs = relayView.age + Math.round((Date.now() - relayView.at) / 1000);
+    const age = secs >= 60 ? t("minutes").replace("{n}", String(Math.floor(secs / 60)))
+      : t("seconds").replace("{n}", String(secs));
+    $("relay-offline-text").textContent = t("relay_offline");
+    $("relay-age").textContent = t("relay_age").replace("{age}", age);
+  }
+  setInterval(showRelayAge, 10000);
 
   function buildCategories(v) {
     const box = $("complaint-cats");
@@ -289,8 +317,10 @@
       const res = await post("/complaints", body, complaintKey);
       complaintKey = newKey();
       showMessage("");
-      $("complaint-done-text").textContent = t("complaint_done") + res.code;
-      $("complaint-track").href = "/c/" + encodeURIComponent(res.code);
+      // Relayed through central the hall gives the code later; say it was passed on.
+      $("complaint-done-text").textContent = res.code ? t("complaint_done") + res.code : t("relayed_done");
+      $("complaint-track").classList.toggle("hidden", !res.code);
+      if (res.code) $("complaint-track").href = "/c/" + encodeURIComponent(res.code);
       $("complaint-done").classList.remove("hidden");
       $("complaint-done").scrollIntoView({ block: "center" });
       $("complaint-done").focus();

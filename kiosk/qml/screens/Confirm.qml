@@ -65,7 +65,11 @@ Item {
                         required property var modelData
                         required property int index
                         width: materials.width
-                        text: (index + 1) + ". " + modelData
+                        // 免提交: the platform already holds it as an electronic licence
+                        readonly property bool free: (vm.service.materials_electronic || [])
+                                                     .some(function (m) { return m.name === modelData })
+                        text: (index + 1) + ". " + modelData + (free ? (root.en ? "  — not needed (platform e-licence)"
+                                                                              : "  —— 免提交（平台已有电子证照）") : "")
                         color: ui.text
                         font.pixelSize: ui.body
                         wrapMode: Text.Wrap
