@@ -64,8 +64,16 @@ def refusal_story(c: sqlite3.Connection, config: HallConfig, ticket: dict) -> di
         missing = json.loads(r["materials"] or "[]")
         svc = config.service(r["service_id"])
         required = list(svc.materials) if svc else []
-        out["materials_missing"] = missing
-        out["materials_handed_in"] = [m for m in required if m not in missing]
+        en = {m.name: (m.name_en or m.name) for m in required}
+
+        def item(name: str) -> dict:
+            return {"zh": name, "en": en.get(name, name)}
+
+        out["materials_missing"] = [item(m) for m in missing]
+        out["materials_handed_in"] = [item(m.name) for m in required
+                                      if m.name not in missing and not m.electronic]
+        # 免提交: the platform holds these as electronic licences; nobody needs to bring them
+        out["materials_electronic"] = [item(m.name) for m in required if m.electronic]
     elif r["kind"] == "escalate":
         zh, en = ESCALATE_NAMES.get(r["escalate_to"] or "", ("大厅负责人", "the hall manager"))
         days = config.citizen.escalate_reply_working_days
