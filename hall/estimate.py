@@ -108,17 +108,12 @@ def average_seconds(c: sqlite3.Connection, services: list[str], default_minutes:
     return {s: out.get(s, 60.0 * default_minutes) for s in services}
 
 
-def estimate(c: sqlite3.Connection, service_id: str, rank: int, sort_at: float,
-             default_minutes: float) -> Estimate:
-    """The estimate for a waiting ticket (or a new one: sort_at = now) of `service_id`."""
-    prof = _profiles(c)
+def _core(service_id: str, prof: _Profiles, count, avg: dict[str, float], busy: int) -> Estimate:
+    """The per-window arithmetic (see the module docstring) on counts already at hand."""
     windows = prof.by_service.get(service_id, [])
-    count = _counter(c, rank, sort_at)
-    if not windows:
-        return Estimate(ahead=count(service_id, False)[1], eta_minutes=None, open_windows=0)
-    names = list(dict.fromkeys([service_id] + [g for w in windows for g in w[2]]))
-    avg = average_seconds(c, names, default_minutes)
     ahead_s = count(service_id, False)[1]
+    if not windows:
+        return Estimate(ahead=ahead_s, eta_minutes=None, open_windows=0)
     people = 0.0
     work = 0.0
     for _wid, mode, services, weights in windows:
@@ -138,12 +133,47 @@ def estimate(c: sqlite3.Connection, service_id: str, rank: int, sort_at: float,
                 people += share
                 work += share * avg[g]
     # A busy window frees up after about half a service on average.
-    ids = [w[0] for w in windows]
-    busy = c.execute(f"SELECT COUNT(*) FROM windows WHERE id IN ({_marks(len(ids))}) "
-                     f"AND current_ticket_id IS NOT NULL", ids).fetchone()[0]
     work += busy * 0.5 * avg[service_id]
     eta = 0 if work <= 0 else max(1, math.ceil(work / len(windows) / 60))
     return Estimate(ahead=int(round(people)), eta_minutes=eta, open_windows=len(windows))
+
+
+def estimate(c: sqlite3.Connection, service_id: str, rank: int, sort_at: float,
+             default_minutes: float) -> Estimate:
+    """The estimate for a waiting ticket (or a new one: sort_at = now) of `service_id`."""
+    prof = _profiles(c)
+    windows = prof.by_service.get(service_id, [])
+    count = _counter(c, rank, sort_at)
+    if not windows:
+        return _core(service_id, prof, count, {}, 0)
+    names = list(dict.fromkeys([service_id] + [g for w in windows for g in w[2]]))
+    ids = [w[0] for w in windows]
+    busy = c.execute(f"SELECT COUNT(*) FROM windows WHERE id IN ({_marks(len(ids))}) "
+                     f"AND current_ticket_id IS NOT NULL", ids).fetchone()[0]
+    return _core(service_id, prof, count, average_seconds(c, names, default_minutes), busy)
+
+
+def estimates_for_newcomers(c: sqlite3.Connection, services: list[str], waiting: dict[str, int],
+                            default_minutes: float) -> dict[str, Estimate]:
+    """For the services list (kiosks, displays): what a ticket taken now would be told, for
+    every service at once. A newcomer ranks after everyone waiting, so the counts are the
+    waiting counts the caller already has; one read of averages and of busy windows."""
+    prof = _profiles(c)
+    avg = average_seconds(c, services, default_minutes)
+    busy_ids = {r[0] for r in c.execute("SELECT id FROM windows WHERE current_ticket_id IS NOT NULL "
+                                        "AND state = 'open' AND active = 1")}
+
+    def count(g: str, _need_total: bool) -> tuple[int, int]:
+        n = int(waiting.get(g, 0))
+        return n, n
+
+    out = {}
+    for sid in services:
+        windows = prof.by_service.get(sid, [])
+        for g in {g for w in windows for g in w[2]} - avg.keys():
+            avg.update(average_seconds(c, [g], default_minutes))
+        out[sid] = _core(sid, prof, count, avg, sum(1 for w in windows if w[0] in busy_ids))
+    return out
 
 
 def naive_estimate(c: sqlite3.Connection, service_id: str, rank: int, sort_at: float,

@@ -95,10 +95,14 @@ class ViewsMixin:
                                      "GROUP BY service_id").fetchall())
             issued = dict(c.execute("SELECT service_id, last_number FROM counters WHERE business_date = ?", (bd,)).fetchall())
             out = []
-            for s in c.execute("SELECT * FROM services WHERE active = 1 ORDER BY position").fetchall():
-                s = dict(s)
+            rows = [dict(s) for s in c.execute("SELECT * FROM services WHERE active = 1 ORDER BY position")]
+            from hall.estimate import estimates_for_newcomers
+
+            newcomers = estimates_for_newcomers(c, [s["id"] for s in rows], waiting,
+                                                self.config.queue.default_service_minutes)
+            for s in rows:
                 n = waiting.get(s["id"], 0)
-                est = self._estimate_full(c, {"service_id": s["id"], "rank": 2, "sort_at": now})
+                est = newcomers[s["id"]]
                 windows = est.open_windows
                 cutoff = min(self.config.day.ticket_cutoff, s["ticket_cutoff"] or "23:59")
                 full = issued.get(s["id"], 0) >= s["daily_cap"]
