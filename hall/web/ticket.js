@@ -74,6 +74,8 @@
   let chosenCategory = "";
   const chosenReasons = new Set();
   let alertedKey = "";
+  let liveOn = false;
+  let hallNames = null;
   // One key per rating / per complaint: a resend after a lost reply is not counted twice.
   function newKey() {
     const b = new Uint8Array(16);
@@ -93,6 +95,8 @@
       if (typeof v === "string") el.textContent = v;
     });
     $("lang").textContent = t("lang");
+    $("live").textContent = t(liveOn ? "live_on" : "live_off");
+    if (hallNames) $("hall").textContent = lang === "zh" ? hallNames.name_zh : (hallNames.name_en || hallNames.name_zh);
     if (view) render(view);
   }
 
@@ -369,11 +373,13 @@
     if (!window.EventSource) { startPolling(); return; }
     const es = new EventSource(api("/tickets/" + encodeURIComponent(token) + "/stream"));
     es.addEventListener("status", (ev) => {
+      liveOn = true;
       $("live").textContent = t("live_on");
       render(JSON.parse(ev.data));
     });
-    es.onopen = () => { $("live").textContent = t("live_on"); stopPolling(); };
+    es.onopen = () => { liveOn = true; $("live").textContent = t("live_on"); stopPolling(); };
     es.onerror = () => {
+      liveOn = false;
       $("live").textContent = t("live_off");
       startPolling();
       if (es.readyState === EventSource.CLOSED) setTimeout(follow, 15000);
@@ -400,7 +406,7 @@
     $("leave-no").addEventListener("click", () => $("leave-confirm").classList.add("hidden"));
     $("leave-yes").addEventListener("click", leave);
     fetch(api("/health")).then((r) => r.json()).then((h) => {
-      if (h.hall) $("hall").textContent = lang === "zh" ? h.hall.name_zh : (h.hall.name_en || h.hall.name_zh);
+      if (h.hall) { hallNames = h.hall; $("hall").textContent = lang === "zh" ? h.hall.name_zh : (h.hall.name_en || h.hall.name_zh); }
     }).catch(() => {});
     applyText();
     refresh().then((found) => { if (found) follow(); else $("live").classList.add("hidden"); });

@@ -53,6 +53,9 @@ def test_missing_materials_notice_lists_what_is_missing_and_what_was_handed_in(f
     phone.click("#lang")
     phone.wait_for_selector("#notice-title:text('One-time notice of missing materials')")
     assert "Already handed in" in phone.locator("#notice-handed-box").inner_text()
+    assert phone.locator("#notice-electronic li").all_inner_texts() == ["ID of the legal representative"]
+    assert phone.locator("#hall").inner_text() == "Demo City Government Service Center"
+    assert phone.locator("#live").inner_text() == "Live"
     phone.screenshot(path=str(shots_dir / "ticket-notice-missing-en.png"), full_page=True)
 
 
