@@ -18,7 +18,7 @@ from hall.api.limits import public_rate_limit
 from hall.api.pages import _page
 from hall.api.routes import status_url, ticket_out
 from hall.auth import Principal
-from hall.errors import NotFound
+from hall.errors import InvalidInput, NotFound
 
 router = APIRouter()
 
@@ -221,6 +221,19 @@ def _qr_data_uri(text: str) -> str:
 
 
 # -- manager ---------------------------------------------------------------------------------
+def _dates(*values: str | None) -> None:
+    """The pattern lets 4020-74-18 through; a real calendar date or a clear 422."""
+    import datetime as dt
+
+    for v in values:
+        if v is None:
+            continue
+        try:
+            dt.date.fromisoformat(v)
+        except ValueError:
+            raise InvalidInput("bad_date", f"日期无效：{v}", f"not a calendar date: {v}") from None
+
+
 @router.get("/api/v1/admin/matters/uncollected", tags=["matters"])
 def uncollected(request: Request, principal: Principal = Depends(require_manager)) -> list[dict]:
     return [_staff_view(request, m) for m in _engine(request).uncollected_matters()]
@@ -233,6 +246,7 @@ def report(request: Request, start: str | None = Query(default=None, alias="from
     """一次办好率: by service and month (CSV with format=csv)."""
     from hall import matters_report
 
+    _dates(start, end)
     engine = _engine(request)
     rep = matters_report.one_visit_report(request.app.state.store, engine.calendar, start, end,
                                           today=engine.business_date(), tz=engine.config.hall.timezone)
@@ -254,6 +268,7 @@ def report_plot(request: Request, start: str | None = Query(default=None, alias=
                 principal: Principal = Depends(require_manager)) -> Response:
     from hall import matters_report
 
+    _dates(start, end)
     engine = _engine(request)
     rep = matters_report.one_visit_report(request.app.state.store, engine.calendar, start, end,
                                           today=engine.business_date(), tz=engine.config.hall.timezone)
