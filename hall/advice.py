@@ -318,6 +318,13 @@ def live_view(engine, *, wait_alert_minutes: float | None = None,
             svc_rows.append({"id": s["id"], "name_zh": s["name_zh"], "name_en": s["name_en"], "waiting": s["waiting"],
                              "open_windows": s["open_windows"], "eta_minutes": s["eta_minutes"],
                              "longest_wait_min": longest, "alert": alert})
+        if s["waiting"] and not s["open_windows"]:
+            # People wait and no open window serves them: nobody will ever call them.
+            alerts.append({"kind": "no_window", "service_id": s["id"], "waiting": s["waiting"],
+                           "text_zh": f"{s['name_zh']}：{s['waiting']} 人在等，但没有开放的窗口办理此业务",
+                           "text_en": f"{s['name_en'] or s['id']}: {s['waiting']} waiting and no open window "
+                                      f"serves it"})
+            svc_rows[-1]["alert"] = True
         if alert:
             alerts.append({"kind": "wait", "service_id": s["id"], "minutes": longest,
                            "text_zh": f"{s['name_zh']}：最长已等候 {longest:.0f} 分钟（阈值 {wait_alert_minutes} 分钟）",
