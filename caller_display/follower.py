@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
-import http.client
 import json
 import logging
 import random
-import socket
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+
+import httpx
 
 from caller_display.state import QUEUE_TYPES
 from hall.display_layouts import Layout, builtin_layouts, parse_layout
 from hall.errors import DomainError
-from onewindow.client import HallClient, HallError, HallUnreachable
+from onewindow.client import HallClient, HallError, HallUnreachable, error_from
+from onewindow.http import EventStream
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +63,7 @@ class HallFollower:
         self._stop = threading.Event()
         self._refresh = threading.Event()
         self._threads: list[threading.Thread] = []
-        self._conn: http.client.HTTPConnection | None = None
+        self._stream_open: EventStream | None = None
         self._opened = False
 
     # -- lifecycle ----------------------------------------------------------------------
@@ -78,13 +78,9 @@ class HallFollower:
     def stop(self) -> None:
         self._stop.set()
         self._refresh.set()
-        conn = self._conn
-        if conn is not None and conn.sock is not None:
-            # Unblock a read in progress; closing from another thread is the only way.
-            try:
-                conn.sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
+        stream = self._stream_open
+        if stream is not None:
+            stream.abort()   # unblock a read in progress; nothing else reaches it
         for t in self._threads:
             t.join(5)
         self._threads = []
@@ -104,7 +100,7 @@ class HallFollower:
                 except HallError as exc:
                     reason = f"{exc.message} / {exc.message_en}"
                     log.warning("hall refused the display: %s", exc)
-                except (HallUnreachable, OSError, http.client.HTTPException, StreamEnded,
+                except (HallUnreachable, OSError, httpx.HTTPError, StreamEnded,
                         ValueError) as exc:
                     if self._stop.is_set():
                         break  # our own stop() cut the stream
@@ -175,46 +171,30 @@ class HallFollower:
 
     def _stream(self, quiet_until: int, business_date: str | None, client: HallClient,
                 on_open: Callable[[], None]) -> None:
-        url = urlsplit(self.base_url)
-        conn_cls = http.client.HTTPSConnection if url.scheme == "https" else http.client.HTTPConnection
-        conn = conn_cls(url.hostname, url.port, timeout=self.read_timeout)
-        self._conn = conn
-        try:
-            after = self.last_seq or 0
-            conn.request("GET", f"/api/v1/events/stream?after={after}", headers={
-                "Authorization": f"Bearer {self.token}", "Accept": "text/event-stream",
-                "Last-Event-ID": str(after)})
-            resp = conn.getresponse()
-            if resp.status != 200:
-                body = resp.read(4096)
-                try:
-                    err = json.loads(body)["error"]
-                    raise HallError(err.get("code", ""), err.get("message", ""),
-                                    err.get("message_en", ""), resp.status)
-                except (ValueError, KeyError, TypeError):
-                    raise HallUnreachable(f"HTTP {resp.status}") from None
-            self.connects += 1
-            self._opened = True
-            on_open()
-            data: list[str] = []
-            while not self._stop.is_set():
-                raw = resp.readline()
-                if not raw:
+        after = self.last_seq or 0
+        with client.event_stream(after, read_timeout=self.read_timeout) as stream:
+            self._stream_open = stream
+            try:
+                if self._stop.is_set():
+                    return
+                resp = stream.response
+                if resp.status_code != 200:
+                    resp.read()
+                    if resp.status_code >= 500:
+                        raise HallUnreachable(f"HTTP {resp.status_code}")
+                    raise error_from(resp)
+                self.connects += 1
+                self._opened = True
+                on_open()
+                for sse in stream.events():   # heartbeats (comments) never come out here
+                    if sse.data:
+                        self._dispatch(sse.data, quiet_until, business_date, client)
+                    if self._stop.is_set():
+                        return
+                if not self._stop.is_set():
                     raise StreamEnded("服务器关闭了连接 / the hall closed the stream")
-                line = raw.decode("utf-8").rstrip("\r\n")
-                if line == "":
-                    if data:
-                        self._dispatch("\n".join(data), quiet_until, business_date, client)
-                        data = []
-                    continue
-                if line.startswith(":"):
-                    continue  # heartbeat / comment
-                field, _, value = line.partition(":")
-                if field == "data":
-                    data.append(value[1:] if value.startswith(" ") else value)
-        finally:
-            self._conn = None
-            conn.close()
+            finally:
+                self._stream_open = None
 
     def _dispatch(self, data: str, quiet_until: int, business_date: str | None,
                   client: HallClient) -> None:

@@ -332,6 +332,13 @@ def live_view(engine, *, wait_alert_minutes: float | None = None,
             alerts.append({"kind": "help", "help_id": h["id"], "minutes": age,
                            "text_zh": f"{h['kiosk']} 求助已 {age:.0f} 分钟无人响应",
                            "text_en": f"help call at {h['kiosk']} unanswered for {age:.0f} min"})
+    from hall.timesync import clock_status, warning
+
+    clock = clock_status()
+    clock_warning = warning(clock)
+    if clock_warning:
+        alerts.append({"kind": "clock", "synchronized": clock["synchronized"],
+                       "text_zh": clock_warning[0], "text_en": clock_warning[1]})
     overdue = sum(1 for case in engine.list_cases(overdue=True))
     longest_all = max((r["longest_wait_min"] for r in svc_rows if r["longest_wait_min"] is not None), default=None)
     return {"at": now, "business_date": engine.business_date(), "timezone": engine.config.hall.timezone,

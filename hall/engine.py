@@ -107,7 +107,10 @@ class Engine(IssuingMixin, QueueMixin, AppointmentsMixin, WindowsMixin, Feedback
                 op.put("service", {
                     "id": s.id, "name_zh": s.name_zh, "name_en": s.name_en, "prefix": s.prefix,
                     "domain": s.domain, "kind": s.kind, "daily_cap": s.daily_cap,
-                    "appointments": int(s.appointments), "materials": _j(s.materials),
+                    "appointments": int(s.appointments), "materials": _j(s.material_names),
+                    "materials_electronic": _j([{"name": m.name, "name_en": m.name_en,
+                                                 "license_type": m.license_type}
+                                                for m in s.electronic_materials]),
                     "pinned": int(s.pinned), "avg_minutes": s.avg_minutes,
                     "ticket_cutoff": s.ticket_cutoff, "position": i, "active": 1})
             known = {s.id for s in config.services}

@@ -36,6 +36,7 @@ ROW_KEYS = {
     "matter": "matters",
     "matter_step": "matter_steps",
     "matter_visit": "matter_visits",
+    "hotline_item": "hotline_items",       # issue 16: 12345 items
 }
 
 EVENT_TYPES = {
@@ -51,6 +52,7 @@ EVENT_TYPES = {
     # matters (办件), hall/matters.py
     "matter.opened", "matter.advanced", "matter.ready", "matter.supplied", "matter.filed",
     "matter.pickup_queued", "matter.handed_over",
+    "hotline.received",
 }
 
 

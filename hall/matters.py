@@ -103,7 +103,7 @@ class MattersMixin:
         matters = []
         for sid in service_ids:
             svc = self._matter_service(sid)
-            got = _clean(received) if received is not None else [m for m in svc.materials if m not in pending]
+            got = _clean(received) if received is not None else [m for m in svc.material_names if m not in pending]
             instant = svc.matter_kind == "instant" and not pending
             matter = {
                 "id": uuid.uuid4().hex, "code": code, "theme_id": theme_id, "service_id": sid,

@@ -269,6 +269,13 @@ class QueueMixin:
                 if not items:
                     raise InvalidInput("materials_required", "请勾选或填写缺少的材料，以便出具一次性告知单",
                                        "list the missing materials for the one-time notice")
+                held = {m["name"] for m in json.loads(service.get("materials_electronic") or "[]")}
+                free = [m for m in items if m in held]
+                if free:   # 一处填报、全网通用: what the platform holds is never "missing"
+                    raise InvalidInput("material_held_electronically",
+                                       f"“{free[0]}”平台已有电子证照，免提交，不能列为缺少的材料",
+                                       f"'{free[0]}' is held by the platform as an electronic licence; "
+                                       "it cannot be listed as missing")
                 self._end_refused(op, ticket, window)
             else:
                 if escalate_to not in ESCALATE_TO:

@@ -17,7 +17,7 @@ log = logging.getLogger(__name__)
 class Lane(QObject):
     """One background thread; jobs run in order, results come back as Qt queued calls.
 
-    One thread per lane because a requests.Session and a printer port are not shared
+    One thread per lane because the hall connection and a printer port are not shared
     across threads; the hall lane and the printer lane never wait for each other.
     """
 

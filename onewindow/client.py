@@ -1,16 +1,22 @@
-"""HTTP client for the hall node's API, shared by the kiosk and the caller display."""
+"""HTTP client for the hall node's API, shared by the kiosk and the caller display.
+
+Built on onewindow.http (httpx): timeouts, connect retries and kept-alive connections are
+set there, for every client of the project."""
 
 from __future__ import annotations
 
 import logging
 import uuid
 from typing import Any
+from urllib.parse import quote
 
-import requests
+import httpx
+
+from onewindow import http
 
 log = logging.getLogger(__name__)
 
-DEFAULT_TIMEOUT = 5.0
+DEFAULT_TIMEOUT = http.DEFAULT_TIMEOUT
 
 
 class HallUnreachable(Exception):
@@ -54,7 +60,8 @@ class HallClient:
     """Talks to one hall node. Every method either returns the decoded JSON body or raises
     HallUnreachable (no answer: retry later) or HallError (an answer that says no).
 
-    Thread-safety: one requests.Session per client; the kiosk uses it from one worker thread.
+    Thread-safety: one kept-alive httpx connection pool per client; the kiosk uses it from
+    one worker thread, the display from its stream and refresher threads (one client each).
     """
 
     def __init__(self, base_url: str, token: str | None = None,
@@ -62,19 +69,10 @@ class HallClient:
         self.base_url = base_url.rstrip("/")
         self.token = token
         self.timeout = timeout
-        self.session = requests.Session()
-        # requests would otherwise read proxy settings from the environment; the hall is
-        # on the LAN and a stray proxy turns every call into a confusing failure.
-        self.session.trust_env = False
+        headers = {"Accept": "application/json"}
         if token:
-            self.session.headers["Authorization"] = f"Bearer {token}"
-        self.session.headers["Accept"] = "application/json"
-        # One connection per request. On a kept-alive connection the hall's uvicorn answers
-        # ~40 ms late (Nagle on its side meets delayed ACK on ours: measured 44 ms per call
-        # against 1.3 ms fresh), which alone would break the kiosk's 150 ms tap-to-print
-        # budget; a fresh loopback/LAN connection costs well under a millisecond. It also
-        # never reuses a socket that died with a restarted hall.
-        self.session.headers["Connection"] = "close"
+            headers["Authorization"] = f"Bearer {token}"
+        self.session = http.make_client(headers=headers, timeout_s=timeout)
 
     def close(self) -> None:
         self.session.close()
@@ -85,15 +83,15 @@ class HallClient:
                 headers: dict | None = None, timeout: float | None = None) -> Any:
         url = f"{self.base_url}/api/v1{path}"
         try:
-            resp = self.session.request(method, url, json=json, params=params,
-                                        headers=headers, timeout=timeout or self.timeout)
-        except requests.RequestException as exc:
+            resp = self.session.request(method, url, json=json, params=params, headers=headers,
+                                        timeout=http.timeout(timeout or self.timeout))
+        except httpx.HTTPError as exc:
             raise HallUnreachable(type(exc).__name__) from exc
         if resp.status_code >= 500:
             # A 5xx may or may not have committed; the caller retries with the same key.
             raise HallUnreachable(f"HTTP {resp.status_code}")
         if resp.status_code >= 400:
-            raise _error_from(resp)
+            raise error_from(resp)
         if resp.status_code == 204 or not resp.content:
             return None
         try:
@@ -113,7 +111,7 @@ class HallClient:
         return self.get("/health", timeout=min(self.timeout, 3.0))
 
     def kiosk_config(self) -> dict:
-        return self.get("/api/v1/kiosk-config")
+        return self.get("/kiosk-config")
 
     def services(self) -> list[dict]:
         return self.get("/services")
@@ -142,7 +140,7 @@ class HallClient:
         return self.post("/matters/scan", {"code": code})
 
     def ticket(self, token: str) -> dict:
-        return self.get(f"/tickets/{requests.utils.quote(token, safe='')}")
+        return self.get(f"/tickets/{quote(token, safe='')}")
 
     def rate(self, token: str, level: int, reasons: list[str] | None = None) -> dict:
         body: dict[str, Any] = {"token": token, "level": int(level)}
@@ -176,9 +174,8 @@ class HallClient:
     def page_exists(self, path: str) -> bool:
         """Whether the hall serves a web page at `path` (e.g. a citizen-facing form)."""
         try:
-            resp = self.session.get(f"{self.base_url}{path}", timeout=self.timeout,
-                                    allow_redirects=False)
-        except requests.RequestException as exc:
+            resp = self.session.get(f"{self.base_url}{path}")
+        except httpx.HTTPError as exc:
             raise HallUnreachable(type(exc).__name__) from exc
         return resp.status_code == 200 and "html" in resp.headers.get("content-type", "")
 
@@ -186,8 +183,16 @@ class HallClient:
         return self.get("/events", params={"after": after, "wait": wait},
                         timeout=(self.timeout + wait) if wait else None)
 
+    def event_stream(self, after: int = 0, read_timeout: float = 30.0) -> http.EventStream:
+        """`GET /events/stream` from `after` as an http.EventStream (use it in a with-block)."""
+        return http.EventStream(self.session, f"{self.base_url}/api/v1/events/stream",
+                                params={"after": after},
+                                headers={"Last-Event-ID": str(after)},
+                                read_timeout=read_timeout)
 
-def _error_from(resp: requests.Response) -> HallError:
+
+def error_from(resp: httpx.Response) -> HallError:
+    """The hall's error body as a HallError (a generic bilingual one if the body is not ours)."""
     try:
         err = resp.json().get("error") or {}
     except (ValueError, AttributeError):

@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 import httpx
 
+from onewindow import http
 from sync.runner import backoff_delay
 from sync.signing import mask_phone
 
@@ -35,7 +36,7 @@ class NoticeSender:
                  clock: Callable[[], float] = time.time, rng: Callable[[], float] = random.random,
                  base_delay: float = 5.0, cap: float = 300.0):
         self.conn, self.gateway_url = conn, gateway_url
-        self.http = httpx.Client(timeout=timeout)
+        self.http = http.make_client(timeout_s=timeout, trust_env=True)   # an outside gateway
         self.clock, self.rng = clock, rng
         self.base_delay, self.cap = base_delay, cap
 

@@ -121,9 +121,18 @@ def ticket(t: dict, *, hall_name: str, profile: Profile, elder: bool = False,
     return p.size(1, 1).cut().getvalue()
 
 
+FREE_MARK = "免提交（平台已有电子证照）"
+
+
 def notice(service_name: str, materials: list[str], next_step: str | None, *, hall_name: str,
-           profile: Profile, when=None, tz: str = "Asia/Shanghai") -> bytes:
-    """一次性告知单: everything still missing, listed once, and where to go next."""
+           profile: Profile, when=None, tz: str = "Asia/Shanghai", free: list[str] | None = None) -> bytes:
+    """一次性告知单: everything still missing, listed once, and where to go next.
+
+    `free`: materials the platform already holds as electronic licences (免提交). They are
+    never listed as required; they are printed after the list, each marked, so the citizen
+    knows not to bring them."""
+    free = list(dict.fromkeys(free or []))
+    materials = [m for m in materials if m not in free]
     p = EscPos().init()
     p.align("center").bold(True).size(2, 2).line("一次性告知单").bold(False).size(1, 1)
     _block(p, profile, "One-time notice of required materials")
@@ -137,6 +146,10 @@ def notice(service_name: str, materials: list[str], next_step: str | None, *, ha
             _block(p, profile, f" {i}. {m}")
     else:
         p.line(" （无 none）")
+    if free:
+        _block(p, profile, "无需携带 Not needed:")
+        for m in free:
+            _block(p, profile, f" · {m} —— {FREE_MARK}")
     if next_step:
         _rule(p, profile)
         _block(p, profile, f"下一步：{next_step}")

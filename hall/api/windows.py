@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Path, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from hall.api.auth import current_principal, forget_session, require_any, require_staff
@@ -274,6 +274,9 @@ def refuse(window_id: WindowId, body: RefuseIn, request: Request,
             "service_zh": svc.name_zh if svc else current["service_id"],
             "window_number": win.number if win else None,
             "materials": list(refusal["materials"]), "text": refusal["text"],
+            # 免提交: what the platform already holds, marked so the citizen does not bring it
+            "materials_electronic": [m.name for m in svc.electronic_materials] if svc else [],
+            "free_mark_zh": "免提交（平台已有电子证照）",
             "business_date": current.get("business_date"),
             "footer_zh": "请备齐以上材料后再来办理，无需重新排队咨询。",
         }
@@ -281,9 +284,9 @@ def refuse(window_id: WindowId, body: RefuseIn, request: Request,
 
 
 @router.get("/windows/{window_id}/ratings", tags=["windows"])
-def window_ratings(window_id: WindowId, request: Request, limit: int = 10,
+def window_ratings(window_id: WindowId, request: Request,
+                   limit: Annotated[int, Query(ge=1, le=50)] = 10,
                    principal: Principal = Depends(window_actor)) -> list[dict]:
-    limit = max(1, min(int(limit), 50))
     with request.app.state.store.read() as db:
         cur = db.execute("SELECT * FROM ratings WHERE window_id = ? ORDER BY at DESC LIMIT ?",
                          (window_id, limit))

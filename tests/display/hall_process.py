@@ -12,7 +12,7 @@ import time
 import uuid
 from pathlib import Path
 
-import requests
+import httpx
 
 ROOT = Path(__file__).resolve().parents[2]
 MANAGER = ("M01", "246810")
@@ -86,9 +86,9 @@ class HallProcess:
             if self.proc.poll() is not None:
                 raise RuntimeError("hall exited: " + (self.dir / "hall.log").read_text()[-2000:])
             try:
-                if requests.get(self.url + "/api/v1/health", timeout=0.5).ok:
+                if httpx.get(self.url + "/api/v1/health", timeout=0.5).is_success:
                     break
-            except requests.RequestException:
+            except httpx.HTTPError:
                 time.sleep(0.05)
         else:
             raise RuntimeError("hall did not come up")
@@ -96,7 +96,7 @@ class HallProcess:
         if not self._opened:
             # A clerk signed in at each window, and the window opened: ready to call.
             for i, wid in enumerate(self.windows, start=1):
-                r = requests.post(self.url + "/api/v1/session", timeout=5, json={
+                r = httpx.post(self.url + "/api/v1/session", timeout=5, json={
                     "staff_id": f"C{i:02d}", "pin": CLERK[1], "window_id": wid})
                 r.raise_for_status()
                 self.window_action(wid, "open")
@@ -123,7 +123,7 @@ class HallProcess:
     # -- driving the hall over HTTP ---------------------------------------------------------
 
     def session(self, staff_id: str, pin: str) -> str:
-        r = requests.post(self.url + "/api/v1/session", json={"staff_id": staff_id, "pin": pin},
+        r = httpx.post(self.url + "/api/v1/session", json={"staff_id": staff_id, "pin": pin},
                           timeout=5)
         r.raise_for_status()
         return r.json()["token"]
@@ -132,14 +132,14 @@ class HallProcess:
         return {"Authorization": f"Bearer {token or self.manager}"}
 
     def issue(self, service_id: str = "biz-setup") -> dict:
-        r = requests.post(self.url + "/api/v1/tickets", json={"service_id": service_id},
+        r = httpx.post(self.url + "/api/v1/tickets", json={"service_id": service_id},
                           headers={**self.headers(self.tokens["kiosk-1"]),
                                    "Idempotency-Key": uuid.uuid4().hex}, timeout=5)
         r.raise_for_status()
         return r.json()
 
     def window_action(self, window_id: str, action: str) -> dict | None:
-        r = requests.post(f"{self.url}/api/v1/windows/{window_id}/{action}",
+        r = httpx.post(f"{self.url}/api/v1/windows/{window_id}/{action}",
                           headers=self.headers(), timeout=5,
                           json={} if action == "finish" else None)
         if r.status_code >= 400:
@@ -154,7 +154,7 @@ class HallProcess:
     def serve_and_call(self, window_id: str, service_id: str | None = None) -> dict:
         """Issue a ticket, finish the window's current one if any, call; returns the call."""
         self.issue(service_id or SERVICE_OF.get(window_id, "biz-setup"))
-        r = requests.get(f"{self.url}/api/v1/windows/{window_id}", headers=self.headers(),
+        r = httpx.get(f"{self.url}/api/v1/windows/{window_id}", headers=self.headers(),
                          timeout=5)
         r.raise_for_status()
         current = (r.json().get("current") or {}) if isinstance(r.json(), dict) else {}
@@ -192,7 +192,7 @@ class HallProcess:
         return numbers
 
     def put_layout(self, name: str, body: dict) -> dict:
-        r = requests.put(f"{self.url}/api/v1/display-layouts/{name}", json=body,
+        r = httpx.put(f"{self.url}/api/v1/display-layouts/{name}", json=body,
                          headers=self.headers(), timeout=5)
         r.raise_for_status()
         return r.json()

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
-import requests
 
 from .hall_process import HallProcess
 
@@ -16,18 +16,18 @@ def hall(tmp_path_factory):
 
 
 def _get(hall, path, token=None):
-    return requests.get(hall.url + path, headers=hall.headers(token), timeout=5)
+    return httpx.get(hall.url + path, headers=hall.headers(token), timeout=5)
 
 
 def _put(hall, path, body, token=None):
-    return requests.put(hall.url + path, json=body, headers=hall.headers(token), timeout=5)
+    return httpx.put(hall.url + path, json=body, headers=hall.headers(token), timeout=5)
 
 
 def test_displays_and_managers_read_layouts_others_do_not(hall):
     names = [x["name"] for x in _get(hall, "/api/v1/display-layouts", hall.tokens["display-1"]).json()]
     assert {"default", "portrait"} <= set(names)
     assert _get(hall, "/api/v1/display-layouts", hall.tokens["kiosk-1"]).status_code == 403
-    r = requests.get(hall.url + "/api/v1/display-layouts", timeout=5)
+    r = httpx.get(hall.url + "/api/v1/display-layouts", timeout=5)
     assert r.status_code == 401 and "登录" in r.json()["error"]["message"]
 
 
@@ -79,16 +79,16 @@ def test_assignment_and_displays_me(hall):
     assert _put(hall, "/api/v1/displays/nobody/layout", {"layout": "pickup"}).status_code == 404
     assert _put(hall, "/api/v1/displays/display-1/layout", {"layout": "nope"}).status_code == 404
     # A layout in use, and the fallback layout, cannot be deleted.
-    r = requests.delete(hall.url + "/api/v1/display-layouts/pickup", headers=hall.headers(), timeout=5)
+    r = httpx.delete(hall.url + "/api/v1/display-layouts/pickup", headers=hall.headers(), timeout=5)
     assert r.status_code == 409 and "display-2" in r.json()["error"]["message"]
-    r = requests.delete(hall.url + "/api/v1/display-layouts/default", headers=hall.headers(), timeout=5)
+    r = httpx.delete(hall.url + "/api/v1/display-layouts/default", headers=hall.headers(), timeout=5)
     assert r.status_code == 409
 
 
 def test_changes_are_events_displays_can_follow(hall):
     after = _get(hall, "/api/v1/health").json()["last_seq"]
     _put(hall, "/api/v1/display-layouts/evented", {"title": "E"})
-    requests.delete(hall.url + "/api/v1/display-layouts/evented", headers=hall.headers(), timeout=5)
+    httpx.delete(hall.url + "/api/v1/display-layouts/evented", headers=hall.headers(), timeout=5)
     events = _get(hall, f"/api/v1/events?after={after}", hall.tokens["display-1"]).json()["events"]
     changes = [e["payload"] for e in events if e["type"] == "display.layout_changed"]
     assert changes[0]["name"] == "evented" and changes[0]["version"] == 1
@@ -98,11 +98,11 @@ def test_changes_are_events_displays_can_follow(hall):
 def test_preview_is_a_real_rendered_frame(hall):
     from PySide6.QtGui import QImage
 
-    r = requests.post(hall.url + "/api/v1/display-layouts/preview", timeout=30,
+    r = httpx.post(hall.url + "/api/v1/display-layouts/preview", timeout=30,
                       json={"orientation": "portrait", "title": "预览"}, headers=hall.headers())
     assert r.status_code == 200 and r.headers["content-type"] == "image/png"
     image = QImage.fromData(r.content)
     assert (image.width(), image.height()) == (1080, 1920)
-    r = requests.post(hall.url + "/api/v1/display-layouts/preview", timeout=30,
+    r = httpx.post(hall.url + "/api/v1/display-layouts/preview", timeout=30,
                       json={"orientation": "sideways"}, headers=hall.headers())
     assert r.status_code == 422

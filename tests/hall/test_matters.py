@@ -45,7 +45,7 @@ def test_acceptance_opens_a_matter_with_code_promise_and_first_visit(office):
     # 3 working days after Friday 2026-11-27: Mon, Tue, Wed.
     assert m["promise_days"] == 3 and m["due_date"] == "2026-12-02"
     assert m["window_id"] == "w03" and m["staff_id"] == "c1" and m["has_phone"] == 1
-    assert m["received"] == office.config.service("biz-setup").materials and m["owed"] == []
+    assert m["received"] == office.config.service("biz-setup").material_names and m["owed"] == []
     assert [v["kind"] for v in m["visits"]] == ["accept"]
     assert [s["step"] for s in m["steps"]] == ["accept"]
     [second] = accept(office, phone=None)

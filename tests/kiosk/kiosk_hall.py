@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-import requests
+import httpx
 import zxingcpp
 from PIL import Image
 from PySide6.QtCore import QPoint, QPointF, Qt
@@ -78,9 +78,9 @@ class HallProcess:
         while time.monotonic() < deadline:
             assert self.proc.poll() is None, self.log.read_text()[-2000:]
             try:
-                if requests.get(self.url + "/api/v1/health", timeout=0.5).ok:
+                if httpx.get(self.url + "/api/v1/health", timeout=0.5).is_success:
                     return
-            except requests.RequestException:
+            except httpx.HTTPError:
                 time.sleep(0.05)
         raise RuntimeError("hall did not start")
 

@@ -97,6 +97,63 @@ def test_a_hall_that_does_not_answer_times_out():
             c.health()
 
 
+def test_one_kept_alive_connection_serves_a_kiosks_requests(hall):
+    """The kiosk no longer opens a connection per request: a tap costs no TCP handshake."""
+    from tests.support.netproxy import FreezableRelay
+
+    relay = FreezableRelay(int(hall.url.rsplit(":", 1)[1]))
+    c = HallClient(relay.url, hall.device_token("kiosk"), timeout=3)
+    try:
+        for i in range(5):
+            c.services()
+            c.issue_ticket("biz-change", idempotency_key=f"kiosk-keepalive-{i:04d}")
+        assert relay.accepted == 1
+    finally:
+        c.close()
+        relay.close()
+
+
+def test_a_restarted_hall_is_reached_again_on_a_fresh_connection(tmp_path):
+    """A kept-alive socket that died with the hall is not reused: the next call just works."""
+    c = None
+    with HallServer(tmp_path / "a") as first:
+        url, db = first.url, first.db_path
+        c = HallClient(url, first.device_token("kiosk"), timeout=3)
+        assert c.services()
+    with pytest.raises(HallUnreachable):
+        c.services()
+    port = int(url.rsplit(":", 1)[1])
+    try:
+        with HallServer(tmp_path / "a", db_path=db, port=port) as again:
+            assert again.url == url
+            assert c.services()        # the same client, the same token, a new connection
+    finally:
+        c.close()
+
+
+def test_kiosk_config_through_the_client_is_the_halls_own(tmp_path):
+    """What the kiosk asks at start-up (kiosk/cli.py) reaches the hall, not a 404: a hall
+    whose names differ from the kiosk's built-in defaults gets them on the kiosk."""
+    from hall.config import EXAMPLE_PATH
+    from kiosk.cli import _take_choices_from_hall
+    from kiosk.settings import KioskSettings
+
+    text = EXAMPLE_PATH.read_text(encoding="utf-8")
+    text = text.replace('name_zh = "示范市政务服务中心"', 'name_zh = "河西区政务服务中心"', 1)
+    text = text.replace('name_zh = "人才服务"', 'name_zh = "人才与就业服务"', 1)
+    (tmp_path / "hall.toml").write_text(text, encoding="utf-8")
+    with HallServer(tmp_path, config_path=tmp_path / "hall.toml") as hall:
+        c = HallClient(hall.url, hall.device_token("kiosk"), timeout=3)
+        try:
+            assert c.kiosk_config()["hall"]["name_zh"] == "河西区政务服务中心"
+        finally:
+            c.close()
+        settings = KioskSettings(hall_url=hall.url, token=hall.device_token("kiosk"))
+        _take_choices_from_hall(settings)
+    assert settings.hall_name == "河西区政务服务中心"
+    assert settings.domain_names["talent"][0] == "人才与就业服务"
+
+
 @pytest.mark.parametrize("raw, masked", [("13800138000", "138****8000"),
                                          ("138-0013-8000", "138****8000"),
                                          ("", ""), (None, ""), ("123", "***")])

@@ -9,8 +9,8 @@ import threading
 import time
 from pathlib import Path
 
+import httpx
 import pytest
-import requests
 import zxingcpp
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "support"))
@@ -73,7 +73,7 @@ def test_tap_service_prints_the_number_the_hall_issued(kiosk, hall, printer_sim,
     paper = render_escpos(job)
     codes = [c.text for c in zxingcpp.read_barcodes(paper)]
     assert codes == [f"{hall.url}/t/{rows[0]['token']}"]
-    view = requests.get(f"{hall.url}/api/v1/tickets/{rows[0]['token']}", timeout=5).json()
+    view = httpx.get(f"{hall.url}/api/v1/tickets/{rows[0]['token']}", timeout=5).json()
     assert view["number"] == number
     assert "企业设立登记".encode("gb18030") in job
 

@@ -10,8 +10,8 @@ import sqlite3
 import sys
 from pathlib import Path
 
+import httpx
 import pytest
-import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "support"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -55,7 +55,7 @@ def test_help_button_then_helper_acknowledges(kiosk, hall, qtbot):
     [raised] = _rows(hall.db_path, "SELECT * FROM help_requests")
     assert raised["kiosk"] == "kiosk-east" and raised["state"] == "open"
     helper = hall.staff_token("h9", role="helper")
-    r = requests.post(f"{hall.url}/api/v1/help-requests/{raised['id']}/acknowledge",
+    r = httpx.post(f"{hall.url}/api/v1/help-requests/{raised['id']}/acknowledge",
                       headers={"Authorization": f"Bearer {helper}"}, timeout=5)
     assert r.status_code == 200, r.text
     qtbot.waitUntil(lambda: kiosk.vm.help.get("state") == "acknowledged", timeout=3000)
@@ -121,7 +121,7 @@ def test_scan_finished_ticket_to_rate_it(kiosk, hall, printer_sim, qtbot, qapp):
     clerk = {"Authorization": "Bearer " + hall.staff_token("c9", window_id="w03")}
     for action, body in (("open", None), ("call-next", None), ("start", None),
                          ("finish", {"outcome": "completed"})):
-        r = requests.post(f"{hall.url}/api/v1/windows/w03/{action}", json=body, headers=clerk,
+        r = httpx.post(f"{hall.url}/api/v1/windows/w03/{action}", json=body, headers=clerk,
                           timeout=5)
         assert r.status_code < 300, (action, r.text)
     kiosk.vm.goHome()

@@ -55,12 +55,13 @@ class HallServer:
     """Start with `with HallServer(tmp_path) as hall:` or start()/stop()."""
 
     def __init__(self, tmp_path: Path, *, config_path: Path | None = None, clock=None, limits=None,
-                 db_path: Path | None = None):
+                 db_path: Path | None = None, port: int = 0):
         self.tmp_path = Path(tmp_path)
         self.config_path = config_path
         self.clock = clock or running_clock()
         self.limits = limits
         self.db_path = Path(db_path) if db_path else self.tmp_path / "hall.db"
+        self.port = port
         self.url = ""
         self._thread: threading.Thread | None = None
         self._server = None
@@ -76,15 +77,18 @@ class HallServer:
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)  # as hall/api/cli.py
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-        self.url = f"http://127.0.0.1:{port}"
+        sock.bind(("127.0.0.1", self.port))
+        self.port = sock.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
         self.config = load_test_config(self.url, self.config_path)
         self.store = Store.open(self.db_path)
         self.engine = Engine(self.store, self.config, clock=self.clock, feed=EventFeed())
         self.app = create_app(self.config, self.store, self.engine, limits=self.limits)
         self.auth = self.app.state.auth
+        from hall.api.limits import http_protocol
+
         config = uvicorn.Config(self.app, log_level="warning", lifespan="on",
+                                http=http_protocol(self.app.state.limits),
                                 timeout_graceful_shutdown=1)
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(

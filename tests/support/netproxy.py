@@ -9,7 +9,8 @@ import threading
 class FreezableRelay:
     """Listens on 127.0.0.1:<free port> and relays to `upstream`. `freeze()` makes every
     connection open at that moment swallow bytes in both directions while staying open (no
-    FIN, no RST), the way a dead link looks to both ends; new connections work normally."""
+    FIN, no RST), the way a dead link looks to both ends; new connections work normally.
+    `accepted` counts the TCP connections clients opened through it."""
 
     def __init__(self, upstream_port: int) -> None:
         self.upstream_port = upstream_port
@@ -19,6 +20,7 @@ class FreezableRelay:
         self._lock = threading.Lock()
         self._live: list[dict] = []
         self._closed = False
+        self.accepted = 0
         threading.Thread(target=self._accept, daemon=True).start()
 
     def _accept(self) -> None:
@@ -27,6 +29,7 @@ class FreezableRelay:
                 client, _ = self.listener.accept()
             except OSError:
                 return
+            self.accepted += 1
             try:
                 upstream = socket.create_connection(("127.0.0.1", self.upstream_port), timeout=5)
             except OSError:
