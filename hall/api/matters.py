@@ -142,13 +142,13 @@ def slip(matter_id: MatterId, request: Request,
     m = engine.get_matter(matter_id)
     acc = engine.matter_access(m["code"])
     matters = engine.matters_by_code(m["code"])
-    return slip_data(request, matters, acc)
+    return slip_data(request, matters, acc, with_qr=True)
 
 
-def slip_data(request: Request, matters: list[dict], acc: dict) -> dict:
+def slip_data(request: Request, matters: list[dict], acc: dict, *, with_qr: bool = False) -> dict:
     config = request.app.state.config
     first = matters[0]
-    return {
+    out = {
         "hall_name_zh": config.hall.name_zh, "code": first["code"],
         "services": [{"name_zh": m["service_name_zh"], "kind": m["kind"], "due_date": m["due_date"],
                       "promise_days": m["promise_days"]} for m in matters],
@@ -158,6 +158,10 @@ def slip_data(request: Request, matters: list[dict], acc: dict) -> dict:
         "window_number": first["window_number"],
         "page_url": matter_url(request, acc["token"]), "pickup_code": f"OW1:P:{acc['pickup_token']}",
     }
+    if with_qr:        # for the console's on-screen / browser-printed slip
+        out["page_qr"] = _qr_data_uri(out["page_url"])
+        out["pickup_qr"] = _qr_data_uri(out["pickup_code"])
+    return out
 
 
 @router.post("/api/v1/matters/{matter_id}/print-slip", tags=["matters"])
