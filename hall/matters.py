@@ -81,7 +81,11 @@ class MattersMixin:
 
     def _open_matters(self, op, ticket: dict, window: dict, *, pending: list[str],
                       received: list[str] | None = None, theme_id: str | None = None) -> list[dict]:
-        """Open the matter(s) a 受理 / 容缺受理 finish creates, inside the finishing transaction."""
+        """Open the matter(s) a 受理 / 容缺受理 finish creates, inside the finishing transaction.
+        A ticket taken for a theme (一件事) opens the theme's matters without being told."""
+        detail = ticket.get("source_detail") or ""
+        if not theme_id and detail.startswith("theme:"):
+            theme_id = detail[6:]
         if theme_id:
             theme = next((t for t in self.config.themes if t.id == theme_id), None)
             if theme is None:
@@ -145,6 +149,14 @@ class MattersMixin:
         purge = (dt.date.fromisoformat(op.business_date)
                  + dt.timedelta(days=self.config.privacy.phone_retention_days)).isoformat()
         op.c.execute("UPDATE matter_access SET purge_after = ? WHERE code = ?", (purge, code))
+
+    def issue_theme_ticket(self, theme_id: str, **kw) -> tuple[dict, bool]:
+        """一件事: one ticket for a theme, in its ticket service's queue; the window that
+        accepts it opens one matter per service of the theme."""
+        theme = next((t for t in self.config.themes if t.id == theme_id), None)
+        if theme is None:
+            raise NotFound("unknown_theme", f"没有这个主题事项：{theme_id}", f"no such theme: {theme_id}")
+        return self.issue_ticket(theme.ticket_service or theme.services[0], source_detail=f"theme:{theme_id}", **kw)
 
     # ------------------------------------------------------------------ reading
     def _matter(self, c, matter_id: str) -> dict:

@@ -9,7 +9,7 @@ import io
 import re
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -46,6 +46,12 @@ class HandoverIn(Body):
     by_proxy: bool = False
     note: str = Field(default="", max_length=500)
     ticket_id: str | None = Field(default=None, max_length=64)
+
+
+class ThemeTicketIn(Body):
+    phone: str | None = Field(default=None, max_length=20)
+    priority_reason: str | None = Field(default=None, max_length=40)
+    lang: Literal["zh", "en"] = "zh"
 
 
 class ScanIn(Body):
@@ -189,6 +195,23 @@ def print_slip(matter_id: MatterId, request: Request,
     finally:
         printer.close()
     return {"printed": True, "code": m["code"]}
+
+
+@router.post("/api/v1/themes/{theme_id}/tickets", status_code=201, tags=["matters"])
+def theme_ticket(theme_id: Annotated[str, Path(max_length=40, pattern=r"^[a-z0-9][a-z0-9_-]*$")],
+                 body: ThemeTicketIn, request: Request, response: Response,
+                 idempotency_key: Annotated[str, Header(min_length=8, max_length=100, pattern=r"^[A-Za-z0-9_.:-]+$")],
+                 principal: Principal = Depends(require_any(("kiosk",), ("helper", "clerk")))) -> dict:
+    """一件事: one ticket for a theme (the same Idempotency-Key returns the same ticket, 200)."""
+    ticket, created = _engine(request).issue_theme_ticket(
+        theme_id, phone=body.phone, priority_reason=body.priority_reason, lang=body.lang,
+        idempotency_key=f"{principal.id[:16]}:{idempotency_key}")
+    if not created:
+        response.status_code = 200
+    theme = next(t for t in request.app.state.config.themes if t.id == theme_id)
+    # The slip and the screen name the theme the citizen chose, not its queue's service.
+    return {**ticket_out(request, ticket, at_issue=True), "service_name_zh": theme.name_zh,
+            "service_name_en": theme.name_en or theme.name_zh, "theme_id": theme_id}
 
 
 @router.post("/api/v1/matters/scan", tags=["matters"])

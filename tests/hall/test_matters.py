@@ -296,3 +296,18 @@ def test_advice_names_services_with_most_visits_and_materials_to_pre_announce(of
     adv = advice(office.store, "2026-11-01", "2026-11-30", office.tz)["matters"]
     assert adv["most_visits"][0]["service_id"] == "biz-setup" and "跑动 2.0 次" in adv["most_visits"][0]["text_zh"]
     assert adv["pre_announce"][0]["material"] == "住所使用证明" and "提前告知" in adv["pre_announce"][0]["text_zh"]
+
+
+def test_a_theme_ticket_opens_the_themes_matters_without_being_told(office, open_window):
+    ticket, created = office.issue_theme_ticket("newborn", phone=PHONE, idempotency_key="kiosk-theme-0001")
+    assert created and ticket["service_id"] == "health-birth" and ticket["source_detail"] == "theme:newborn"
+    again, created = office.issue_theme_ticket("newborn", phone=PHONE, idempotency_key="kiosk-theme-0001")
+    assert again["id"] == ticket["id"] and not created
+    with pytest.raises(NotFound):
+        office.issue_theme_ticket("nope")
+    open_window("w09")
+    assert office.call_next("w09")["id"] == ticket["id"]
+    office.finish("w09", "accepted")
+    ms = office.matter_for_ticket(ticket["id"])
+    assert sorted(m["service_id"] for m in ms) == ["health-birth", "hh-migration", "soc-card"]
+    assert len({m["code"] for m in ms}) == 1 and all(m["theme_id"] == "newborn" for m in ms)
