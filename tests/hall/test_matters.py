@@ -311,3 +311,32 @@ def test_a_theme_ticket_opens_the_themes_matters_without_being_told(office, open
     ms = office.matter_for_ticket(ticket["id"])
     assert sorted(m["service_id"] for m in ms) == ["health-birth", "hh-migration", "soc-card"]
     assert len({m["code"] for m in ms}) == 1 and all(m["theme_id"] == "newborn" for m in ms)
+
+
+def test_a_closed_matters_phone_is_purged_after_the_retention(office, clock):
+    [m] = accept(office)
+    office.advance_matter(m["id"], "reject", "a1", "材料不符合要求")
+    with office.store.read() as c:
+        phone, purge = c.execute("SELECT phone, purge_after FROM matter_access WHERE code = ?", (m["code"],)).fetchone()
+    assert phone == PHONE and purge == "2026-12-04"                   # 7 days (privacy.phone_retention_days)
+    clock.set(dt.datetime(2026, 12, 4, 9, 0, tzinfo=office.tz).timestamp())
+    office.ensure_business_day()
+    with office.store.read() as c:
+        assert c.execute("SELECT phone FROM matter_access").fetchone()[0] == PHONE
+    clock.set(dt.datetime(2026, 12, 7, 9, 0, tzinfo=office.tz).timestamp())
+    office.ensure_business_day()
+    with office.store.read() as c:
+        assert c.execute("SELECT phone FROM matter_access").fetchone()[0] is None
+    assert office.public_matters(office.matter_access(m["code"])["token"])["matters"][0]["state"] == "rejected"
+
+
+def test_db_check_knows_the_matter_invariants(office):
+    from hall.check import check_invariants
+
+    [m] = accept(office)
+    assert check_invariants(office.store) == []
+    with office.store.transaction() as c:
+        c.execute("UPDATE matters SET state = 'collected' WHERE id = ?", (m["id"],))
+        c.execute("DELETE FROM matter_access")
+    problems = check_invariants(office.store)
+    assert any("closed time" in p for p in problems) and any("matter_access" in p for p in problems)
