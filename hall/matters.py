@@ -312,7 +312,8 @@ class MattersMixin:
                 upd["closed_at"] = op.now
             if step == "ask_more":
                 owed = json.loads(m["owed"])
-                have = {o["name"] for o in owed}
+                # Asked again for something already supplied (a corrected version): owed anew.
+                have = {o["name"] for o in owed if not o.get("supplied_at")}
                 owed += [{"name": x, "supplied_at": None, "supplied_by": None} for x in extra if x not in have]
                 upd["owed"] = _j(owed)
                 upd["owed_due"] = self.calendar.add_working_days(
@@ -336,10 +337,11 @@ class MattersMixin:
             if m["closed_at"]:
                 raise IllegalTransition("matter_closed", "该办件已办结", "the matter is closed")
             owed = json.loads(m["owed"])
-            item = next((o for o in owed if o["name"] == name), None)
-            if item is None:
+            items = [o for o in owed if o["name"] == name]
+            if not items:
                 raise NotFound("not_owed", f"该办件没有待补交的“{name}”", f"'{name}' is not owed for this matter")
-            if item["supplied_at"]:
+            item = next((o for o in items if not o.get("supplied_at")), None)
+            if item is None:
                 raise IllegalTransition("already_supplied", f"“{name}”已登记补交", f"'{name}' was already supplied")
             item.update(supplied_at=op.now, supplied_by=staff_id)
             upd = {**m, "owed": _j(owed), "updated_at": op.now}

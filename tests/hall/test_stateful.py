@@ -35,7 +35,6 @@ from hall.config import EXAMPLE_PATH, load_config, write_example_config
 from hall.engine import Engine, ManualClock
 from hall.errors import DomainError
 from hall.events import last_seq, read_events
-from hall.matters import MATTER_STEPS
 from hall.replay import replay_into, state_digest
 from hall.store import Store
 
@@ -295,34 +294,6 @@ class HallMachine(RuleBasedStateMachine):
             assert back["target_window_id"] == cur.return_window
             assert back["service_id"] == cur.origin_service
             self._add_follow_up(back, cur, None, cur.return_window, None)
-
-    # Matters (办件) the 'accepted' finishes opened: any back-office step on any open matter;
-    # a step the matter's state does not allow changes nothing (hall/matters.py MATTER_STEPS).
-    @rule(k=st.integers(0, 40), step=st.sampled_from(sorted(MATTER_STEPS)))
-    def matter_step(self, k, step):
-        rows = self.engine.list_matters(limit=200)
-        if not rows:
-            return
-        m = rows[k % len(rows)]
-        allowed = m["state"] in MATTER_STEPS[step][0] and not (step == "ready" and m["owed_open"])
-        if not allowed:
-            self._illegal(self.engine.advance_matter, m["id"], step, "m1", "说明", role="manager")
-            return
-        self._tick()
-        after = self.engine.advance_matter(m["id"], step, "m1", "说明", role="manager")
-        assert after["state"] == MATTER_STEPS[step][1]
-
-    @rule(k=st.integers(0, 40))
-    def hand_over(self, k):
-        rows = self.engine.list_matters(limit=200)
-        if not rows:
-            return
-        m = rows[k % len(rows)]
-        if m["state"] != "ready":
-            self._illegal(self.engine.hand_over, m["id"], "c1", "张三")
-            return
-        self._tick()
-        assert self.engine.hand_over(m["id"], "c1", "张三")["state"] == "collected"
 
     @precondition(lambda self: any(map(self._busy, WINDOW_IDS)))
     @rule(window=WINDOW)
