@@ -61,6 +61,12 @@ def _key() -> str:
     return secrets.token_hex(12)
 
 
+def mask_name(name: str) -> str:
+    """张三 -> 张*, 欧阳娜娜 -> 欧***: enough for the record, not a person's full name."""
+    name = (name or "").strip()
+    return name[:1] + "*" * max(1, len(name) - 1) if name else ""
+
+
 def overdue(matter: dict, today: str) -> bool:
     return matter["state"] not in FINAL_STATES and matter["state"] != "ready" and today > matter["due_date"]
 
@@ -162,7 +168,8 @@ class MattersMixin:
         """A closed matter's phone goes after the retention (matter_access.purge_after). It
         never was in an event, so there is nothing central must have first; the keys stay so
         the citizen's page still shows the outcome."""
-        op.c.execute("UPDATE matter_access SET phone = NULL WHERE purge_after < ? AND phone IS NOT NULL", (today,))
+        op.c.execute("UPDATE matter_access SET phone = NULL, handed_to = NULL WHERE purge_after < ? "
+                     "AND (phone IS NOT NULL OR handed_to IS NOT NULL)", (today,))
 
     # ------------------------------------------------------------------ reading
     def _matter(self, c, matter_id: str) -> dict:
@@ -439,7 +446,9 @@ class MattersMixin:
                 self._ticket(op.c, ticket_id)
                 op.put("matter_visit", {"id": uuid.uuid4().hex, "matter_id": matter_id, "ticket_id": ticket_id,
                                         "kind": "pickup", "at": op.now, "business_date": op.business_date})
-            m = op.put("matter", {**m, "state": "collected", "closed_at": op.now, "handed_to": to_name,
+            # Events (and central) get the masked name; the full name stays in matter_access.
+            op.c.execute("UPDATE matter_access SET handed_to = ? WHERE code = ?", (to_name, m["code"]))
+            m = op.put("matter", {**m, "state": "collected", "closed_at": op.now, "handed_to": mask_name(to_name),
                                   "by_proxy": int(bool(by_proxy)), "updated_at": op.now})
             self._matter_step(op, m, "handover", "ready", "collected", staff_id,
                               ("代领：" if by_proxy else "") + note)

@@ -71,10 +71,12 @@ def _staff_view(request: Request, m: dict) -> dict:
     from hall.models import mask_phone
 
     out = dict(m)
+    with request.app.state.store.read() as db:
+        row = db.execute("SELECT phone, handed_to FROM matter_access WHERE code = ?", (m["code"],)).fetchone()
     if m.get("has_phone"):
-        with request.app.state.store.read() as db:
-            row = db.execute("SELECT phone FROM matter_access WHERE code = ?", (m["code"],)).fetchone()
         out["phone_masked"] = mask_phone(row[0]) if row and row[0] else None
+    if m.get("handed_to") and row and row[1]:
+        out["handed_to_full"] = row[1]           # staff see whom they handed it to
     return out
 
 

@@ -59,7 +59,7 @@
       proxy.type = "checkbox";
       proxyLabel.append(proxy, document.createTextNode(" 代领 by proxy"));
       const note = el("input");
-      note.placeholder = "备注（代领须注明委托书/证件）Note";
+      note.placeholder = "备注：代领须注明委托书（勿填证件号码）Note (no ID numbers)";
       note.maxLength = 500;
       const go = el("button", "确认出件 Hand over", "m-btn primary");
       go.type = "submit";

@@ -59,5 +59,5 @@ def test_accept_shows_the_slip_and_pickup_clerk_hands_over(hall_server, new_page
     desk.wait_for_selector("#m-status:has-text('已出件')")
     desk.screenshot(path=str(shots_dir / "console-handover.png"))
     done = httpx.get(hall.url + f"/api/v1/matters/{m['id']}", headers=approver).json()
-    assert done["state"] == "collected" and done["handed_to"] == "张三"
+    assert done["state"] == "collected" and done["handed_to"] == "张*" and done["handed_to_full"] == "张三"
     assert [v["kind"] for v in done["visits"]] == ["accept", "pickup"]

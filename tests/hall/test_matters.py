@@ -107,9 +107,12 @@ def test_full_path_approve_ready_pickup_scan_and_hand_over(office, open_window):
     assert attached["id"] == m["id"] and attached["service_name_zh"] == "企业设立登记"
     with pytest.raises(InvalidInput):
         office.hand_over(m["id"], "c2", "王五", by_proxy=True)          # proxy needs a note
-    office.hand_over(m["id"], "c2", "王五", by_proxy=True, note="授权委托书，代领人身份证 3101…", ticket_id=called["id"])
+    office.hand_over(m["id"], "c2", "王五", by_proxy=True, note="授权委托书已核验，代领人持身份证原件", ticket_id=called["id"])
     done = office.get_matter(m["id"])
-    assert done["state"] == "collected" and done["handed_to"] == "王五" and done["by_proxy"] == 1
+    assert done["state"] == "collected" and done["handed_to"] == "王*" and done["by_proxy"] == 1
+    with office.store.read() as c:     # the full name stays at the hall, never in an event
+        assert c.execute("SELECT handed_to FROM matter_access WHERE code = ?", (m["code"],)).fetchone()[0] == "王五"
+    assert "王五" not in json.dumps([e["payload"] for e in read_events(office.store, 0, 10**6)], ensure_ascii=False)
     assert [v["kind"] for v in done["visits"]] == ["accept", "pickup"]
     step = done["steps"][-1]
     assert step["step"] == "handover" and step["staff_id"] == "c2" and "代领" in step["note"]
