@@ -125,3 +125,10 @@ def test_theme_ticket_over_http_and_in_kiosk_config(hall, kiosk, public):
     assert kiosk.post("/themes/newborn/tickets", json={}, headers={"Idempotency-Key": key}).status_code == 200
     assert_error(kiosk.post("/themes/nope/tickets", json={}, headers={"Idempotency-Key": uuid.uuid4().hex}), 404)
     assert_error(public.post("/themes/newborn/tickets", json={}, headers={"Idempotency-Key": uuid.uuid4().hex}), 401)
+
+
+def test_report_dates_that_do_not_exist_are_a_clear_refusal(manager):
+    assert_error(manager.get("/admin/matters/report", params={"to": "2026-13-45"}), 422, "bad_date")
+    assert_error(manager.get("/admin/matters/report.png", params={"from": "2026-02-30"}), 422, "bad_date")
+    assert_error(manager.get("/admin/matters/report", params={"from": "2026-12-01", "to": "2026-11-01"}), 422,
+                 "bad_range")
