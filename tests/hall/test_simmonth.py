@@ -15,8 +15,8 @@ from hall.store import Store
 def test_a_simulated_fortnight_of_matters(tmp_path, hall_config):
     # Durability is not what this tests: NORMAL spares the fsync of every commit.
     store = Store.open(tmp_path / "hall.db", synchronous="NORMAL")
-    result = simulate_month(store, hall_config, dt.date(2026, 11, 2), working_days=6, tickets=90, seed=3)
-    assert result.days[0] == "2026-11-02" and len(result.days) == 6 and "2026-11-07" not in result.days
+    result = simulate_month(store, hall_config, dt.date(2026, 11, 2), working_days=4, tickets=80, seed=3)
+    assert result.days[0] == "2026-11-02" and len(result.days) == 4 and result.days[-1] == "2026-11-05"
     total = result.report["total"]
     assert total["matters"] > 10 and total["settled"] > 0
     assert 0 < total["one_visit_rate"] <= 1 and total["one_visit_incl_pickup_rate"] <= total["one_visit_rate"]
