@@ -343,3 +343,17 @@ def test_db_check_knows_the_matter_invariants(office):
         c.execute("DELETE FROM matter_access")
     problems = check_invariants(office.store)
     assert any("closed time" in p for p in problems) and any("matter_access" in p for p in problems)
+
+
+def test_live_view_alerts_on_overdue_and_uncollected_matters(office, clock):
+    from hall.advice import live_view
+
+    [late] = accept(office)
+    [ready] = accept(office)
+    office.advance_matter(ready["id"], "approve", "a1")
+    office.advance_matter(ready["id"], "ready", "a1")
+    assert [a["kind"] for a in live_view(office)["alerts"] if a["kind"].startswith("matters")] == []
+    clock.set(dt.datetime(2026, 12, 8, 10, 0, tzinfo=office.tz).timestamp())     # past 12-02, 11 days on
+    kinds = {a["kind"]: a for a in live_view(office)["alerts"] if a["kind"].startswith("matters")}
+    assert kinds["matters_overdue"]["count"] == 1 and kinds["matters_uncollected"]["count"] == 1
+    assert "承诺办结日期" in kinds["matters_overdue"]["text_zh"] and late["code"]
