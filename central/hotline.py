@@ -28,7 +28,7 @@ from central.db import CentralDB
 
 PREFIX = "/api/hotline/v1"
 REF = re.compile(r"^[A-Za-z0-9_.:-]{4,40}$")
-STATUS_ZH = {"received": "已转大厅", "case_opened": "大厅已立案", "open": "待核实", "verified": "已核实",
+STATUS_ZH = {"received": "已登记，待大厅同步", "case_opened": "大厅已立案", "open": "待核实", "verified": "已核实",
              "rectified": "已整改", "revisited": "已回访", "closed": "已办结", "appealing": "申诉复核中",
              "recorded": "已记录"}
 
@@ -233,7 +233,9 @@ def _form_html(db: CentralDB, error, form: dict, token: str, done: dict | None =
         f"<input type='text' name='ref' placeholder='12345 工单编号 Ref (留空自动生成)' value='{e(form.get('ref', ''))}'>"
         f"<input type='text' name='category' placeholder='类别 Category (attitude, efficiency…)' "
         f"value='{e(form.get('category', ''))}'>"
-        f"<input type='text' name='content' placeholder='内容 Content' value='{e(form.get('content', ''))}'>"
+        f"<textarea name='content' rows='4' maxlength='1000' placeholder='内容 Content' aria-label='内容 content' "
+        f"style='width:100%;box-sizing:border-box;font-size:18px;padding:12px;margin:6px 0 10px;"
+        f"border:2px solid #d0d7de;border-radius:8px;font-family:inherit'>{e(form.get('content', ''))}</textarea>"
         f"<input type='text' name='level' placeholder='评价等级 1-5 Level (评价)' value='{e(form.get('level', ''))}'>"
         f"<input type='text' name='reason' placeholder='差评原因 Reason' value='{e(form.get('reason', ''))}'>"
         f"<input type='text' name='ticket_number' placeholder='号票 Ticket number (可选)' "

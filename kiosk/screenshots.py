@@ -128,9 +128,20 @@ def _scenes(vm):
         vm._set_screen("unreachable")
 
     def checkin():
+        vm._reader = {"state": "ok", "text_zh": "", "text_en": "", "hint_zh": "", "hint_en": ""}
         vm.openCheckin()
         for d in "2026112":
             vm.codeKey(d)
+
+    def checkin_no_reader():
+        vm._reader = {"state": "absent", "text_zh": "身份证阅读器未连接", "text_en": "ID-card reader not connected",
+                      "hint_zh": "", "hint_en": ""}
+        vm.openCheckin()
+
+    def ticket_idcard():
+        vm._reader = {"state": "none", "text_zh": "", "text_en": "", "hint_zh": "", "hint_en": ""}
+        vm._ticket = dict(ticket_base, priority="appointment", name_masked="张*三")
+        vm._set_screen("ticket")
 
     def checkin_early():
         vm._show_message(_text("签到时间未到", "Too early to check in"),
@@ -204,6 +215,7 @@ def _scenes(vm):
             ("green_channel", green), ("green_chosen", green_chosen), ("phone", phone),
             ("printing", printing), ("ticket", ticket), ("printer_failure", printer_failed),
             ("hall_unreachable", unreachable), ("checkin", checkin),
+            ("checkin_no_reader", checkin_no_reader), ("ticket_idcard", ticket_idcard),
             ("checkin_early", checkin_early), ("service_full", closed_service),
             ("help", help_waiting), ("help_acknowledged", help_acked),
             ("complaint", complaint), ("complaint_done", complaint_done), ("rate", rate),

@@ -62,6 +62,7 @@ class KioskSettings:
     token: str | None = None
     printer_url: str | None = None
     scanner_url: str | None = None
+    idcard_url: str | None = None          # ID-card reader (issue 16): serial://…?baud=115200
     hall_name: str = "政务服务大厅"
     hall_name_en: str = "Government Service Hall"
     orientation: str = "portrait"          # portrait 1080x1920 or landscape 1920x1080

@@ -30,6 +30,7 @@ from kiosk.flows.common import toggled as _toggled  # noqa: F401
 from kiosk.flows.complaint import COMPLAINT_PAGE, ComplaintFlow  # noqa: F401
 from kiosk.flows.hall_link import HallLinkFlow
 from kiosk.flows.help import HelpFlow, _clock  # noqa: F401
+from kiosk.flows.idcard import IdCardFlow
 from kiosk.flows.manager import ManagerFlow
 from kiosk.flows.matter_pickup import MatterPickupFlow
 from kiosk.flows.rating import RATING_LEVELS, RatingFlow
@@ -60,7 +61,7 @@ PROMPTS = {
 
 
 class KioskViewModel(TakeTicketFlow, AppointmentFlow, ScanFlow, RatingFlow, ComplaintFlow,
-                     HelpFlow, ManagerFlow, HallLinkFlow, MatterPickupFlow, QObject):
+                     HelpFlow, ManagerFlow, HallLinkFlow, MatterPickupFlow, IdCardFlow, QObject):
     """All kiosk state. Slots are the citizen's intents; network and printing run on lanes.
 
     `client` is a HallClient (or, in unit tests, an object with the same methods);
@@ -75,6 +76,8 @@ class KioskViewModel(TakeTicketFlow, AppointmentFlow, ScanFlow, RatingFlow, Comp
     scanRejected = Signal(str, str)            # (message, message_en)
     ticketPrinted = Signal("QVariantMap")      # for tests and the bench: bytes went out
     ticketShownOnScreen = Signal("QVariantMap")
+    cardRead = Signal(str, str)                # (id hash, masked name) from the ID-card reader
+    cardStatus = Signal(str, str, str)         # (state, message, message_en) of the reader
 
     def __init__(self, client, printer: PrinterPort | None = None,
                  settings: KioskSettings | None = None, speaker=None,
@@ -90,6 +93,11 @@ class KioskViewModel(TakeTicketFlow, AppointmentFlow, ScanFlow, RatingFlow, Comp
         self.codeReceived.connect(self.scanned)
         self.scanRejected.connect(self._scan_rejected)
         self.scanner = None                    # kiosk.devices.ScannerPort, when configured
+        self.idcard = None                     # kiosk.idcard.IdCardPort, when configured
+        self.cardRead.connect(self._card_read)
+        self.cardStatus.connect(self._reader_status)
+        self._card: dict = {}                  # the masked name of the card tapped this visit
+        self._reader: dict = {"state": "none", "text_zh": "", "text_en": "", "hint_zh": "", "hint_en": ""}
 
         self._screen = "home"
         self._lang = "zh"
@@ -190,6 +198,8 @@ class KioskViewModel(TakeTicketFlow, AppointmentFlow, ScanFlow, RatingFlow, Comp
     banner = Property("QVariantMap", HallLinkFlow._banner, notify=stateChanged)
     deviceStatus = Property("QVariantList", HallLinkFlow._status_rows, notify=stateChanged)
     scannerOk = Property(bool, lambda self: self._scanner_ok is not False, notify=stateChanged)
+    card = Property("QVariantMap", _get("_card"), notify=stateChanged)
+    reader = Property("QVariantMap", _get("_reader"), notify=stateChanged)
 
     def _static(value):  # noqa: N805 - constant lists for QML
         return lambda self: value
@@ -246,6 +256,7 @@ class KioskViewModel(TakeTicketFlow, AppointmentFlow, ScanFlow, RatingFlow, Comp
         self._help = {}
         self._ticket = {}
         self._print_error = {}
+        self._card = {}
 
     def _show_message(self, title: dict, body: dict, kind: str = "info",
                       next_step: dict | None = None) -> None:

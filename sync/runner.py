@@ -39,6 +39,9 @@ def engine_hooks(engine) -> dict:
             from hall.intake import store_id_hashes  # card check-in: hashes kept outside events
 
             store_id_hashes(engine.store, rows)
+        from hall.intake import purge_id_hashes
+
+        purge_id_hashes(engine.store, engine.business_date())   # past days' hashes go
 
     def apply(new_base) -> None:
         # Central wins on the base; the manager's local layer (hall.config_layers) stays on

@@ -66,7 +66,7 @@ class HallLinkFlow:
              "zh": scanner[0], "en": scanner[1]},
             self._sync_row(),
             self._clock_row(),
-        ]
+        ] + self._idcard_rows()                # issue 16: only when a reader is configured
 
     def _clock_row(self) -> dict:
         """Whether the hall's clock is synchronised (the business day comes from it)."""

@@ -190,7 +190,8 @@ class TakeTicketFlow:
             "issue", key=new_idempotency_key(), service=dict(self._service),
             priority_reason=self._green.get("id") if self._green else None,
             phone=self._phone if (self._phone_ok() and self._phone_consent) else None,
-            print_materials=self._print_materials)
+            print_materials=self._print_materials,
+            name_masked=(self._card or {}).get("name_masked", ""))
         # Network first: loading the busy screen is not on the way to the printer.
         self._submit_pending()
         self._busy_text = _text("正在取号，请稍候", "Issuing your ticket")
@@ -219,6 +220,8 @@ class TakeTicketFlow:
                 result = client.issue_ticket(
                     p["service"]["id"], idempotency_key=p["key"],
                     priority_reason=p["priority_reason"], phone=p["phone"], lang=p["lang"])
+            elif p["kind"] == "idcard":
+                result = client.post("/appointments/checkin-idcard", {"id_hash": p["id_hash"]})
             else:
                 result = client.check_in(p["code"])
             # The hall has committed the ticket: print it from this worker thread at once,
@@ -257,6 +260,8 @@ class TakeTicketFlow:
         if error is not None:
             if p["kind"] == "checkin":
                 self._checkin_error(error)
+            elif p["kind"] == "idcard":
+                self._idcard_error(error)
             else:
                 self._error_message(error)
             return
@@ -320,4 +325,5 @@ def _complete_ticket(result: dict | None, pending: dict) -> dict:
     ticket.setdefault("issued_at", time.time())
     ticket["green_zh"] = pending.get("green_zh", "") if pending.get("priority_reason") else ""
     ticket["phone_masked"] = mask_phone(pending.get("phone")) if pending.get("phone") else ""
+    ticket["name_masked"] = pending.get("name_masked") or ""   # from an ID card: 张*三
     return ticket

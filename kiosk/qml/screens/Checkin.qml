@@ -35,12 +35,31 @@ Item {
             Text {
                 objectName: "codeField"
                 anchors.centerIn: parent
+                // the empty placeholder is wider than 8 digits: shrink to fit the box
+                width: parent.width - 2 * ui.gap
+                horizontalAlignment: Text.AlignHCenter
+                fontSizeMode: Text.HorizontalFit
+                minimumPixelSize: ui.body
                 text: vm.code !== "" ? vm.code : "— — — — — — — —"
                 color: vm.code !== "" ? ui.text : ui.muted
                 font.pixelSize: ui.huge
                 font.bold: true
                 font.letterSpacing: 6
             }
+        }
+        Text {
+            // the ID-card reader (issue 16): a hint when it works, one line when it does not
+            objectName: "readerLine"
+            width: parent.width
+            visible: vm.reader.state !== "none" && vm.reader.state !== "starting"
+            text: vm.reader.state === "ok"
+                  ? (root.en ? "Or place your ID card on the reader." : "也可将身份证放在阅读区签到")
+                  : (root.en ? vm.reader.text_en + " — scan or type the code."
+                             : vm.reader.text_zh + "，请扫码或输入预约码")
+            color: vm.reader.state === "ok" ? ui.muted : ui.accent
+            font.pixelSize: ui.body
+            wrapMode: Text.Wrap
+            horizontalAlignment: Text.AlignHCenter
         }
         Text {
             width: parent.width

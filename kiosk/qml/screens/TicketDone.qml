@@ -39,6 +39,16 @@ Item {
             size: ui.body
         }
         Text {
+            // from the ID card tapped (issue 16): the name masked, 张*三
+            objectName: "ticketName"
+            width: parent.width
+            visible: (vm.ticket.name_masked || "") !== ""
+            text: (root.en ? "Name: " : "姓名：") + (vm.ticket.name_masked || "")
+            color: ui.text
+            font.pixelSize: ui.body
+            horizontalAlignment: Text.AlignHCenter
+        }
+        Text {
             width: parent.width
             visible: (vm.ticket.phone_masked || "") !== ""
             text: (root.en ? "We will notify " : "叫号时将通知 ") + (vm.ticket.phone_masked || "")
