@@ -11,10 +11,21 @@ from pathlib import Path
 from hall.config import ConfigError
 from hall.errors import DomainError
 
+PACKAGED_CONFIG_DIR = Path("/etc/onewindow")
+PACKAGED_STATE_DIR = Path("/var/lib/onewindow")
+
 
 def db_path_for(config_path: Path, db: str | None) -> Path:
-    """--db, else $ONEWINDOW_DB, else hall.db beside the config file."""
-    return Path(db) if db else Path(os.environ.get("ONEWINDOW_DB") or config_path.parent / "hall.db")
+    """--db, else $ONEWINDOW_DB, else /var/lib/onewindow/hall.db for the packages' config
+    /etc/onewindow/hall.toml (so every command a technician types finds the hall's
+    database), else hall.db beside the config file."""
+    if db:
+        return Path(db)
+    if os.environ.get("ONEWINDOW_DB"):
+        return Path(os.environ["ONEWINDOW_DB"])
+    if config_path.absolute().parent == PACKAGED_CONFIG_DIR and PACKAGED_STATE_DIR.is_dir():
+        return PACKAGED_STATE_DIR / "hall.db"
+    return config_path.parent / "hall.db"
 
 
 def _common(p) -> None:

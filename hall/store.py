@@ -242,18 +242,27 @@ class Store:
 
 def _private_file(path: Path) -> None:
     """Create `path` 0600 (phone numbers and PIN hashes are inside), or take group/world bits
-    off an existing one. SQLite gives the -wal and -shm files the database file's mode."""
+    off an existing one. SQLite gives the -wal and -shm files the database file's mode.
+
+    An existing database is never opened here: closing any descriptor of a file drops every
+    POSIX lock this process holds on it, including those of a live SQLite connection (SQLite's
+    "how to corrupt" §2.2) — a second Store in the same process then lost committed tickets
+    after a kill -9 (tests/hall/test_crash_kill.py). chmod by path takes no descriptor."""
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        try:   # a new file: nobody can hold a lock on it yet
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        except OSError:
+            pass  # created meanwhile, or sqlite3.connect reports what is wrong with the path
+        return
     except OSError:
-        return  # sqlite3.connect reports what is wrong with the path
-    try:
-        if os.fstat(fd).st_mode & 0o077:
-            os.fchmod(fd, 0o600)
-    except OSError as exc:  # not our file (e.g. read by root for a report): leave it
-        log.debug("cannot make %s private: %s", path, exc)
-    finally:
-        os.close(fd)
+        return
+    if mode & 0o077:
+        try:
+            os.chmod(path, 0o600)
+        except OSError as exc:  # not our file (e.g. read by root for a report): leave it
+            log.debug("cannot make %s private: %s", path, exc)
 
 
 def _split_sql(sql: str) -> list[str]:

@@ -18,7 +18,7 @@ from hall.api.limits import public_rate_limit
 from hall.api.pages import _page
 from hall.api.routes import status_url, ticket_out
 from hall.auth import Principal
-from hall.errors import NotFound
+from hall.errors import InvalidInput, NotFound
 
 router = APIRouter()
 
@@ -253,8 +253,6 @@ def _qr_data_uri(text: str) -> str:
 def _range(start: str | None, end: str | None) -> tuple[str | None, str | None]:
     """Dates that exist, from before to; else a clear 422 (the pattern alone lets 2026-13-45 by)."""
     import datetime as dt
-
-    from hall.errors import InvalidInput
 
     for value in (start, end):
         if value is None:

@@ -120,8 +120,12 @@ def test_no_screen_is_one_line_and_exit_5(role, tmp_path):
     env = {k: v for k, v in os.environ.items()
            if k not in ("QT_QPA_PLATFORM", "DISPLAY", "WAYLAND_DISPLAY")}
     env["PYTHONPATH"] = str(ROOT)
+    token_file = tmp_path / "token"
+    token_file.write_text("x" * 20)
+    token_file.chmod(0o600)
+    # --token-file as the units do (--token would add its own warning about ps)
     args = [sys.executable, "-m", "onewindow.cli", role, "--hall", "http://127.0.0.1:9",
-            "--token", "x" * 20]
+            "--token-file", str(token_file)]
     proc = subprocess.run(args, env=env, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 5, proc.stderr
     lines = [line for line in proc.stderr.splitlines() if line.strip()]
