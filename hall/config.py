@@ -424,6 +424,10 @@ def public_choices(cfg: HallConfig) -> dict:
         "complaint_phrases": list(cfg.kiosk.complaint_phrases),
         "idle_seconds": cfg.kiosk.idle_seconds,
         "voice_enabled": cfg.voice.enabled,
+        # 一件事 (hall/matters.py): one kiosk tile, one ticket, one combined material list.
+        "themes": [{"id": t.id, "name_zh": t.name_zh, "name_en": t.name_en, "materials": list(t.materials),
+                    "ticket_service": t.ticket_service or t.services[0], "services": list(t.services)}
+                   for t in cfg.themes],
     }
 
 
