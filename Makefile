@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 DEMO_OUT ?= demo-out
 
-.PHONY: setup demo test bench lint clean
+.PHONY: setup demo test bench lint clean wheelhouse deb lock
 
 setup: $(VENV)/.installed
 
@@ -23,5 +23,15 @@ bench: setup
 lint: setup
 	$(VENV)/bin/ruff check .
 
+# Packaging (docs/deploy.md). The lock is packaging/constraints.txt; `make lock` refreshes it.
+wheelhouse: setup
+	$(PY) packaging/wheelhouse.py --tar
+
+deb: setup
+	$(PY) packaging/build_deb.py
+
+lock: setup
+	$(PY) packaging/lock.py
+
 clean:
-	rm -rf $(VENV) $(DEMO_OUT) build *.egg-info .pytest_cache
+	rm -rf $(VENV) $(DEMO_OUT) build dist *.egg-info .pytest_cache

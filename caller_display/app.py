@@ -122,7 +122,10 @@ class DisplayApp:
                                      layout_name=layout_name, **follower_options)
 
     def start(self, full_screen: bool = False) -> DisplayApp:
+        from onewindow.qtnotify import attach
+
         self.vm.start_clock()
+        self.notifier = attach(self.screen.view, "display")   # READY=1 at the first frame
         self.screen.show(full_screen)
         self.follower.start()
         return self
@@ -132,6 +135,8 @@ class DisplayApp:
         import shiboken6
 
         self.controller.closed = True
+        if getattr(self, "notifier", None) is not None:
+            self.notifier.stop()
         self.follower.stop()
         if self.announcer is not None:
             self.announcer.close()

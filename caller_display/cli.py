@@ -23,20 +23,33 @@ def cmd_display(args) -> int:
     if url.scheme not in ("http", "https") or not url.hostname:
         return _fail(f"大厅地址无效：{args.hall!r}（应如 http://192.168.1.10:8470）",
                      f"invalid hall address {args.hall!r} (e.g. http://192.168.1.10:8470)")
-    token = args.token or os.environ.get("ONEWINDOW_DISPLAY_TOKEN", "")
+    from onewindow.secrets import DISPLAY_TOKEN, SecretError, read_secret
+
+    try:
+        token = read_secret(DISPLAY_TOKEN, file=args.token_file, value=args.token,
+                            env="ONEWINDOW_DISPLAY_TOKEN")
+    except SecretError as exc:
+        return _fail(exc.zh, exc.en)
     if not token:
-        return _fail("缺少显示屏设备令牌：用 --token 或环境变量 ONEWINDOW_DISPLAY_TOKEN 提供"
-                     "（由 onewindow device add --role display 生成）",
-                     "a display device token is needed: --token or ONEWINDOW_DISPLAY_TOKEN "
+        return _fail("缺少显示屏设备令牌：用 --token-file、systemd 凭据 display-token 或环境变量 "
+                     "ONEWINDOW_DISPLAY_TOKEN 提供（由 onewindow device add --role display 生成）",
+                     "a display device token is needed: --token-file, the systemd credential "
+                     "display-token, or ONEWINDOW_DISPLAY_TOKEN "
                      "(made by `onewindow device add --role display`)")
     from hall.display_layouts import NAME_PATTERN
 
     if args.layout and not re.match(NAME_PATTERN, args.layout):
         return _fail(f"布局名称无效：{args.layout!r}", f"invalid layout name {args.layout!r}")
-    if args.screenshot or not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
-        # No screen attached (or screenshots wanted): render offscreen.
-        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from onewindow.screen import require_screen
 
+    # Screenshots render offscreen; otherwise a real screen, or offscreen only when asked.
+    no_screen = require_screen("叫号显示屏", "display", offscreen=bool(args.offscreen or args.screenshot))
+    if no_screen is not None:
+        return no_screen
+
+    from onewindow.halltime import take_hall_timezone
+
+    take_hall_timezone(args.hall, token)    # the board's clock shows the hall's time
     from caller_display.app import DisplayApp
     from caller_display.screen import FontMissing
     from caller_display.voice import Announcer
@@ -84,12 +97,19 @@ def add_commands(sub) -> None:
     p = sub.add_parser("display", help="run a hall calling display (big screen, optional voice)",
                        description="叫号显示屏：跟随大厅事件流显示叫号，可选语音播报。 "
                                    "A hall calling display following the hall's event stream.")
-    p.add_argument("--hall", required=True, help="hall node address, e.g. http://127.0.0.1:8470")
-    p.add_argument("--token", help="display device token (or env ONEWINDOW_DISPLAY_TOKEN)")
+    p.add_argument("--hall", default=os.environ.get("ONEWINDOW_HALL"),
+                   help="hall node address, e.g. http://127.0.0.1:8470 (or $ONEWINDOW_HALL)")
+    p.add_argument("--token", help="display device token (for developers: visible in ps; prefer "
+                                   "--token-file, the credential display-token, or env "
+                                   "ONEWINDOW_DISPLAY_TOKEN)")
+    p.add_argument("--token-file", metavar="PATH", help="file holding the display's token (0600)")
     p.add_argument("--layout", help="show this layout instead of the one the hall assigns")
     p.add_argument("--screenshot", metavar="DIR",
                    help="render offscreen and save DIR/latest.png after every call")
     p.add_argument("--windowed", action="store_true", help="a window instead of full screen")
+    p.add_argument("--offscreen", action="store_true",
+                   help="render without a screen (tests, diagnosis); without it and without a "
+                        "screen the display exits with code 5")
     p.add_argument("--voice", choices=["play", "wav", "off"], default="play",
                    help="when the layout's voice is on: play it (default), only write WAVs "
                         "(into DIR/voice with --screenshot), or never speak")

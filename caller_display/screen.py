@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from PySide6.QtCore import QSize, QUrl
-from PySide6.QtGui import QFontDatabase, QGuiApplication, QImage
+from PySide6.QtGui import QFontDatabase, QGuiApplication, QImage, QWindow
 from PySide6.QtQuick import QQuickItem, QQuickView
 
 from caller_display.viewmodel import DisplayViewModel
@@ -69,6 +69,8 @@ class DisplayScreen:
             size = self._fixed_size
         else:
             size = PORTRAIT if self.vm.portrait else LANDSCAPE
+        if self.view.visibility() == QWindow.Visibility.FullScreen:
+            return      # the screen decides the size (under cage: the output's, rotated or not)
         if self.view.size() != size:
             self.view.resize(size)
 

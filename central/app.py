@@ -4,23 +4,26 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import hmac
 import html
 import io
 import json
 import time
 from urllib.parse import parse_qs, urlencode
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from central import booking
+from central import booking, booking_api
 from central.db import CentralDB, SeqConflict
 from central.summary import hall_summaries
 from sync import signing
 
 MAX_BATCH = 5000
-MAX_BODY = 16 * 1024 * 1024
+MAX_BODY = 16 * 1024 * 1024      # one sync batch (1000 events are ~0.5 MiB)
+MAX_FORM = 16 * 1024             # a booking or cancel form
 
 
 class Refused(Exception):
@@ -30,9 +33,55 @@ class Refused(Exception):
         self.extra = extra
 
 
-def _error(status: int, code: str, message: str, message_en: str, **extra) -> JSONResponse:
+def _error(status: int, code: str, message: str, message_en: str, _headers=None,
+           **extra) -> JSONResponse:
     return JSONResponse({"error": {"code": code, "message": message, "message_en": message_en},
-                         **extra}, status_code=status)
+                         **extra}, status_code=status, headers=_headers)
+
+
+def _admin_header_ok(header: str, admin_token: str) -> bool:
+    """`Bearer <token>` for programs; `Basic` with the token as the password for a browser
+    (it asks once and then sends the header itself)."""
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer":
+        given = value.strip()
+    elif scheme.lower() == "basic":
+        try:
+            given = base64.b64decode(value.strip(), validate=True).decode("utf-8").partition(":")[2]
+        except (ValueError, UnicodeDecodeError):
+            return False
+    else:
+        return False
+    return hmac.compare_digest(given.encode("utf-8"), admin_token.encode("utf-8"))
+
+
+def _too_large(limit: int) -> Refused:
+    return Refused(413, "too_large", f"请求过大（上限 {limit} 字节）",
+                   f"request too large (limit {limit} bytes)")
+
+
+def _declared_length(request: Request, limit: int) -> None:
+    """Refuse on the declared Content-Length alone, before reading anything."""
+    declared = request.headers.get("content-length")
+    if declared is None:
+        return
+    if not declared.isascii() or not declared.strip().isdigit():
+        raise Refused(400, "bad_length", "请求长度无效", "invalid Content-Length")
+    if int(declared) > limit:
+        raise _too_large(limit)
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The body, streamed and refused as soon as it passes `limit` (chunked uploads too)."""
+    _declared_length(request, limit)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise _too_large(limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def create_app(db: CentralDB, *, admin_token: str | None = None, clock=time.time) -> FastAPI:
@@ -44,10 +93,23 @@ def create_app(db: CentralDB, *, admin_token: str | None = None, clock=time.time
     async def _refused(_request: Request, exc: Refused):
         return _error(exc.status, exc.code, exc.message, exc.message_en, **exc.extra)
 
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_request: Request, exc: RequestValidationError):
+        where = ", ".join(".".join(str(p) for p in e.get("loc", ())[1:]) or "request"
+                          for e in exc.errors()[:3])
+        return _error(422, "invalid_parameter", f"参数无效：{where}", f"invalid parameter: {where}")
+
     async def authenticate(request: Request) -> tuple[str, bytes]:
-        body = await request.body()
-        if len(body) > MAX_BODY:
-            raise Refused(413, "too_large", "请求过大", "request too large")
+        """Who is calling, checked on the headers alone before a byte of the body is read.
+
+        The signature covers the body's digest header, not the body, so the hall's key, the
+        clock and the nonce are all checked first; only then is the body read, streamed,
+        with a hard limit, and compared with the signed digest. An unknown hall and a bad
+        signature get the same answer (a dummy key is used for unknown halls, so the work
+        and the time are the same too).
+        """
+        limit = MAX_BODY
+        _declared_length(request, limit)
         path = request.scope.get("raw_path", request.url.path.encode()).decode("latin-1")
         query = request.scope.get("query_string", b"").decode("latin-1")
         if query:
@@ -55,13 +117,16 @@ def create_app(db: CentralDB, *, admin_token: str | None = None, clock=time.time
         hall_id = request.headers.get(signing.H_HALL, "")
         now = clock()
         secret = await run_in_threadpool(db.hall_secret, hall_id) if hall_id else None
-        refusal = signing.check_request(request.headers, request.method, path, body, secret,
-                                        now=now)
+        refusal = signing.check_headers(request.headers, request.method, path, secret, now=now)
         if refusal:
             extra = {"server_time": now} if refusal.code == "clock_skew" else {}
             raise Refused(401, refusal.code, refusal.message, refusal.message_en, **extra)
         if not await run_in_threadpool(db.use_nonce, hall_id, request.headers[signing.H_NONCE], now):
             raise Refused(401, "replayed", "重复的请求（随机数已用过）", "replayed request (nonce seen before)")
+        body = await read_body(request, limit)
+        if not signing.digest_matches(request.headers, body):
+            raise Refused(401, "bad_digest", "请求内容与签名的摘要不符（传输中被改动？）",
+                          "the body does not match its signed digest (changed in transit?)")
         return hall_id, body
 
     @app.get("/health")
@@ -71,8 +136,13 @@ def create_app(db: CentralDB, *, admin_token: str | None = None, clock=time.time
     @app.post("/sync/v1/events")
     async def push_events(request: Request):
         hall_id, body = await authenticate(request)
-        events, after = _parse_batch(body)
         hwm = await run_in_threadpool(db.hwm, hall_id)
+        try:
+            events, after = _parse_batch(body)
+        except Refused as exc:
+            if exc.code == "seq_gap":
+                exc.extra["acked_upto"] = hwm
+            raise
         if after > hwm:
             raise Refused(409, "cursor_ahead", "中心记录落后于大厅游标，请从中心确认处重发",
                           "the central holds less than the hall's cursor: resend from acked_upto",
@@ -88,6 +158,13 @@ def create_app(db: CentralDB, *, admin_token: str | None = None, clock=time.time
                           "hall's database reset or restored from a backup? A person must resolve it",
                           acked_upto=exc.hwm) from None
 
+    @app.get("/sync/v1/events")
+    async def pull_own_events(request: Request, after: int = 0, limit: int = 1000):
+        """A hall takes back its own events (after a restore from a backup): as stored."""
+        hall_id, _ = await authenticate(request)
+        return await run_in_threadpool(db.events_after, hall_id, max(0, after),
+                                       max(1, min(limit, MAX_BATCH)))
+
     @app.get("/sync/v1/config")
     async def pull_config(request: Request):
         hall_id, _ = await authenticate(request)
@@ -101,19 +178,25 @@ def create_app(db: CentralDB, *, admin_token: str | None = None, clock=time.time
         return JSONResponse({"version": version, "toml": text}, headers={"ETag": etag})
 
     @app.get("/sync/v1/appointments")
-    async def pull_appointments(request: Request, date: str, after: int = 0, limit: int = 500):
+    async def pull_appointments(request: Request, date: str, after: int = Query(0, ge=0, le=2**62),
+                                limit: int = Query(500, ge=1, le=2000)):
         hall_id, _ = await authenticate(request)
         try:
             dt.date.fromisoformat(date)
         except ValueError:
             raise Refused(422, "bad_date", "日期格式应为 YYYY-MM-DD", "date must be YYYY-MM-DD") from None
-        return await run_in_threadpool(booking.changes, db, hall_id, date, max(0, after),
-                                       max(1, min(limit, 2000)))
+        return await run_in_threadpool(booking.changes, db, hall_id, date, after, limit)
 
     def _admin(request: Request) -> None:
-        if admin_token and request.headers.get("authorization") != f"Bearer {admin_token}" \
-                and request.query_params.get("token") != admin_token:
-            raise Refused(401, "admin_only", "需要管理令牌", "admin token required")
+        # Tokens travel in headers only: a token in the URL ends up in access logs, proxies
+        # and browser history. Refused even when it is right, so nobody gets used to it.
+        if any(k.lower() in ("token", "admin_token", "access_token") for k in request.query_params):
+            raise Refused(400, "token_in_url", "令牌不能放在网址中；请使用 Authorization 请求头",
+                          "never put a token in the URL; send it in the Authorization header")
+        if admin_token and not _admin_header_ok(request.headers.get("authorization") or "",
+                                                admin_token):
+            raise Refused(401, "admin_only", "需要管理令牌", "admin token required",
+                          _headers={"WWW-Authenticate": 'Basic realm="OneWindow central"'})
 
     @app.get("/api/v1/summary")
     def summary_json(request: Request, date: str | None = None):
@@ -131,13 +214,12 @@ def create_app(db: CentralDB, *, admin_token: str | None = None, clock=time.time
 
     @app.post("/book", response_class=HTMLResponse)
     async def book_submit(request: Request):
-        form = {k: v[0] for k, v in parse_qs((await request.body()).decode("utf-8", "replace")).items()}
+        form = {k: v[0] for k, v in parse_qs((await read_body(request, MAX_FORM)).decode(
+            "utf-8", "replace")).items()}
         hall_id = form.get("hall", "")
         try:
-            appt = await run_in_threadpool(lambda: booking.book(
-                db, hall_id=hall_id, service_id=form.get("service", ""),
-                date=form.get("date", ""), slot=form.get("slot", ""), name=form.get("name", ""),
-                id_number=form.get("id_number", ""), phone=form.get("phone", "")))
+            # the same path as the booking API: idempotent per form, rate-limited per address
+            appt = await booking_api.page_book(app, db, request, form, clock())
         except booking.BookingRefused as exc:
             return HTMLResponse(_book_html(db, hall_id, exc, form), status_code=422)
         return HTMLResponse(_booked_html(appt))
@@ -148,7 +230,8 @@ def create_app(db: CentralDB, *, admin_token: str | None = None, clock=time.time
 
     @app.post("/book/cancel", response_class=HTMLResponse)
     async def cancel_submit(request: Request):
-        form = {k: v[0] for k, v in parse_qs((await request.body()).decode("utf-8", "replace")).items()}
+        form = {k: v[0] for k, v in parse_qs((await read_body(request, MAX_FORM)).decode(
+            "utf-8", "replace")).items()}
         try:
             done = await run_in_threadpool(booking.cancel, db, form.get("code", ""),
                                            form.get("phone", ""))
@@ -159,6 +242,20 @@ def create_app(db: CentralDB, *, admin_token: str | None = None, clock=time.time
             f"（{html.escape(done['date'])} {html.escape(done['slot_start'])}）已取消。</p>"
             f"<p>Appointment {html.escape(done['code'])} is cancelled.</p></div>")))
 
+    # Matter updates (办件) central -> hall: central/matters.py
+    from central import matters as central_matters
+
+    central_matters.mount(app, db, authenticate, _admin, Refused, admin_token)
+
+    # -- intake (issue 16): booking API for the city's apps, 12345 hotline ------------------
+    booking_api.register(app, db, clock=clock)
+    from central import hotline
+
+    hotline.register(app, db, hall_auth=authenticate, admin=_admin, clock=clock)
+
+    from central import relay
+
+    relay.mount(app, db, authenticate=authenticate, clock=clock)
     return app
 
 
@@ -180,9 +277,9 @@ def _parse_batch(body: bytes) -> tuple[list[dict], int]:
         return Refused(422, "invalid_batch", f"批次格式不正确：{why}", f"invalid batch: {why}")
 
     try:
-        data = json.loads(body)
+        data = json.loads(body.decode("utf-8"))    # UTF-8 only: no guessing of UTF-16/32
     except ValueError:
-        raise bad("not JSON") from None
+        raise bad("not UTF-8 JSON") from None
     if not isinstance(data, dict) or not isinstance(data.get("events"), list) \
             or not isinstance(data.get("after"), int):
         raise bad("expected {after: int, events: [...]}")
@@ -196,8 +293,12 @@ def _parse_batch(body: bytes) -> tuple[list[dict], int]:
                 or not isinstance(e.get("at"), int | float) \
                 or not isinstance(e.get("business_date"), str):
             raise bad("each event needs seq, id, type, at, business_date, payload")
-        if e["seq"] <= previous:
-            raise bad("events must be in increasing seq order after the cursor")
+        if e["seq"] != previous + 1:
+            raise Refused(409, "seq_gap",
+                          f"批次不连续：游标 {data['after']} 之后应为序号 {previous + 1}，"
+                          f"收到 {e['seq']}；请从中心确认处重发",
+                          f"the batch is not contiguous: after {data['after']} the next seq must be "
+                          f"{previous + 1}, got {e['seq']}; resend from acked_upto")
         previous = e["seq"]
         payload = e.get("payload")
         e["payload_json"] = json.dumps(payload if payload is not None else {},
@@ -273,6 +374,7 @@ def _book_html(db: CentralDB, hall_id: str | None, error, form: dict) -> str:
         for a, b in booking.slots(offer))
     parts.append(
         f"<form method='post' action='/book'><input type='hidden' name='hall' value='{e(offer.hall_id)}'>"
+        f"<input type='hidden' name='idem' value='{e(form.get('idem') or booking_api.new_form_key())}'>"
         f"<div class='card'><b>{e(offer.hall_name)}</b></div>"
         f"<fieldset><legend>1 选择事项 · Service</legend>{services}</fieldset>"
         f"<fieldset><legend>2 日期与时段 · Date and time</legend>"

@@ -201,6 +201,9 @@ def book(db: CentralDB, *, hall_id: str, service_id: str, date: str, slot: str, 
             (row["id"], code, hall_id, service_id, date, slot, slot_map[slot],
              row["name_masked"], person, phone_hash, mask_phone(phone), "booked", rev,
              time.time()))
+        from central.idsalt import store_id_hash  # the hall's salted hash, for card check-in
+
+        store_id_hash(db, hall_id, row["id"], id_number)
     return {**row, "service_name_zh": service["name_zh"], "service_name_en": service["name_en"],
             "hall_name": offer.hall_name, "qr": f"OW1:A:{code}"}
 
@@ -226,12 +229,20 @@ def cancel(db: CentralDB, code: str, phone: str) -> dict:
 def changes(db: CentralDB, hall_id: str, date: str, after: int, limit: int) -> dict:
     """Appointments of one hall and date changed after `after`, in rev order (the pull)."""
     rows = db.query(
-        "SELECT id, code, service_id, date, slot_start, slot_end, name_masked, status, rev "
-        "FROM appointments WHERE hall_id = ? AND date = ? AND rev > ? ORDER BY rev LIMIT ?",
+        "SELECT a.id, a.code, a.service_id, a.date, a.slot_start, a.slot_end, a.name_masked, "
+        "a.status, a.rev, COALESCE(h.id_hash, '') FROM appointments a "
+        "LEFT JOIN appointment_id_hashes h ON h.appointment_id = a.id "
+        "WHERE a.hall_id = ? AND a.date = ? AND a.rev > ? ORDER BY a.rev LIMIT ?",
         (hall_id, date, after, limit + 1))
     more = len(rows) > limit
     rows = rows[:limit]
     keys = ("id", "code", "service_id", "date", "slot_start", "slot_end", "name_masked",
-            "status", "rev")
+            "status", "rev", "id_hash")
     items = [dict(zip(keys, r, strict=True)) for r in rows]
-    return {"appointments": items, "cursor": items[-1]["rev"] if items else after, "more": more}
+    from central.idsalt import hall_salt
+
+    with db.transaction():
+        salt = hall_salt(db, hall_id)
+    # id_salt: the hall's kiosks hash the number read from an ID card with it (sync-protocol §3)
+    return {"appointments": items, "cursor": items[-1]["rev"] if items else after, "more": more,
+            "id_salt": salt}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import sys
@@ -16,15 +17,77 @@ def _open(args):
     return CentralDB(args.db)
 
 
+def _is_loopback(host: str) -> bool:
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def unsafe_listen_reason(host: str, admin_token: str | None, tls_cert: str | None,
+                         trusted_network: bool) -> tuple[str, str] | None:
+    """Why the central must not listen on `host` as configured; None when it may.
+
+    Beyond loopback the central serves every hall's figures and takes every hall's events:
+    it needs an admin token and TLS, unless the operator says the network is trusted.
+    """
+    if _is_loopback(host) or trusted_network:
+        return None
+    missing = [zh_en for ok, zh_en in ((admin_token, ("管理令牌 --admin-token", "an admin token "
+                                                      "(--admin-token)")),
+                                        (tls_cert, ("TLS 证书 --tls-cert/--tls-key", "TLS "
+                                                    "(--tls-cert/--tls-key)"))) if not ok]
+    if not missing:
+        return None
+    return ("、".join(z for z, _ in missing), " and ".join(e for _, e in missing))
+
+
+class RedactQuery(logging.Filter):
+    """Access-log lines never carry a credential from a query string."""
+
+    _pattern = re.compile(r"((?:token|key|secret|pin)[^=&]*=)[^&\s\"]*", re.IGNORECASE)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(self._pattern.sub(r"\1***", a) if isinstance(a, str) else a
+                                for a in record.args)
+        return True
+
+
 def _serve(args) -> int:
+    import ssl
+
     import uvicorn
 
     from central.app import create_app
 
+    admin_token = args.admin_token or os.environ.get("ONEWINDOW_CENTRAL_TOKEN")
+    why = unsafe_listen_reason(args.host, admin_token, args.tls_cert, args.trusted_network)
+    if why is not None:
+        print(f"错误：在 {args.host} 上监听（本机以外可达）需要{why[0]}；或确认网络可信时加 "
+              f"--trusted-network\nError: listening on {args.host} (reachable beyond this machine) "
+              f"needs {why[1]}; or add --trusted-network if the network is trusted",
+              file=sys.stderr)
+        return 2
+    if args.tls_client_ca and not args.tls_cert:
+        print("错误：--tls-client-ca 需要同时给出 --tls-cert/--tls-key\n"
+              "Error: --tls-client-ca needs --tls-cert/--tls-key", file=sys.stderr)
+        return 2
     db = _open(args)
-    app = create_app(db, admin_token=args.admin_token or os.environ.get("ONEWINDOW_CENTRAL_TOKEN"))
+    app = create_app(db, admin_token=admin_token)
+    from central.server import CENTRAL_BODY_TIMEOUT
+    from onewindow.httpguard import DEFAULT_HEAD_TIMEOUT, guarded_h11
+
+    logging.getLogger("uvicorn.access").addFilter(RedactQuery())
     config = uvicorn.Config(app, host=args.host, port=args.port, log_level="info",
-                            ssl_certfile=args.tls_cert, ssl_keyfile=args.tls_key)
+                            http=guarded_h11(DEFAULT_HEAD_TIMEOUT, CENTRAL_BODY_TIMEOUT),
+                            ssl_certfile=args.tls_cert, ssl_keyfile=args.tls_key,
+                            ssl_ca_certs=args.tls_client_ca,
+                            ssl_cert_reqs=ssl.CERT_REQUIRED if args.tls_client_ca else ssl.CERT_NONE)
     server = uvicorn.Server(config)
     if args.port_file:
         # Tests and supervisors start us on port 0 and read the real port from this file.
@@ -118,6 +181,9 @@ def add_commands(sub) -> None:
     p.add_argument("--tls-cert", help="serve HTTPS with this certificate (PEM)")
     p.add_argument("--tls-key", help="private key for --tls-cert")
     p.add_argument("--admin-token", help="token for the summary pages (or $ONEWINDOW_CENTRAL_TOKEN)")
+    p.add_argument("--tls-client-ca", help="require hall certificates signed by this CA (mutual TLS)")
+    p.add_argument("--trusted-network", action="store_true",
+                   help="allow listening beyond loopback without an admin token and TLS")
     p.set_defaults(func=_serve)
     csub = p.add_subparsers(dest="central_command", metavar="ACTION")
     s = csub.add_parser("serve", help="serve the central (the default)")
@@ -138,6 +204,51 @@ def add_commands(sub) -> None:
     push.add_argument("file")
     push.set_defaults(func=_config_push)
     cfg.set_defaults(func=lambda a: (cfg.print_help(), 2)[1])
+    _add_app_commands(csub)
+
+
+# -- intake (issue 16): client apps of the booking and hotline APIs ------------------------------
+def _app_add(args) -> int:
+    from central.api_clients import register
+
+    try:
+        key = register(_open(args), args.app, args.name or args.app, args.scopes.split(","),
+                       args.halls.split(","), args.rate)
+    except ValueError as exc:
+        print(f"错误 Error: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # e.g. the id is taken (unique key)
+        print(f"错误：应用 {args.app} 无法登记（已存在？）\nError: app {args.app} cannot be registered "
+              f"(exists?): {type(exc).__name__}", file=sys.stderr)
+        return 1
+    print(f"# 应用 {args.app} 已登记（{args.scopes}）；密钥只显示这一次，请交给应用方保管")
+    print(f"# app {args.app} registered ({args.scopes}); the key is shown only now")
+    print(key)
+    return 0
+
+
+def _app_disable(args) -> int:
+    from central.api_clients import set_enabled
+
+    set_enabled(_open(args), args.app, False)
+    print(f"应用 {args.app} 已停用 · app {args.app} disabled")
+    return 0
+
+
+def _add_app_commands(csub) -> None:
+    app = csub.add_parser("app", help="client apps of the booking / 12345 hotline APIs")
+    asub = app.add_subparsers(dest="app_command", metavar="ACTION")
+    add = asub.add_parser("add", help="register a client app and print its key (once)")
+    add.add_argument("app", help="app id, e.g. wechat-mp")
+    add.add_argument("--name")
+    add.add_argument("--scopes", default="booking", help="comma list: booking, hotline")
+    add.add_argument("--halls", default="*", help="comma list of hall ids, or * (default)")
+    add.add_argument("--rate", type=int, default=600, help="requests per minute (default 600)")
+    add.set_defaults(func=_app_add)
+    dis = asub.add_parser("disable", help="stop an app's key from working")
+    dis.add_argument("app")
+    dis.set_defaults(func=_app_disable)
+    app.set_defaults(func=lambda a: (app.print_help(), 2)[1])
 
 
 def main(argv: list[str] | None = None) -> int:

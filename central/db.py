@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import sqlite3
 import threading
 import time
@@ -41,6 +42,47 @@ SCHEMA = [
     "CREATE INDEX IF NOT EXISTS appointments_phone ON appointments (phone_hash, date)",
     """CREATE TABLE IF NOT EXISTS counters (
         name TEXT PRIMARY KEY, value BIGINT NOT NULL)""",
+    # -- the phone-page relay (central/relay.py): public views keyed by SHA-256 of the token
+    """CREATE TABLE IF NOT EXISTS relay_views (
+        key TEXT PRIMARY KEY, hall_id TEXT NOT NULL REFERENCES halls(id), view TEXT NOT NULL,
+        business_date TEXT NOT NULL, updated_at DOUBLE PRECISION NOT NULL)""",
+    "CREATE INDEX IF NOT EXISTS relay_views_hall ON relay_views (hall_id, business_date)",
+    """CREATE TABLE IF NOT EXISTS relay_links (
+        hall_id TEXT PRIMARY KEY REFERENCES halls(id), last_seen_at DOUBLE PRECISION NOT NULL,
+        heartbeat DOUBLE PRECISION NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS relay_actions (
+        id TEXT PRIMARY KEY, hall_id TEXT NOT NULL REFERENCES halls(id), key TEXT NOT NULL,
+        kind TEXT NOT NULL, body TEXT NOT NULL, dedupe TEXT NOT NULL UNIQUE,
+        created_at DOUBLE PRECISION NOT NULL)""",
+    "CREATE INDEX IF NOT EXISTS relay_actions_hall ON relay_actions (hall_id, created_at)",
+]
+
+# -- intake (issue 16): booking API clients, ID hashes for the hall, hotline items -----------
+SCHEMA += [
+    # Client apps of the booking/hotline API: the key is kept only as its SHA-256.
+    """CREATE TABLE IF NOT EXISTS api_clients (
+        app_id TEXT PRIMARY KEY, name TEXT NOT NULL, key_hash TEXT NOT NULL,
+        scopes TEXT NOT NULL, halls TEXT NOT NULL, rate_per_minute BIGINT NOT NULL,
+        enabled BIGINT NOT NULL DEFAULT 1, created_at DOUBLE PRECISION NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS api_idempotency (
+        app_id TEXT NOT NULL, idem_key TEXT NOT NULL, request_hash TEXT NOT NULL,
+        state TEXT NOT NULL, status BIGINT, response TEXT, created_at DOUBLE PRECISION NOT NULL,
+        PRIMARY KEY (app_id, idem_key))""",
+    # One random salt per hall for the ID-number hash the hall compares at the kiosk.
+    """CREATE TABLE IF NOT EXISTS hall_id_salts (
+        hall_id TEXT PRIMARY KEY, salt TEXT NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS appointment_id_hashes (
+        appointment_id TEXT PRIMARY KEY, id_hash TEXT NOT NULL)""",
+    # 12345 hotline items about a hall; the hall pulls them by rev and reports outcomes back.
+    """CREATE TABLE IF NOT EXISTS hotline_items (
+        id TEXT PRIMARY KEY, hall_id TEXT NOT NULL, kind TEXT NOT NULL, ref TEXT NOT NULL,
+        category TEXT NOT NULL, content TEXT NOT NULL, level BIGINT, reason TEXT NOT NULL,
+        ticket_number TEXT NOT NULL, ticket_date TEXT NOT NULL, source TEXT NOT NULL,
+        status TEXT NOT NULL, hall_case_id TEXT, hall_code TEXT, steps TEXT NOT NULL,
+        outcome TEXT, rev BIGINT NOT NULL,
+        created_at DOUBLE PRECISION NOT NULL, updated_at DOUBLE PRECISION NOT NULL)""",
+    "CREATE UNIQUE INDEX IF NOT EXISTS hotline_ref ON hotline_items (hall_id, ref)",
+    "CREATE INDEX IF NOT EXISTS hotline_pull ON hotline_items (hall_id, rev)",
 ]
 
 
@@ -201,33 +243,53 @@ class CentralDB:
                                (hall_id,)).fetchone()
             hwm = int(row[0])
             old = [e for e in events if int(e["seq"]) <= hwm]
+            healed = []
             if old:
-                # A resent event must be the same event: a different id under a known seq means
-                # the hall's database was reset or restored, and skipping it would lose data.
-                stored = dict(self.execute(
-                    "SELECT seq, event_id FROM events WHERE hall_id = ? AND seq BETWEEN ? AND ?",
-                    (hall_id, int(old[0]["seq"]), int(old[-1]["seq"]))).fetchall())
-                clash = next((e for e in old if stored.get(int(e["seq"]), e["id"]) != e["id"]), None)
-                if clash is not None:
-                    raise SeqConflict(int(clash["seq"]), hwm)
+                # A resent event must be the same event (id, type, time, day and payload): a
+                # different one under a known seq means the hall's database was reset or
+                # restored, and skipping it as a "duplicate" would lose data.
+                stored = {int(r[0]): tuple(r[1:]) for r in self.execute(
+                    "SELECT seq, event_id, type, at, business_date, payload FROM events "
+                    "WHERE hall_id = ? AND seq BETWEEN ? AND ?",
+                    (hall_id, int(old[0]["seq"]), int(old[-1]["seq"]))).fetchall()}
+                for e in old:
+                    have = stored.get(int(e["seq"]))
+                    if have is None:
+                        healed.append(e)   # a hole left by an older central: fill it now
+                    elif have != (e["id"], e["type"], float(e["at"]), e["business_date"],
+                                  e["payload_json"]):
+                        raise SeqConflict(int(e["seq"]), hwm)
             fresh = [e for e in events if int(e["seq"]) > hwm]
-            if fresh:
+            new = healed + fresh
+            ids = [e["id"] for e in new]
+            for i in range(0, len(ids), 500):
+                part = ids[i:i + 500]
+                taken = self.execute(
+                    "SELECT seq FROM events WHERE hall_id = ? AND event_id IN ("
+                    + ",".join("?" * len(part)) + ") LIMIT 1", (hall_id, *part)).fetchone()
+                if taken is not None:   # an event id already stored under another seq
+                    raise SeqConflict(int(taken[0]), hwm)
+            if new:
                 self.executemany(
                     "INSERT INTO events (hall_id, seq, event_id, type, at, business_date, "
-                    "payload, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
-                    "ON CONFLICT DO NOTHING",
+                    "payload, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     [(hall_id, int(e["seq"]), e["id"], e["type"], float(e["at"]),
-                      e["business_date"], e["payload_json"], now) for e in fresh])
+                      e["business_date"], e["payload_json"], now) for e in new])
+            if fresh:
                 hwm = max(hwm, max(int(e["seq"]) for e in fresh))
             self.execute("UPDATE hall_cursor SET hwm = ?, last_push_at = ? WHERE hall_id = ?",
                          (hwm, now, hall_id))
-            for e in fresh:
+            for e in new:
                 self._project(hall_id, e)
-        return {"acked_upto": hwm, "stored": len(fresh),
-                "duplicates": len(events) - len(fresh)}
+        return {"acked_upto": hwm, "stored": len(new),
+                "duplicates": len(events) - len(new)}
 
     def _project(self, hall_id: str, event: dict) -> None:
         """Appointment status follows what the hall reports (checked in at the kiosk)."""
+        if event["type"] in ("hotline.received", "case.advanced"):
+            from central.hotline import project  # 12345 items: outcomes from the hall's case events
+
+            project(self, hall_id, event)
         if event["type"] != "ticket.checked_in":
             return
         appointment = (event.get("payload") or {}).get("appointment") or {}
@@ -236,6 +298,17 @@ class CentralDB:
             rev = self.next_counter("appointment_rev")
             self.execute("UPDATE appointments SET status = 'checked_in', rev = ? "
                          "WHERE id = ? AND hall_id = ?", (rev, appointment_id, hall_id))
+
+    def events_after(self, hall_id: str, after: int, limit: int) -> dict:
+        """The hall's own events after `after`, in seq order, as the hall sent them."""
+        rows = self.query("SELECT seq, event_id, type, at, business_date, payload FROM events "
+                          "WHERE hall_id = ? AND seq > ? ORDER BY seq LIMIT ?",
+                          (hall_id, after, limit + 1))
+        events = [{"seq": int(r[0]), "id": r[1], "type": r[2], "at": float(r[3]),
+                   "business_date": r[4],
+                   "payload": json.loads(r[5]) if isinstance(r[5], str) else r[5]}
+                  for r in rows[:limit]]
+        return {"events": events, "acked_upto": self.hwm(hall_id), "more": len(rows) > limit}
 
     def event_digest(self, hall_id: str) -> tuple[int, str]:
         """Count and SHA-256 over (seq, id) in seq order: equal digests mean equal sets."""

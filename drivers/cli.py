@@ -41,7 +41,7 @@ def _cmd_sim(args) -> int:
 
     started: list = []
     names: list[str] = []
-    kinds = ("printer", "scanner", "bus") if args.what == "all" else (args.what,)
+    kinds = ("printer", "scanner", "bus", "idcard") if args.what == "all" else (args.what,)
     try:
         if "printer" in kinds:
             sim = PrinterSimulator.pty() if args.pty else PrinterSimulator.tcp()
@@ -91,6 +91,9 @@ def _cmd_sim(args) -> int:
                             time.sleep(args.press_every)
                             k.press(KeypadKey.CALL_NEXT)
                 threading.Thread(target=presser, daemon=True).start()
+        if "idcard" in kinds:
+            started.append(_start_idcard_sim(args))
+            names.append(args.idcard_name)
         print(f"登记文件 registry: {sim_registry_path()}  — Ctrl-C 停止 to stop", flush=True)
         _wait_until_stopped(args.seconds)
     finally:
@@ -99,6 +102,24 @@ def _cmd_sim(args) -> int:
         for s in started:
             s.close()
     return 0
+
+
+def _start_idcard_sim(args):
+    """The ID-card reader simulator; --tap-every places the fictional test card periodically."""
+    from drivers.sim.idcard import TEST_PERSON, IdCardSimulator
+    from drivers.transport import register_sim
+
+    sim = IdCardSimulator()
+    register_sim(args.idcard_name, sim.url, persist=True)
+    print(f"身份证阅读器模拟器 ID-card reader simulator: sim://{args.idcard_name} -> {sim.url} "
+          f"(测试人员 test person {TEST_PERSON!r})")
+    if args.tap_every:
+        def tapper():
+            while True:
+                time.sleep(args.tap_every)
+                sim.tap(TEST_PERSON)
+        threading.Thread(target=tapper, daemon=True).start()
+    return sim
 
 
 # --- onewindow devices ----------------------------------------------------------------------
@@ -219,7 +240,7 @@ def _cmd_print_test(args) -> int:
 
 def add_commands(sub) -> None:
     p = sub.add_parser("sim", help="run device simulators (printer, scanner, window bus) until Ctrl-C")
-    p.add_argument("what", choices=["printer", "scanner", "bus", "all"])
+    p.add_argument("what", choices=["printer", "scanner", "bus", "idcard", "all"])
     p.add_argument("--config", help="hall.toml: the bus simulator takes its addresses from [devices] windows")
     p.add_argument("--pty", action="store_true", help="printer on a pty (serial) instead of TCP")
     p.add_argument("--paper", default="ok", choices=["ok", "near_end", "out"])
@@ -234,6 +255,9 @@ def add_commands(sub) -> None:
     p.add_argument("--baud", type=int, default=9600)
     p.add_argument("--press-every", type=float, default=0.0, help="press call-next on each keypad in turn")
     p.add_argument("--seconds", type=float, help="stop after this many seconds")
+    p.add_argument("--idcard-name", default="idcard")
+    p.add_argument("--tap-every", type=float, default=0.0,
+                   help="ID-card simulator: tap the fictional test card every N seconds")
     p.set_defaults(func=_cmd_sim)
 
     p = sub.add_parser("devices", help="list configured devices and their live status")

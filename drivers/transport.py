@@ -183,15 +183,24 @@ class UsbTransport(Transport):
     """A USB printer class device by vendor and product id, through pyusb (libusb)."""
 
     def __init__(self, url: str, vid: int, pid: int, timeout: float):
-        import usb.core
-        import usb.util
+        try:
+            import usb.core
+            import usb.util
+        except ImportError:
+            raise TransportError("无法使用 USB 打印机：未安装 pyusb（安装 onewindow[kiosk]）",
+                                 "cannot use a USB printer: pyusb is not installed "
+                                 "(install onewindow[kiosk])") from None
 
         self.url = url
         self.timeout = timeout
         try:
             dev = usb.core.find(idVendor=vid, idProduct=pid)
         except usb.core.NoBackendError:
-            raise TransportError("无法访问 USB（缺少 libusb-1.0）", "USB not available (libusb-1.0 missing)") from None
+            raise TransportError("无法使用 USB 打印机：本机缺少 libusb-1.0 库（不是连线问题）；"
+                                 "请安装：apt-get install libusb-1.0-0",
+                                 "cannot use a USB printer: the libusb-1.0 library is missing on "
+                                 "this machine (not a cable problem); install it: "
+                                 "apt-get install libusb-1.0-0") from None
         except usb.core.USBError as exc:
             raise TransportError(f"USB 访问失败：{exc}", f"USB access failed: {exc}") from exc
         if dev is None:

@@ -269,7 +269,26 @@ def advice(store: Store, start: str, end: str, tz: str | ZoneInfo = "Asia/Shangh
     return {"start": start, "end": end, "target_p90_minutes": target,
             "staffing": staffing_advice(d, zone, target), "bad_ratings": bad_rating_advice(d),
             "materials": missing_materials(d), "five_reductions": five_reductions(store, d, prev, zone),
-            "previous": {"start": prev_range[0], "end": prev_range[1]} if prev_range else None}
+            "previous": {"start": prev_range[0], "end": prev_range[1]} if prev_range else None,
+            "matters": matter_advice(store, start, end, zone)}
+
+
+def matter_advice(store: Store, start: str, end: str, zone: ZoneInfo) -> dict:
+    """一次办好: services whose matters needed most visits, and the materials most often owed
+    (容缺), to announce once and up front (一次性告知) — hall/matters_report.py."""
+    from hall.matters_report import one_visit_report
+    from hall.workdays import WorkCalendar
+
+    rep = one_visit_report(store, WorkCalendar(), start, end, today=end, tz=str(zone))
+    visits = [dict(r, text_zh=f"{r['service']}：每件平均跑动 {r['visits_per_matter']} 次（{r['matters']} 件），"
+                             "建议梳理材料清单、推行容缺受理和邮寄送达",
+                   text_en=f"{r['service_id']}: {r['visits_per_matter']} visits per matter ({r['matters']} matters)")
+              for r in rep["most_visits"] if (r["visits_per_matter"] or 0) > 1]
+    owed = [dict(m, text_zh=f"“{m['material']}”在 {m['count']} 件中需补交，建议在取号和预约时提前告知",
+                 text_en=f"'{m['material']}' was owed in {m['count']} matters; announce it before the visit")
+            for m in rep["most_owed"]]
+    return {"one_visit_rate": (rep["total"] or {}).get("one_visit_rate"), "most_visits": visits,
+            "pre_announce": owed}
 
 
 # -- live hall --------------------------------------------------------------------------------
@@ -313,6 +332,13 @@ def live_view(engine, *, wait_alert_minutes: float | None = None,
             alerts.append({"kind": "help", "help_id": h["id"], "minutes": age,
                            "text_zh": f"{h['kiosk']} 求助已 {age:.0f} 分钟无人响应",
                            "text_en": f"help call at {h['kiosk']} unanswered for {age:.0f} min"})
+    from hall.timesync import clock_status, warning
+
+    clock = clock_status()
+    clock_warning = warning(clock)
+    if clock_warning:
+        alerts.append({"kind": "clock", "synchronized": clock["synchronized"],
+                       "text_zh": clock_warning[0], "text_en": clock_warning[1]})
     overdue = sum(1 for case in engine.list_cases(overdue=True))
     longest_all = max((r["longest_wait_min"] for r in svc_rows if r["longest_wait_min"] is not None), default=None)
     return {"at": now, "business_date": engine.business_date(), "timezone": engine.config.hall.timezone,

@@ -13,14 +13,23 @@ from dataclasses import dataclass
 from hall.errors import DomainError, InvalidInput, NotFound, Unauthorized
 
 DEVICE_ROLES = ("kiosk", "display", "window")
-STAFF_ROLES = ("clerk", "helper", "manager")
+STAFF_ROLES = ("clerk", "helper", "manager", "approver")   # approver: 审批人员 (back office)
 
 # A 6-digit PIN has only 10^6 values, so online throttling is the real protection
-# (reference/reliability.md §4.4): after THROTTLE_AFTER consecutive failures each further
-# attempt must wait, and LOCK_AFTER consecutive failures lock the account until a manager
-# resets the PIN (`onewindow staff unlock` / `staff pin`) or LOCK_SECONDS pass.
+# (reference/reliability.md §4.4). It is kept per SOURCE (client address) and per staff id:
+# - a source that fails THROTTLE_AFTER times in a row must wait before each further attempt
+#   (doubling), and after SOURCE_LOCK_AFTER failures it is locked for LOCK_SECONDS or until a
+#   manager unlocks it. The source is locked, not the account: a stranger on the LAN cannot
+#   lock a clerk out (issue 15).
+# - a staff id (any id tried, real or not, so answers never tell real ids from made-up ones)
+#   that failed ACCOUNT_SLOW_AFTER times across all sources spaces out further attempts, at
+#   most ACCOUNT_MAX_WAIT seconds apart; it is never locked. 10^6 PINs at one try per 30 s
+#   take about a year.
 THROTTLE_AFTER = 3
-LOCK_AFTER = 5
+SOURCE_LOCK_AFTER = 10
+ACCOUNT_SLOW_AFTER = 5
+ACCOUNT_MAX_WAIT = 30.0
+LOCK_AFTER = SOURCE_LOCK_AFTER   # kept for callers of the old name
 LOCK_SECONDS = 15 * 60
 SESSION_SECONDS = 12 * 3600
 
@@ -37,6 +46,16 @@ class TooManyAttempts(DomainError):
 class Locked(DomainError):
     status = 423
     default_code = "locked"
+
+
+class SourceLocked(DomainError):
+    status = 423
+    default_code = "source_locked"
+
+    def __init__(self):
+        super().__init__(None, "此设备连续输错 PIN 次数过多，已暂停在此登录；请联系大厅管理员解锁，或 15 分钟后再试",
+                         "Too many wrong PINs from this device: sign-in is paused here; ask the "
+                         "hall manager to unlock it, or try again in 15 minutes")
 
 
 @dataclass(frozen=True)
@@ -81,7 +100,7 @@ def verify_pin(pin_hash: str, pin: str) -> bool:
 
 
 def check_pin_format(pin: str) -> None:
-    if not isinstance(pin, str) or not pin.isdigit() or not 4 <= len(pin) <= 12:
+    if not isinstance(pin, str) or not pin.isascii() or not pin.isdigit() or not 4 <= len(pin) <= 12:
         raise InvalidInput("bad_pin_format", "PIN 必须是 4 到 12 位数字", "The PIN must be 4 to 12 digits")
 
 
@@ -165,53 +184,97 @@ class AuthService:
                 " locked_until = NULL", (staff_id, pin_hash, self.clock()))
 
     def unlock(self, staff_id: str) -> None:
+        """Clear a staff id's failed attempts (and any lock-out from before sources were kept)."""
         with self.store.transaction() as db:
             db.execute("UPDATE staff_credentials SET failed_count = 0, locked_until = NULL,"
                        " last_failed_at = NULL WHERE staff_id = ?", (staff_id,))
+            db.execute("DELETE FROM pin_throttle WHERE kind = 'account' AND key = ?", (staff_id,))
+
+    def unlock_source(self, source: str) -> bool:
+        """A manager lets a locked-out device (client address) sign in again."""
+        with self.store.transaction() as db:
+            return db.execute("DELETE FROM pin_throttle WHERE kind = 'source' AND key = ?",
+                              (source,)).rowcount > 0
+
+    def pin_locks(self) -> list[dict]:
+        """Sources locked or slowed down now (for the manager); staff ids are not listed."""
+        now = self.clock()
+        with self.store.read() as db:
+            rows = db.execute("SELECT key, failed_count, last_failed_at, locked_until FROM pin_throttle"
+                              " WHERE kind = 'source' AND failed_count >= ? ORDER BY last_failed_at DESC",
+                              (THROTTLE_AFTER,)).fetchall()
+        return [{"source": r[0], "failed": r[1], "last_failed_at": r[2],
+                 "locked": r[3] is not None and r[3] > now, "locked_until": r[3]} for r in rows]
+
+    @staticmethod
+    def _throttle(db, kind: str, key: str) -> tuple[int, float | None, float | None]:
+        row = db.execute("SELECT failed_count, last_failed_at, locked_until FROM pin_throttle"
+                         " WHERE kind = ? AND key = ?", (kind, key)).fetchone()
+        return (row[0], row[1], row[2]) if row else (0, None, None)
 
     def sign_in(self, staff_id: str, pin: str, window_id: str | None = None,
                 remote: str | None = None) -> tuple[Principal, str]:
         """Check a PIN and open a session; returns (principal, session token).
 
         Raises Unauthorized (wrong id or PIN, same message for both), TooManyAttempts
-        (wait before trying again), Locked (too many failures).
+        (wait before trying again; the same for real and made-up ids), SourceLocked (this
+        device failed too often; a manager unlocks it).
         """
         wrong = Unauthorized("bad_credentials", "工号或 PIN 不正确", "Wrong staff id or PIN")
         if not isinstance(pin, str) or not isinstance(staff_id, str):
             raise wrong
+        source = remote or "unknown"
         with self._login_lock:
             now = self.clock()
             with self.store.read() as db:
                 staff = db.execute("SELECT id, name, role, active FROM staff WHERE id = ?",
                                    (staff_id,)).fetchone()
-                cred = db.execute(
-                    "SELECT pin_hash, failed_count, last_failed_at, locked_until FROM staff_credentials"
-                    " WHERE staff_id = ?", (staff_id,)).fetchone()
+                cred = db.execute("SELECT pin_hash FROM staff_credentials WHERE staff_id = ?",
+                                  (staff_id,)).fetchone()
+                s_failed, s_last, s_locked = self._throttle(db, "source", source)
+                a_failed, a_last, _ = self._throttle(db, "account", staff_id)
+            if s_locked is not None and now < s_locked:
+                raise SourceLocked()
+            if s_locked is not None:   # the lock ran out: start counting afresh
+                s_failed = 0
+            waits = []
+            if s_failed >= THROTTLE_AFTER and s_last is not None:
+                waits.append(self.throttle_seconds * (2 ** min(s_failed - THROTTLE_AFTER, 16))
+                             - (now - s_last))
+            if a_failed >= ACCOUNT_SLOW_AFTER and a_last is not None:
+                waits.append(min(ACCOUNT_MAX_WAIT,
+                                 self.throttle_seconds * (2 ** min(a_failed - ACCOUNT_SLOW_AFTER, 16)))
+                             - (now - a_last))
+            wait = max(waits, default=0)
+            if wait > 0:
+                raise TooManyAttempts(f"PIN 输错次数较多，请 {int(wait + 0.999)} 秒后再试",
+                                      f"Too many wrong PINs; try again in {int(wait + 0.999)} s", wait)
             if staff is None or cred is None or not staff[3]:
                 # Spend the same time as a real check so ids cannot be told apart by timing.
                 verify_pin(_DUMMY_HASH(), pin)
-                raise wrong
-            pin_hash, failed, last_failed_at, locked_until = cred
-            if locked_until is not None and now < locked_until:
-                raise Locked(None, "连续输错 PIN 次数过多，账号已锁定；请联系大厅管理员解锁",
-                             "Too many wrong PINs: the account is locked; ask the hall manager to unlock it")
-            if locked_until is not None:  # the lock ran out: start counting afresh
-                failed = 0
-            if failed >= THROTTLE_AFTER and last_failed_at is not None:
-                wait = self.throttle_seconds * (2 ** (failed - THROTTLE_AFTER)) - (now - last_failed_at)
-                if wait > 0:
-                    raise TooManyAttempts(f"PIN 输错次数较多，请 {int(wait + 0.999)} 秒后再试",
-                                          f"Too many wrong PINs; try again in {int(wait + 0.999)} s", wait)
-            ok = verify_pin(pin_hash, pin)
+                ok = False
+            else:
+                ok = verify_pin(cred[0], pin)
             with self.store.transaction() as db:
                 db.execute("INSERT INTO login_attempts (staff_id, at, ok, remote) VALUES (?, ?, ?, ?)",
                            (staff_id, now, 1 if ok else 0, remote))
                 if not ok:
-                    failed += 1
-                    lock = now + LOCK_SECONDS if failed >= LOCK_AFTER else None
-                    db.execute("UPDATE staff_credentials SET failed_count = ?, last_failed_at = ?,"
-                               " locked_until = ? WHERE staff_id = ?", (failed, now, lock, staff_id))
+                    s_failed += 1
+                    lock = now + LOCK_SECONDS if s_failed >= SOURCE_LOCK_AFTER else None
+                    for kind, key, failed, locked in (("source", source, s_failed, lock),
+                                                      ("account", staff_id, a_failed + 1, None)):
+                        db.execute(
+                            "INSERT INTO pin_throttle (kind, key, failed_count, last_failed_at,"
+                            " locked_until) VALUES (?, ?, ?, ?, ?) ON CONFLICT (kind, key) DO UPDATE"
+                            " SET failed_count = excluded.failed_count, last_failed_at ="
+                            " excluded.last_failed_at, locked_until = excluded.locked_until",
+                            (kind, key, failed, now, locked))
+                    # Made-up ids must not pile up: forget quiet rows after a day.
+                    db.execute("DELETE FROM pin_throttle WHERE last_failed_at < ? AND"
+                               " (locked_until IS NULL OR locked_until < ?)", (now - 86400, now))
                 else:
+                    db.execute("DELETE FROM pin_throttle WHERE (kind = 'source' AND key = ?)"
+                               " OR (kind = 'account' AND key = ?)", (source, staff_id))
                     db.execute("UPDATE staff_credentials SET failed_count = 0, last_failed_at = NULL,"
                                " locked_until = NULL WHERE staff_id = ?", (staff_id,))
                     token = new_token()
@@ -220,9 +283,8 @@ class AuthService:
                         " expires_at) VALUES (?, ?, ?, ?, ?, ?)",
                         (hash_token(token), staff_id, staff[2], window_id, now, now + SESSION_SECONDS))
             if not ok:
-                if failed >= LOCK_AFTER:
-                    raise Locked(None, "连续输错 PIN 次数过多，账号已锁定；请联系大厅管理员解锁",
-                                 "Too many wrong PINs: the account is locked; ask the hall manager to unlock it")
+                if s_failed >= SOURCE_LOCK_AFTER:
+                    raise SourceLocked()
                 raise wrong
         principal = Principal(kind="staff", id=staff[0], name=staff[1], role=staff[2],
                               window_id=window_id, session_id=hash_token(token))

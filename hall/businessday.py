@@ -81,3 +81,4 @@ class BusinessDayMixin:
             return
         op.c.execute("DELETE FROM ticket_contacts WHERE purge_after < ?", (today,))
         op.c.execute("DELETE FROM complaint_contacts WHERE purge_after < ?", (today,))
+        op.c.execute("DELETE FROM rating_contacts WHERE purge_after < ?", (today,))

@@ -8,7 +8,7 @@ import os
 import sys
 from pathlib import Path
 
-from hall.config import ConfigError, load_config
+from hall.config import ConfigError
 from hall.errors import DomainError
 
 
@@ -23,13 +23,16 @@ def _common(p) -> None:
 
 
 def _load(args):
+    from hall.central_layer import load_effective
+
     config_path = Path(args.config)
+    db = db_path_for(config_path, args.db)
     try:
-        cfg = load_config(config_path)
+        cfg = load_effective(config_path, db)   # hall.toml + the central's applied snapshot
     except ConfigError as exc:
         print(f"配置错误 Configuration error: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
-    return cfg, db_path_for(config_path, args.db)
+    return cfg, db
 
 
 def _open_store(path: Path, migrate: bool = True):
@@ -41,6 +44,10 @@ def _cmd_config_check(args) -> int:
     cfg, _ = _load(args)
     print(f"配置正确 OK: {args.config} — {cfg.hall.name_zh}: {len(cfg.services)} 项业务 services, "
           f"{len(cfg.windows)} 个窗口 windows")
+    from hall.config import phone_reach_warnings
+
+    for zh, en in phone_reach_warnings(cfg):
+        print(f"注意 warning: {zh}\n  {en}")
     return 0
 
 
@@ -57,6 +64,10 @@ def _cmd_db(args) -> int:
         Engine(store, cfg)
         print(f"数据库已创建 created: {db}")
         return 0
+    if args.action == "restore":
+        return _cmd_restore(args, cfg, db)
+    if args.action == "recover":
+        return _cmd_recover(args, cfg, db)
     if not db.exists():
         print(f"找不到数据库 no database at {db}; run `onewindow db init` first", file=sys.stderr)
         return 1
@@ -81,11 +92,105 @@ def _cmd_db(args) -> int:
         return 0
     if args.action == "backup":
         store = _open_store(db, migrate=False)
+        if args.scheduled:
+            return _scheduled_backup(store, cfg)
         dest = Path(args.dest or f"{db.with_suffix('')}-{dt.datetime.now():%Y%m%d-%H%M%S}.db")
         store.backup(dest)
         print(f"已备份 backed up to {dest}")
         return 0
     return 2
+
+
+def _scheduled_backup(store, cfg) -> int:
+    from hall.backup import scheduled_backup
+
+    try:
+        result = scheduled_backup(store, cfg.backup)
+    except OSError as exc:
+        print(f"备份失败：{exc}\nBackup failed: {exc}", file=sys.stderr)
+        return 1
+    print(f"已备份 backed up: {result.path} ({result.bytes} bytes)")
+    if result.copied_to:
+        print(f"已复制 copied to: {result.copied_to}")
+    for path in result.removed:
+        print(f"已删除过期备份 removed (older than {cfg.backup.keep_days} days): {path}")
+    for warning in result.warnings:
+        print(f"警告：未能复制到外部存储，备份只保存在本机 {cfg.backup.dir} / Warning: no copy "
+              f"outside this machine: {warning}", file=sys.stderr)
+    return 0
+
+
+def _cmd_restore(args, cfg, db: Path) -> int:
+    from hall import dblock
+    from hall.restore import RestoreRefused, restore
+
+    if not args.file:
+        print("用法 usage: onewindow db restore BACKUP_FILE --config hall.toml", file=sys.stderr)
+        return 2
+    try:
+        lock = dblock.take_exclusive(db)
+    except dblock.DatabaseBusy:
+        print("大厅服务、同步或短信进程正在使用数据库，拒绝恢复；请先停止它们"
+              "（systemctl stop onewindow-hall onewindow-sync onewindow-notices）\n"
+              f"Refusing to restore: a hall, sync or notices process has {db} open; stop them first",
+              file=sys.stderr)
+        return 1
+    try:
+        try:
+            done = restore(Path(args.file), db)
+        except RestoreRefused as exc:
+            print(f"错误：{exc.message}\nError: {exc.message_en}", file=sys.stderr)
+            return 1
+        print(f"已恢复 restored {args.file} -> {db} (events up to seq {done['max_seq']})")
+        if done["kept"]:
+            print(f"原数据库保存在 the replaced database is kept as {done['kept']}")
+        return _recover(cfg, db, skip=False)
+    finally:
+        dblock.release(lock)
+
+
+def _cmd_recover(args, cfg, db: Path) -> int:
+    from hall import dblock
+
+    try:
+        lock = dblock.take_exclusive(db)
+    except dblock.DatabaseBusy:
+        print(f"数据库正在使用中 / {db} is in use by a running process; stop it first", file=sys.stderr)
+        return 1
+    try:
+        return _recover(cfg, db, skip=args.skip_central)
+    finally:
+        dblock.release(lock)
+
+
+def _recover(cfg, db: Path, *, skip: bool) -> int:
+    from hall.restore import recover_from_central, recovery_pending, skip_recovery
+
+    if not recovery_pending(db):
+        print("无需取回 nothing to recover")
+        return 0
+    if skip or not cfg.sync.enabled:
+        skip_recovery(db)
+        why = "--skip-central" if skip else "sync is disabled in the config"
+        print(f"未从中心取回备份之后的事件（{why}）；今天备份之后发出的号码可能重复\n"
+              f"Not taking back events written after the backup ({why}); numbers handed out "
+              "after the backup today may be given again", file=sys.stderr)
+        return 0
+    from sync.client import SyncError
+
+    try:
+        got = recover_from_central(db, cfg)
+    except SyncError as exc:
+        print(f"无法从中心取回备份之后的事件：{exc.message}；大厅服务在取回前不会启动。"
+              "网络恢复后运行 `onewindow db recover`\n"
+              f"Could not take back the events written after the backup: {exc.message_en}; "
+              "the hall will not start until they are. Run `onewindow db recover` when the "
+              "central is reachable (or `--skip-central`).", file=sys.stderr)
+        return 3
+    print(f"已从中心取回 {got['recovered']} 条事件（seq {got['from_seq'] + 1}–{got['last_seq']}）"
+          f" / took back {got['recovered']} events from the central; numbering and sync go on "
+          f"after seq {got['last_seq']}")
+    return 0
 
 
 def _cmd_report_day(args) -> int:
@@ -133,13 +238,20 @@ def add_commands(sub) -> None:
     _common(c)
     c.set_defaults(func=_cmd_config_check)
 
-    p = sub.add_parser("db", help="the hall database: init, migrate, check, backup")
-    p.add_argument("action", choices=["init", "migrate", "check", "backup"],
+    p = sub.add_parser("db", help="the hall database: init, migrate, check, backup, restore")
+    p.add_argument("action", choices=["init", "migrate", "check", "backup", "restore", "recover"],
                    help="init: create; migrate: apply new schema; check: integrity and queue invariants; "
-                        "backup: online copy while the hall runs")
+                        "backup: online copy while the hall runs; restore FILE: put a backup back "
+                        "(the hall stopped) and take back from the central what came after it; "
+                        "recover: retry that taking back")
+    p.add_argument("file", nargs="?", help="restore: the backup file")
     _common(p)
     p.add_argument("--force", action="store_true", help="init: accept an existing file")
     p.add_argument("--dest", help="backup: destination file")
+    p.add_argument("--scheduled", action="store_true",
+                   help="backup: into [backup] dir, copy to [backup] copy_to, keep keep_days days")
+    p.add_argument("--skip-central", action="store_true",
+                   help="recover: go on without the events written after the backup")
     p.set_defaults(func=_cmd_db)
 
     p = sub.add_parser("report", help="reports from the hall database")

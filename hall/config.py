@@ -9,10 +9,20 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_serializer,
+)
+
+from onewindow import example_config_path
 
 CONFIG_VERSION = 1
-EXAMPLE_PATH = Path(__file__).resolve().parent.parent / "assets" / "hall.example.toml"
+EXAMPLE_PATH = example_config_path()
 
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 _ID = r"^[a-z0-9][a-z0-9_-]{0,39}$"
@@ -149,8 +159,28 @@ class SyncSection(Strict):
     central_url: str = ""
     hall_key: str = Field(default="", description="per-hall credential from `onewindow central hall add`")
     ca_file: str = ""
+    client_cert: str = Field(default="", description="mutual TLS: this hall's certificate (PEM)")
+    client_key: str = Field(default="", description="mutual TLS: its private key (PEM)")
     interval_seconds: float = Field(default=10, gt=0, le=3600)
     batch_size: int = Field(default=500, ge=1, le=5000)
+
+
+class BackupSection(Strict):
+    """`onewindow db backup --scheduled` (the daily timer) and the copy before migrations."""
+    dir: str = Field(default="/var/lib/onewindow/backups",
+                     description="where backups are written (0600, the service user's)")
+    keep_days: int = Field(default=14, ge=1, le=3650)
+    copy_to: str = Field(default="", description="a mounted path (USB disk, NAS) that gets a "
+                                                  "copy; not mounted = a warning, local copy kept")
+
+
+class RelaySection(Strict):
+    """The phone-page relay through central (sync/relay.py, central/relay.py): phones on mobile
+    data open the ticket page at central, which the hall keeps current while it is online."""
+
+    enabled: bool = False
+    heartbeat_seconds: float = Field(default=5, ge=1, le=60,
+                                     description="push at least this often so central knows the link is up")
 
 
 class ManagerSection(Strict):
@@ -164,6 +194,16 @@ class KioskSection(Strict):
     idle_seconds: int = Field(default=60, ge=10, le=600)
     complaint_categories: list[Reason] = []
     complaint_phrases: list[str] = []
+
+
+class CitizenSection(Strict):
+    """What the citizen's phone page tells after a no-show or a refusal (places, phone, limits)."""
+    help_desk_zh: str = Field(default="综合咨询台（大厅入口处）", min_length=1, max_length=60,
+                              description="where a citizen goes after a no-show or with a question")
+    help_desk_en: str = Field(default="the enquiry desk at the hall entrance", max_length=120)
+    hotline: str = Field(default="12345", max_length=30, description="the number a citizen may call")
+    escalate_reply_working_days: int = Field(default=3, ge=1, le=30,
+                                             description="an escalated question (提交研究) is answered within")
 
 
 class PrinterDevice(Strict):
@@ -206,6 +246,44 @@ class Domain(Strict):
     group: Literal["enterprise", "livelihood", "talent", "general"] = "general"
 
 
+FREE_MARK_ZH = "免提交（平台已有电子证照）"
+FREE_MARK_EN = "not needed: the platform holds the e-licence"
+
+
+class Material(Strict):
+    """One material a service asks for (issue 16: 一处填报、全网通用).
+
+    `electronic = true` marks a material the platform already holds as an electronic licence
+    (电子证照, of `license_type`): the citizen need not bring it (免提交), and a refusal for
+    missing materials cannot list it. A plain string in hall.toml is a material with just a
+    name, and such a material is written back as the plain string.
+    """
+
+    name: str = Field(min_length=1, max_length=60)
+    name_en: str = Field(default="", max_length=120)
+    electronic: bool = False
+    license_type: str = Field(default="", max_length=60)
+
+    # Compatibility with code written when materials were strings: a material equals its name
+    # and prints as it.
+    def __eq__(self, other):
+        if isinstance(other, str):
+            return self.name == other
+        return super().__eq__(other)
+
+    def __hash__(self):
+        return hash(self.name)
+
+    def __str__(self):
+        return self.name
+
+    @model_serializer(mode="wrap")
+    def _plain(self, handler):
+        if not (self.name_en or self.electronic or self.license_type):
+            return self.name
+        return handler(self)
+
+
 class Service(Strict):
     id: str = Field(pattern=_ID)
     name_zh: str = Field(min_length=1, max_length=30)
@@ -215,15 +293,36 @@ class Service(Strict):
     kind: Literal["consult", "accept", "pickup", "help", "complaint"]
     daily_cap: int = Field(default=300, ge=1, le=9999)
     appointments: bool = False
-    materials: list[str] = []
+    materials: list[Material] = []
     pinned: bool = False
     avg_minutes: float | None = Field(default=None, gt=0, le=240)
     ticket_cutoff: Clock | None = None
+    # The matter (办件) an acceptance opens: 承诺时限 in working days, and whether the result is
+    # given at the window (instant, 即办件) or approved later (promised, 承诺件). `kind` above
+    # is the queue's kind of service, hence the name matter_kind.
+    promise_days: int = Field(default=5, ge=0, le=180, description="承诺时限 in working days")
+    matter_kind: Literal["instant", "promised"] = "promised"
 
     @field_validator("ticket_cutoff")
     @classmethod
     def _cut(cls, v):
         return None if v is None else _hhmm(v)
+
+    @field_validator("materials", mode="before")
+    @classmethod
+    def _materials(cls, v):
+        # plain strings stay accepted (every hall.toml before issue 16 has them)
+        if isinstance(v, list):
+            return [{"name": m} if isinstance(m, str) else m for m in v]
+        return v
+
+    @property
+    def material_names(self) -> list[str]:
+        return [m.name for m in self.materials]
+
+    @property
+    def electronic_materials(self) -> list[Material]:
+        return [m for m in self.materials if m.electronic]
 
 
 class Window(Strict):
@@ -235,6 +334,32 @@ class Window(Strict):
     services: list[str] = Field(min_length=1)
     mode: Literal["fifo", "order", "ratio"] = "fifo"
     weights: dict[str, int] = {}
+
+
+class MattersSection(Strict):
+    """Matters (办件) after acceptance: 容缺 deadlines, reminders, pickup, notices."""
+
+    owed_working_days: int = Field(default=5, ge=1, le=60,
+                                   description="容缺: owed materials are due within this many working days")
+    remind_working_days: int = Field(default=1, ge=0, le=30,
+                                     description="remind by phone this many working days before owed materials are due")
+    uncollected_days: int = Field(default=10, ge=1, le=365,
+                                  description="a ready result not collected after this many days is listed for the manager")
+    pickup_service: str = Field(default="", description="service id of 统一出件; empty: the first service of kind pickup")
+    template_ready: str = "【{hall}】您的办件 {code}（{service}）已办结，请携带身份证件到统一出件窗口领取。"
+    template_owed: str = "【{hall}】您的办件 {code} 尚需补交：{materials}，请于 {due} 前送达任一窗口。"
+    template_decided: str = "【{hall}】您的办件 {code}（{service}）未予批准：{reason}。详情请查看办件页面或到大厅咨询。"
+
+
+class Theme(Strict):
+    """一件事: several services offered as one tile, one ticket, one combined material list."""
+
+    id: str = Field(pattern=_ID)
+    name_zh: str = Field(min_length=1, max_length=30)
+    name_en: str = ""
+    services: list[str] = Field(min_length=2, description="the services a window accepts for it, one matter each")
+    materials: list[str] = Field(default=[], description="the one combined material list")
+    ticket_service: str = Field(default="", description="whose queue the theme's ticket joins; empty: the first service")
 
 
 class HallConfig(Strict):
@@ -252,9 +377,14 @@ class HallConfig(Strict):
     voice: VoiceSection = VoiceSection()
     notices: NoticesSection = NoticesSection()
     sync: SyncSection = SyncSection()
+    relay: RelaySection = RelaySection()
     kiosk: KioskSection = KioskSection()
     manager: ManagerSection = ManagerSection()
+    citizen: CitizenSection = CitizenSection()
     devices: DevicesSection = DevicesSection()
+    backup: BackupSection = BackupSection()
+    matters: MattersSection = MattersSection()
+    themes: list[Theme] = []
     domains: list[Domain] = Field(min_length=1)
     services: list[Service] = Field(min_length=1)
     windows: list[Window] = Field(min_length=1)
@@ -284,7 +414,8 @@ def public_choices(cfg: HallConfig) -> dict:
     """What kiosks and citizens' pages may know of the hall's configuration: names and the
     choices they offer (domains, green-channel and rating reasons, complaint categories)."""
     return {
-        "hall": {"id": cfg.hall.id, "name_zh": cfg.hall.name_zh, "name_en": cfg.hall.name_en},
+        "hall": {"id": cfg.hall.id, "name_zh": cfg.hall.name_zh, "name_en": cfg.hall.name_en,
+                 "timezone": cfg.hall.timezone},
         "domains": [{"id": d.id, "name_zh": d.name_zh, "name_en": d.name_en, "group": d.group}
                     for d in cfg.domains],
         "green_reasons": [r.model_dump() for r in cfg.green_channel.reasons],
@@ -338,8 +469,27 @@ def _cross_checks(cfg: HallConfig) -> list[tuple[tuple, str]]:
     for i, wd in enumerate(cfg.devices.windows):
         if wd.window not in window_ids:
             problems.append((("devices", "windows", i, "window"), f"unknown window '{wd.window}'"))
+    problems += _matter_checks(cfg, set(seen_ids))
     if cfg.day.open >= cfg.day.close:
         problems.append((("day", "close"), "the hall must close after it opens"))
+    return problems
+
+
+def _matter_checks(cfg: HallConfig, service_ids: set[str]) -> list[tuple[tuple, str]]:
+    problems: list[tuple[tuple, str]] = []
+    pickup = cfg.matters.pickup_service
+    if pickup and pickup not in service_ids:
+        problems.append((("matters", "pickup_service"), f"unknown service '{pickup}'"))
+    theme_ids: set[str] = set()
+    for i, t in enumerate(cfg.themes):
+        if t.id in theme_ids:
+            problems.append((("themes", i, "id"), f"theme id '{t.id}' is used twice"))
+        theme_ids.add(t.id)
+        for j, sid in enumerate(t.services):
+            if sid not in service_ids:
+                problems.append((("themes", i, "services", j), f"unknown service '{sid}'"))
+        if t.ticket_service and t.ticket_service not in t.services:
+            problems.append((("themes", i, "ticket_service"), f"'{t.ticket_service}' is not one of the theme's services"))
     return problems
 
 
@@ -479,3 +629,35 @@ def write_example_config(dest: str | Path, *, always_open: bool = True, port: in
     dest = Path(dest)
     dest.write_text(text, encoding="utf-8")
     return dest
+
+
+def phone_reach_warnings(config: HallConfig) -> list[tuple[str, str]]:
+    """Warnings (zh, en) when the ticket QR's base_url cannot work from citizens' phones:
+    a loopback address reaches no phone at all; a private or bare LAN address reaches only
+    phones on the hall's Wi-Fi, while most are on mobile data (the relay needs a public name)."""
+    import ipaddress
+    from urllib.parse import urlsplit
+
+    host = (urlsplit(config.hall.base_url).hostname or "").strip("[]")
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        ip = None
+    if host == "localhost" or (ip is not None and ip.is_loopback):
+        return [(f"base_url 是本机地址（{config.hall.base_url}）：号票二维码在任何手机上都打不开；"
+                 "请设为大厅的公网域名（如 https://hall.example.gov.cn）",
+                 f"base_url is a loopback address ({config.hall.base_url}): the ticket QR opens on "
+                 "no phone; set it to the hall's public name (e.g. https://hall.example.gov.cn)")]
+    private = ip is not None and (ip.is_private or ip.is_link_local) or host.endswith((".local", ".lan"))
+    if private and config.relay.enabled:
+        return [(f"已启用手机页中转，但 base_url 是内网地址（{config.hall.base_url}）：使用移动数据的手机"
+                 "打不开二维码；请设为大厅的公网域名，并在大厅内网做分区域名解析",
+                 f"the phone-page relay is on but base_url is a private address "
+                 f"({config.hall.base_url}): phones on mobile data cannot open the QR; use the hall's "
+                 "public name with split-horizon DNS inside the hall")]
+    if private or ip is not None:
+        return [(f"base_url 是内网或 IP 地址（{config.hall.base_url}）：只有连接大厅 Wi-Fi 的手机能打开号票页；"
+                 "要让移动数据也能打开，请启用 [relay] 并使用公网域名",
+                 f"base_url is a LAN or IP address ({config.hall.base_url}): only phones on the hall's "
+                 "Wi-Fi open the ticket page; enable [relay] with a public name for mobile data")]
+    return []

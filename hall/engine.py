@@ -14,6 +14,7 @@ the docstring of the module that owns them:
 - hall/helpdesk.py      help requests from kiosks
 - hall/businessday.py   day roll-over, day close, purge of personal data
 - hall/views.py         estimates, the citizen's view of a ticket, overviews
+- hall/matters.py       matters (办件) after acceptance: back office, 容缺, pickup, visits
 
 Rules kept here: configuration is applied as one config.applied event, only when its digest
 changed; a window's live state (staff, current ticket, counts) survives a config change; a
@@ -36,6 +37,7 @@ from hall.feedback import CASE_STEP_ZH, CASE_STEPS, FeedbackMixin
 from hall.helpdesk import HelpdeskMixin
 from hall.issuing import IssuingMixin
 from hall.lookups import LookupsMixin
+from hall.matters import MattersMixin
 from hall.op import ManualClock, Op, SystemClock, _j
 from hall.queue import ESCALATE_TO, QueueMixin
 from hall.store import Store
@@ -45,7 +47,7 @@ from hall.workdays import WorkCalendar
 
 
 class Engine(IssuingMixin, QueueMixin, AppointmentsMixin, WindowsMixin, FeedbackMixin, HelpdeskMixin,
-             BusinessDayMixin, ViewsMixin, LookupsMixin):
+             BusinessDayMixin, ViewsMixin, MattersMixin, LookupsMixin):
     """The hall's queue. Thread-safe: all work is serialised on the store's writer lock."""
 
     def __init__(self, store: Store, config: HallConfig, clock=None, feed: EventFeed | None = None):
@@ -105,7 +107,10 @@ class Engine(IssuingMixin, QueueMixin, AppointmentsMixin, WindowsMixin, Feedback
                 op.put("service", {
                     "id": s.id, "name_zh": s.name_zh, "name_en": s.name_en, "prefix": s.prefix,
                     "domain": s.domain, "kind": s.kind, "daily_cap": s.daily_cap,
-                    "appointments": int(s.appointments), "materials": _j(s.materials),
+                    "appointments": int(s.appointments), "materials": _j(s.material_names),
+                    "materials_electronic": _j([{"name": m.name, "name_en": m.name_en,
+                                                 "license_type": m.license_type}
+                                                for m in s.electronic_materials]),
                     "pinned": int(s.pinned), "avg_minutes": s.avg_minutes,
                     "ticket_cutoff": s.ticket_cutoff, "position": i, "active": 1})
             known = {s.id for s in config.services}

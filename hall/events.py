@@ -32,6 +32,11 @@ ROW_KEYS = {
     "service_stat": "service_stats",
     "staff": "staff",
     "meta": "meta",
+    # matters (办件), hall/matters.py
+    "matter": "matters",
+    "matter_step": "matter_steps",
+    "matter_visit": "matter_visits",
+    "hotline_item": "hotline_items",       # issue 16: 12345 items
 }
 
 EVENT_TYPES = {
@@ -44,6 +49,10 @@ EVENT_TYPES = {
     "complaint.filed", "complaint.adopted", "refusal.reviewed",
     "help.raised", "help.acknowledged", "help.closed",
     "appointment.upserted", "printer.failed", "staff.changed", "display.layout_changed",
+    # matters (办件), hall/matters.py
+    "matter.opened", "matter.advanced", "matter.ready", "matter.supplied", "matter.filed",
+    "matter.pickup_queued", "matter.handed_over",
+    "hotline.received",
 }
 
 

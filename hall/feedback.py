@@ -14,10 +14,12 @@ Rules kept here:
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import uuid
 
 from hall.errors import (
     Conflict,
+    IdempotencyConflict,
     IllegalTransition,
     InvalidInput,
     NotFound,
@@ -50,8 +52,12 @@ class FeedbackMixin:
     """Engine methods: feedback: ratings (好差评), cases (差评 closed loop) and complaints/suggestions (吐槽找茬). Composed into hall.engine.Engine."""
 
     def rate(self, level: int, reasons=(), *, ticket_id: str | None = None, token: str | None = None,
-             comment: str | None = None, channel: str = "pad") -> dict:
-        """One rating per ticket (一次一评). A 差评 (level <= 2) needs a reason and opens a case."""
+             comment: str | None = None, channel: str = "pad", idempotency_key: str | None = None,
+             contact_phone: str | None = None, contact_consent: bool = False) -> dict:
+        """One rating per ticket (一次一评). A 差评 (level <= 2) needs a reason and opens a case.
+
+        The same idempotency key returns the rating already given (a resend after a lost
+        reply); a 差评 may leave a phone for the revisit, only with the rater's consent."""
         if isinstance(level, bool) or not isinstance(level, int) or not 1 <= level <= 5:
             raise InvalidInput("bad_level", "评价等级为 1 到 5", "level must be 1 to 5")
         if channel not in ("pad", "qr", "web", "kiosk", "hotline", "default"):
@@ -64,15 +70,33 @@ class FeedbackMixin:
         if level <= BAD_RATING_MAX and not reasons:
             raise InvalidInput("reason_required", "差评请至少选择一个原因，便于我们整改",
                                "a bad rating needs at least one reason")
+        phone = _mobile(contact_phone) if contact_phone else None
+        if phone and level > BAD_RATING_MAX:
+            phone = None    # only a 差评 is revisited; nobody else's number is kept
+        if phone and not contact_consent:
+            raise InvalidInput("consent_required", "留下手机号请勾选同意回访；不想被联系可不填",
+                               "to leave a number, tick the call-back consent (or leave it empty)")
         if token is not None:
             ticket_id = self.ticket_by_token(token)["id"]
         if not ticket_id:
             raise InvalidInput("ticket_required", "缺少号票信息", "ticket_id or token is required")
         with self._op() as op:
+            if idempotency_key:
+                row = op.c.execute("SELECT * FROM ratings WHERE idempotency_key = ?", (idempotency_key,)).fetchone()
+                if row:
+                    return dict(row)
             ticket = self._live_ticket(op.c, self._ticket(op.c, ticket_id))
-            return self._rate(op, ticket, level, reasons, (comment or "").strip()[:500] or None, channel, False)
+            rating = self._rate(op, ticket, level, reasons, (comment or "").strip()[:500] or None, channel, False,
+                                idempotency_key=idempotency_key)
+            if phone:
+                purge = (dt.date.fromisoformat(op.business_date)
+                         + dt.timedelta(days=max(self.config.privacy.phone_retention_days, 30))).isoformat()
+                op.c.execute("INSERT INTO rating_contacts (rating_id, phone, consent, purge_after) VALUES (?, ?, 1, ?)",
+                             (rating["id"], phone, purge))
+            return rating
 
-    def _rate(self, op: Op, ticket: dict, level: int, reasons: list[str], comment, channel: str, is_default: bool) -> dict:
+    def _rate(self, op: Op, ticket: dict, level: int, reasons: list[str], comment, channel: str, is_default: bool,
+              idempotency_key: str | None = None) -> dict:
         if ticket["state"] not in ("done", "refused"):
             raise IllegalTransition("not_finished", "业务办理完成后才能评价", "you can rate once the service is finished")
         if op.c.execute("SELECT 1 FROM ratings WHERE ticket_id = ?", (ticket["id"],)).fetchone():
@@ -81,7 +105,8 @@ class FeedbackMixin:
             "id": uuid.uuid4().hex, "ticket_id": ticket["id"], "window_id": ticket["window_id"],
             "staff_id": ticket["staff_id"], "service_id": ticket["service_id"],
             "business_date": ticket["business_date"], "level": level, "reasons": _j(reasons),
-            "comment": comment, "channel": channel, "is_default": int(is_default), "excluded": 0, "at": op.now})
+            "comment": comment, "channel": channel, "is_default": int(is_default), "excluded": 0, "at": op.now,
+            "idempotency_key": idempotency_key})
         op.emit("rating.given", level=level, level_zh=RATING_ZH[level], number=ticket["number"])
         if level <= BAD_RATING_MAX:
             summary = f"{ticket['number']} 差评（{RATING_ZH[level]}）：{'、'.join(reasons)}" + (f"；{comment}" if comment else "")
@@ -203,8 +228,12 @@ class FeedbackMixin:
         return case
 
     def file_complaint(self, category: str, text: str = "", phrases=(), phone: str | None = None,
-                       kind: str = "complaint", source: str = "kiosk", ticket_token: str | None = None) -> dict:
-        """吐槽找茬: a complaint or suggestion with a tracking code; each opens a case."""
+                       kind: str = "complaint", source: str = "kiosk", ticket_token: str | None = None,
+                       idempotency_key: str | None = None, contact_consent: bool = False) -> dict:
+        """吐槽找茬: a complaint or suggestion with a tracking code; each opens a case.
+
+        The same idempotency key returns the complaint already filed (one code, one case); the
+        key with a different request is refused. The phone is kept with the consent given."""
         if kind not in ("complaint", "suggestion"):
             raise InvalidInput("bad_kind", "类型只能是投诉或建议", "kind must be complaint or suggestion")
         cats = {c.id: c for c in self.config.kiosk.complaint_categories}
@@ -218,27 +247,49 @@ class FeedbackMixin:
             raise InvalidInput("empty", "请选择或填写反映的问题", "choose or write what happened")
         phone = _mobile(phone)
         ticket = self.ticket_by_token(ticket_token) if ticket_token else None
+        # Tells a retry from a different request under the same key. It travels in events, so
+        # it covers no phone and no token (issue 15): only whether a phone was given, and the
+        # ticket's id. The phone differing under one key is not worth telling apart.
+        rhash = hashlib.sha256(_j([category, text, phrases, bool(phone), kind,
+                                   ticket["id"] if ticket else "", bool(contact_consent)]).encode()
+                               ).hexdigest()[:32]
         with self._op() as op:
-            row = op.c.execute("SELECT last_number FROM counters WHERE business_date = ? AND service_id = ?",
-                               (op.business_date, "~complaints")).fetchone()
-            n = (row[0] if row else 0) + 1
-            op.put("counter", {"business_date": op.business_date, "service_id": "~complaints", "last_number": n})
-            code = f"TS{op.business_date.replace('-', '')}-{n:04d}"
-            complaint = op.put("complaint", {
-                "id": uuid.uuid4().hex, "code": code, "kind": kind, "category": category, "text": text,
-                "phrases": _j(phrases), "has_contact": int(bool(phone)), "source": source,
-                "ticket_id": ticket["id"] if ticket else None, "business_date": op.business_date,
-                "at": op.now, "adopted": 0})
-            if phone:
-                purge = (dt.date.fromisoformat(op.business_date)
-                         + dt.timedelta(days=max(self.config.privacy.phone_retention_days, 30))).isoformat()
-                op.c.execute("INSERT INTO complaint_contacts (complaint_id, phone, purge_after) VALUES (?, ?, ?)",
-                             (complaint["id"], phone, purge))
-            cat = cats.get(category)
-            op.emit("complaint.filed", code=code, category_zh=cat.zh if cat else category)
-            summary = f"{'建议' if kind == 'suggestion' else '吐槽'}（{cat.zh if cat else category}）：" + "；".join(phrases + ([text] if text else []))
-            self._open_case(op, "complaint", summary, complaint_id=complaint["id"], ticket=ticket)
-            return complaint
+            if idempotency_key:
+                row = op.c.execute("SELECT * FROM complaints WHERE idempotency_key = ?", (idempotency_key,)).fetchone()
+                if row:
+                    if row["request_hash"] != rhash:
+                        raise IdempotencyConflict("idempotency_conflict", "同一请求标识用于不同的反映",
+                                                  "this Idempotency-Key was already used for a different complaint")
+                    return dict(row)
+            return self._insert_complaint(op, kind=kind, category=category, text=text, phrases=phrases,
+                                          phone=phone, source=source, ticket=ticket, cats=cats,
+                                          idempotency_key=idempotency_key, request_hash=rhash,
+                                          contact_consent=contact_consent)
+
+    def _insert_complaint(self, op: Op, *, kind: str, category: str, text: str, phrases: list, phone,
+                          source: str, ticket: dict | None, cats: dict, idempotency_key: str | None = None,
+                          request_hash: str | None = None, contact_consent: bool = False) -> dict:
+        """Inside an op: the complaint row, its tracking code and its case (also used by hall/hotline.py)."""
+        row = op.c.execute("SELECT last_number FROM counters WHERE business_date = ? AND service_id = ?",
+                           (op.business_date, "~complaints")).fetchone()
+        n = (row[0] if row else 0) + 1
+        op.put("counter", {"business_date": op.business_date, "service_id": "~complaints", "last_number": n})
+        code = f"TS{op.business_date.replace('-', '')}-{n:04d}"
+        complaint = op.put("complaint", {
+            "id": uuid.uuid4().hex, "code": code, "kind": kind, "category": category, "text": text,
+            "phrases": _j(phrases), "has_contact": int(bool(phone)), "source": source,
+            "ticket_id": ticket["id"] if ticket else None, "business_date": op.business_date,
+            "at": op.now, "adopted": 0, "idempotency_key": idempotency_key, "request_hash": request_hash})
+        if phone:
+            purge = (dt.date.fromisoformat(op.business_date)
+                     + dt.timedelta(days=max(self.config.privacy.phone_retention_days, 30))).isoformat()
+            op.c.execute("INSERT INTO complaint_contacts (complaint_id, phone, purge_after, consent) "
+                         "VALUES (?, ?, ?, ?)", (complaint["id"], phone, purge, int(bool(contact_consent))))
+        cat = cats.get(category)
+        op.emit("complaint.filed", code=code, category_zh=cat.zh if cat else category)
+        summary = f"{'建议' if kind == 'suggestion' else '吐槽'}（{cat.zh if cat else category}）：" + "；".join(phrases + ([text] if text else []))
+        self._open_case(op, "complaint", summary, complaint_id=complaint["id"], ticket=ticket)
+        return complaint
 
     def adopt_suggestion(self, complaint_id: str, staff_id: str) -> dict:
         """An adopted suggestion marks its author as a 啄木鸟 contributor."""

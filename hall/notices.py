@@ -1,7 +1,9 @@
-"""Phone notices: queued inside the engine's transaction when a ticket nears the front or is called."""
+"""Phone notices: queued inside the engine's transaction when a ticket nears the front or is called,
+and for matters (办件) when the result is ready, is rejected, or owed materials fall due."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import time
 import uuid
@@ -51,14 +53,60 @@ def queue_notices(conn: sqlite3.Connection, event_type: str, payload: dict, conf
                 text = notices.template_near.format(hall=hall_name, number=ticket["number"],
                                                     ahead=ahead)
                 queued += _insert(conn, ticket, "near", "near", text, now)
+    if event_type.startswith("matter.") or event_type == "day.opened":
+        queued += _matter_notices(conn, event_type, payload, config, now)
+    return queued
+
+
+def _matter_notices(conn: sqlite3.Connection, event_type: str, payload: dict, config, now: float) -> int:
+    """Matters (hall/matters.py): the result is ready, the application was rejected, or owed
+    materials (容缺) fall due within [matters] remind_working_days (checked once a day, at the
+    day's opening). The text holds the code, the service and the date only."""
+    mc = config.matters
+    hall_name = config.hall.name_zh
+    queued = 0
+    rows = payload.get("matter") or []
+    for m in rows if isinstance(rows, list) else [rows]:
+        if not m.get("has_phone"):
+            continue
+        service = config.service(m["service_id"])
+        name = service.name_zh if service else m["service_id"]
+        if event_type == "matter.ready" and m.get("state") == "ready":
+            text = mc.template_ready.format(hall=hall_name, code=m["code"], service=name)
+            queued += _insert(conn, {"id": m["ticket_id"], "business_date": m["business_date"]}, "matter_ready",
+                              f"ready:{m['id']}", text, now, matter_id=m["id"])
+        elif event_type == "matter.advanced" and m.get("state") == "rejected":
+            text = mc.template_decided.format(hall=hall_name, code=m["code"], service=name, reason=m.get("reason") or "")
+            queued += _insert(conn, {"id": m["ticket_id"], "business_date": m["business_date"]}, "matter_decided",
+                              f"rejected:{m['id']}", text, now, matter_id=m["id"])
+    if event_type == "day.opened":
+        import datetime as dt
+
+        from hall.workdays import WorkCalendar
+
+        today = payload.get("business_date")
+        if not today:
+            return queued
+        cal = WorkCalendar(config.calendar.holidays, config.calendar.workdays, (1, 2, 3, 4, 5))
+        for row in conn.execute("SELECT id, code, ticket_id, service_id, owed, owed_due, business_date FROM matters "
+                                "WHERE closed_at IS NULL AND has_phone = 1 AND owed_due IS NOT NULL AND owed_due >= ?",
+                                (today,)).fetchall():
+            mid, code, ticket_id, _sid, owed, due, bd = tuple(row)
+            left = [o["name"] for o in json.loads(owed or "[]") if not o.get("supplied_at")]
+            if not left or cal.working_days_between(dt.date.fromisoformat(today), dt.date.fromisoformat(due)) \
+                    > mc.remind_working_days:
+                continue
+            text = mc.template_owed.format(hall=hall_name, code=code, materials="、".join(left), due=due)
+            queued += _insert(conn, {"id": ticket_id, "business_date": bd}, "matter_owed", f"owed:{mid}:{due}",
+                              text, now, matter_id=mid)
     return queued
 
 
 def _insert(conn: sqlite3.Connection, ticket: dict, kind: str, key: str, text: str,
-            now: float) -> int:
+            now: float, matter_id: str | None = None) -> int:
     cur = conn.execute(
         "INSERT INTO notices (id, ticket_id, kind, event_key, business_date, text, next_at, "
-        "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        "created_at, matter_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
         (uuid.uuid4().hex, ticket["id"], kind, key, ticket.get("business_date") or "", text,
-         now, now))
+         now, now, matter_id))
     return cur.rowcount

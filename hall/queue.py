@@ -155,7 +155,10 @@ class QueueMixin:
             return ticket
 
     def finish(self, window_id: str, outcome: str, *, pending_materials: list[str] | None = None,
-               note: str | None = None) -> dict:
+               note: str | None = None, received_materials: list[str] | None = None,
+               theme_id: str | None = None) -> dict:
+        """Finish the current ticket. 受理 / 容缺受理 also opens its matter(s) (hall/matters.py)
+        in the same transaction; `theme_id` opens one per service of a theme (一件事)."""
         try:
             outcome = Outcome(outcome)
         except ValueError:
@@ -176,6 +179,9 @@ class QueueMixin:
             self._record_service_time(op, ticket["service_id"], op.now - started)
             op.emit("ticket.finished", number=ticket["number"], window_number=window["number"],
                     outcome_zh=OUTCOME_ZH[outcome])
+            if outcome in (Outcome.ACCEPTED, Outcome.ACCEPTED_PENDING):
+                self._open_matters(op, ticket, window, pending=pending, received=received_materials,
+                                   theme_id=theme_id)
             self._after_service(op, ticket, window)
             return ticket
 
@@ -262,6 +268,13 @@ class QueueMixin:
                 if not items:
                     raise InvalidInput("materials_required", "请勾选或填写缺少的材料，以便出具一次性告知单",
                                        "list the missing materials for the one-time notice")
+                held = {m["name"] for m in json.loads(service.get("materials_electronic") or "[]")}
+                free = [m for m in items if m in held]
+                if free:   # 一处填报、全网通用: what the platform holds is never "missing"
+                    raise InvalidInput("material_held_electronically",
+                                       f"“{free[0]}”平台已有电子证照，免提交，不能列为缺少的材料",
+                                       f"'{free[0]}' is held by the platform as an electronic licence; "
+                                       "it cannot be listed as missing")
                 self._end_refused(op, ticket, window)
             else:
                 if escalate_to not in ESCALATE_TO:

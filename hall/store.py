@@ -122,6 +122,7 @@ class Store:
         if fstype in _NETWORK_FS:
             raise StoreError("network_fs", f"数据库不能放在网络文件系统（{fstype}）上：{p.parent}",
                              f"the database must not live on a network filesystem ({fstype}): {p.parent}")
+        _private_file(p)
         try:
             conn = sqlite3.connect(str(p), isolation_level=None, check_same_thread=False, timeout=10)
         except sqlite3.Error as exc:
@@ -203,6 +204,10 @@ class Store:
         applied = []
         with self.lock:
             done = set(self.applied_migrations())
+            if done and any(f.stem not in done for f in migration_files()):
+                # A database with data is about to change schema: keep a copy first.
+                from hall.backup import take_backup
+                take_backup(self, Path(self.path).parent / "backups", kind="pre-migrate")
             for f in migration_files():
                 if f.stem in done:
                     continue
@@ -225,16 +230,30 @@ class Store:
         return problems
 
     def backup(self, dest: str | os.PathLike) -> Path:
-        """Online backup through SQLite's backup API; safe while the hall runs."""
+        """Online backup through SQLite's backup API; safe while the hall runs. The file is
+        0600 (it holds phone numbers and PIN hashes) and checked before it gets its name."""
+        from hall.backup import copy_database
+
         d = Path(dest)
         d.parent.mkdir(parents=True, exist_ok=True)
-        target = sqlite3.connect(str(d))
-        try:
-            with self.lock:
-                self.conn.backup(target)
-        finally:
-            target.close()
+        copy_database(self.conn, d, lock=self.lock)
         return d
+
+
+def _private_file(path: Path) -> None:
+    """Create `path` 0600 (phone numbers and PIN hashes are inside), or take group/world bits
+    off an existing one. SQLite gives the -wal and -shm files the database file's mode."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+    except OSError:
+        return  # sqlite3.connect reports what is wrong with the path
+    try:
+        if os.fstat(fd).st_mode & 0o077:
+            os.fchmod(fd, 0o600)
+    except OSError as exc:  # not our file (e.g. read by root for a report): leave it
+        log.debug("cannot make %s private: %s", path, exc)
+    finally:
+        os.close(fd)
 
 
 def _split_sql(sql: str) -> list[str]:

@@ -2,8 +2,9 @@
 
 Rules kept here:
 - a citizen sees no phone, name or staff of a ticket (`public_ticket`);
-- the wait estimate is people ahead x the service's running average time / open windows
-  (capped at 3 windows for a single ticket; all windows serving it when none is open);
+- the wait estimate follows the open windows' profiles (hall/estimate.py): the people each
+  window serving the service calls first, shared over those windows; no open window: no
+  estimate (None) and `no_window`, said before a ticket is issued;
 - a service is open for tickets on a hall working day, between opening and its cut-off, and
   while under its daily cap.
 """
@@ -13,7 +14,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from hall import policy
 from hall.errors import (
     NotFound,
 )
@@ -33,11 +33,24 @@ class ViewsMixin:
         return c.execute("SELECT COUNT(*) FROM windows w WHERE w.state = 'open' AND w.active = 1 AND EXISTS "
                          "(SELECT 1 FROM json_each(w.services) j WHERE j.value = ?)", (service_id,)).fetchone()[0]
 
-    def _estimate(self, c, ticket: dict) -> tuple[int, int]:
-        ahead = policy.count_ahead(c, ticket)
-        service = self._service_any(c, ticket["service_id"])
-        windows = self._open_windows_for(c, ticket["service_id"]) or self._windows_for(c, ticket["service_id"])
-        return ahead, policy.eta_minutes(ahead, self._avg_seconds(c, service), min(windows, 3) or 1)
+    def _estimate_full(self, c, ticket: dict):
+        """hall/estimate.py: per open window serving the ticket's service, by its profile."""
+        from hall.estimate import estimate
+
+        return estimate(c, ticket["service_id"], ticket["rank"], ticket["sort_at"],
+                        self.config.queue.default_service_minutes)
+
+    def _estimate(self, c, ticket: dict) -> tuple[int, int | None]:
+        if ticket["state"] != "waiting":
+            return 0, 0
+        est = self._estimate_full(c, ticket)
+        return est.ahead, est.eta_minutes
+
+    def opens_at(self) -> str | None:
+        """When a service with no open window may expect one: the hall's opening time, if the
+        day has not started yet; otherwise unknown (None)."""
+        now = self._local(self.clock.now()).strftime("%H:%M")
+        return self.config.day.open if now < self.config.day.open else None
 
     def _windows_for(self, c, service_id: str) -> int:
         return c.execute("SELECT COUNT(*) FROM windows w WHERE w.active = 1 AND EXISTS "
@@ -49,6 +62,7 @@ class ViewsMixin:
             t = self._live_ticket(c, self._ticket(c, ticket["id"]))
             service = self._service_any(c, t["service_id"])
             ahead, eta = self._estimate(c, t)
+            no_window = t["state"] == "waiting" and eta is None
             window = None
             if t["window_id"] and t["state"] in ("called", "serving", "held"):
                 w = c.execute("SELECT number, name_zh, name_en FROM windows WHERE id = ?", (t["window_id"],)).fetchone()
@@ -64,6 +78,7 @@ class ViewsMixin:
             "checked_in": bool(t["checked_in"]), "token": t["token"],
             "can_rate": t["state"] in ("done", "refused") and not rated,
             "rating": rated[0] if rated else None, "outcome": t["outcome"],
+            "no_window": no_window, "opens_at": self.opens_at() if no_window else None,
         }
 
     def status_url(self, ticket: dict) -> str:
@@ -83,7 +98,8 @@ class ViewsMixin:
             for s in c.execute("SELECT * FROM services WHERE active = 1 ORDER BY position").fetchall():
                 s = dict(s)
                 n = waiting.get(s["id"], 0)
-                windows = self._open_windows_for(c, s["id"])
+                est = self._estimate_full(c, {"service_id": s["id"], "rank": 2, "sort_at": now})
+                windows = est.open_windows
                 cutoff = min(self.config.day.ticket_cutoff, s["ticket_cutoff"] or "23:59")
                 full = issued.get(s["id"], 0) >= s["daily_cap"]
                 open_now = day_open and self.config.day.open <= local < cutoff and not full
@@ -91,9 +107,12 @@ class ViewsMixin:
                     "id": s["id"], "name_zh": s["name_zh"], "name_en": s["name_en"], "prefix": s["prefix"],
                     "domain": s["domain"], "kind": s["kind"], "pinned": bool(s["pinned"]),
                     "appointments": bool(s["appointments"]), "materials": json.loads(s["materials"]),
+                    "materials_electronic": json.loads(s["materials_electronic"] or "[]"),
                     "daily_cap": s["daily_cap"], "issued_today": issued.get(s["id"], 0),
                     "waiting": n, "open_windows": windows,
-                    "eta_minutes": policy.eta_minutes(n, self._avg_seconds(c, s), windows or 1),
+                    "eta_minutes": est.eta_minutes, "ahead": est.ahead,
+                    # 当前无窗口办理: said before a ticket is taken, not after
+                    "no_window": windows == 0, "opens_at": self.opens_at() if windows == 0 else None,
                     "open_now": open_now, "full": full,
                     "closed_reason": None if open_now else ("full" if full else ("closed_today" if not day_open else
                                                             ("not_open_yet" if local < self.config.day.open else "cutoff"))),

@@ -23,8 +23,9 @@ class WindowsMixin:
     """Engine methods: windows and staff: sign-in, sign-out, open, pause, close. Composed into hall.engine.Engine."""
 
     def add_staff(self, staff_id: str, name: str, role: str, active: bool = True) -> dict:
-        if role not in ("clerk", "helper", "manager"):
-            raise InvalidInput("bad_role", "角色必须是 clerk、helper 或 manager", "role must be clerk, helper or manager")
+        if role not in ("clerk", "helper", "manager", "approver"):
+            raise InvalidInput("bad_role", "角色必须是 clerk、helper、manager 或 approver（审批人员）",
+                               "role must be clerk, helper, manager or approver")
         if not re.match(r"^[A-Za-z0-9_.-]{1,32}$", staff_id or ""):
             raise InvalidInput("bad_staff_id", "工号只能包含字母、数字和 _ . -（最多32位）",
                                "staff id: letters, digits, _ . - (at most 32)")

@@ -223,6 +223,9 @@ class KioskApp:
         self.filter = InputFilter(vm, self.app)
         self.app.installEventFilter(self.filter)
         vm.quitRequested.connect(self.quit)
+        from onewindow.qtnotify import attach
+
+        self.notifier = attach(self.view, "kiosk")   # READY=1 at the first frame; watchdog
         if self.windowed:
             self.view.show()
         else:
@@ -259,6 +262,8 @@ class KioskApp:
             signal.signal(signal.SIGTERM, previous)
 
     def close(self) -> None:
+        if getattr(self, "notifier", None) is not None:
+            self.notifier.stop()
         self.app.removeEventFilter(self.filter)
         if not self.windowed:
             self.app.restoreOverrideCursor()

@@ -16,17 +16,24 @@ def add_commands(sub) -> None:
     p.add_argument("--hall", default=os.environ.get("ONEWINDOW_HALL", "http://127.0.0.1:8470"),
                    help="hall node URL (default http://127.0.0.1:8470, or $ONEWINDOW_HALL)")
     p.add_argument("--token", default=None,
-                   help="this kiosk's device token (or $ONEWINDOW_KIOSK_TOKEN, which keeps it "
-                        "out of the process list)")
-    p.add_argument("--printer", default=None,
-                   help="ticket printer URL: usb://VID:PID, serial:///dev/ttyUSB0, "
-                        "tcp://HOST:9100, file://PATH or sim://NAME")
-    p.add_argument("--scanner", default=None,
-                   help="serial QR scanner URL (a USB HID scanner needs no option)")
+                   help="this kiosk's device token (for developers: visible in ps; prefer "
+                        "--token-file, the systemd credential kiosk-token, or "
+                        "$ONEWINDOW_KIOSK_TOKEN)")
+    p.add_argument("--token-file", metavar="PATH", default=None,
+                   help="file holding this kiosk's device token (mode 0600)")
+    p.add_argument("--printer", default=os.environ.get("ONEWINDOW_PRINTER") or None,
+                   help="ticket printer URL: usb://VID:PID, serial:///dev/onewindow/printer0, "
+                        "tcp://HOST:9100, file://PATH or sim://NAME (or $ONEWINDOW_PRINTER)")
+    p.add_argument("--scanner", default=os.environ.get("ONEWINDOW_SCANNER") or None,
+                   help="serial QR scanner URL, e.g. serial:///dev/onewindow/scanner0 (or "
+                        "$ONEWINDOW_SCANNER; a USB HID scanner needs no option)")
     p.add_argument("--screenshot", metavar="DIR", default=None,
                    help="render every screen offscreen to PNG files in DIR and exit")
     p.add_argument("--orientation", choices=["portrait", "landscape"], default=None,
                    help="screen layout (default portrait; --screenshot renders both)")
+    p.add_argument("--offscreen", action="store_true",
+                   help="render without a screen (tests, diagnosis); without it and without a "
+                        "screen the kiosk exits with code 5")
     p.add_argument("--windowed", action="store_true",
                    help="a normal window instead of the locked-down fullscreen kiosk")
     p.add_argument("--idle-seconds", type=float, default=60.0,
@@ -49,11 +56,20 @@ def _cmd_kiosk(args) -> int:
         # Rendering needs no display; say so before Qt starts.
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
         return _screenshots(Path(args.screenshot), args.orientation)
-    token = args.token or os.environ.get("ONEWINDOW_KIOSK_TOKEN")
+    from onewindow.secrets import KIOSK_TOKEN, SecretError, read_secret
+
+    try:
+        token = read_secret(KIOSK_TOKEN, file=args.token_file, value=args.token,
+                            env="ONEWINDOW_KIOSK_TOKEN")
+    except SecretError as exc:
+        print(f"错误：{exc.zh}\nError: {exc.en}", file=sys.stderr)
+        return 2
     if not token:
-        print("错误：缺少本机的设备令牌（--token 或 ONEWINDOW_KIOSK_TOKEN）。"
+        print("错误：缺少本机的设备令牌（--token-file、systemd 凭据 kiosk-token 或 "
+              "ONEWINDOW_KIOSK_TOKEN）。"
               "请用 `onewindow device add --role kiosk --name NAME` 生成。\n"
-              "Error: this kiosk's device token is missing (--token or ONEWINDOW_KIOSK_TOKEN); "
+              "Error: this kiosk's device token is missing (--token-file, the systemd "
+              "credential kiosk-token, or ONEWINDOW_KIOSK_TOKEN); "
               "create one with `onewindow device add --role kiosk --name NAME`.", file=sys.stderr)
         return 2
     if not args.hall.startswith(("http://", "https://")):
@@ -61,6 +77,11 @@ def _cmd_kiosk(args) -> int:
               f"Error: the hall URL must start with http:// or https://: {args.hall}",
               file=sys.stderr)
         return 2
+    from onewindow.screen import require_screen
+
+    no_screen = require_screen("自助取号机", "kiosk", offscreen=args.offscreen)
+    if no_screen is not None:
+        return no_screen
     settings = KioskSettings(hall_url=args.hall, token=token, printer_url=args.printer,
                              scanner_url=args.scanner,
                              orientation=args.orientation or "portrait",
@@ -76,6 +97,11 @@ def _cmd_kiosk(args) -> int:
             return 2
     else:
         _take_choices_from_hall(settings)
+    from onewindow.halltime import take_hall_timezone, use_hall_timezone
+
+    # The screen's clock in the hall's zone (as the tickets print it), not the machine's.
+    if not use_hall_timezone(getattr(settings, "timezone", None)):
+        take_hall_timezone(settings.hall_url, token)
     from kiosk.app import FontMissing, run
 
     try:

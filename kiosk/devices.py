@@ -137,8 +137,11 @@ class PrinterPort:
         self._call("print_ticket", ticket, hall_name=hall_name, elder=elder)
 
     def print_notice(self, service_name: str, materials: list[str],
-                     next_step: str | None = None) -> None:
-        self._call("print_notice", service_name, materials, next_step)
+                     next_step: str | None = None, free: list[str] | None = None) -> None:
+        if free:    # 免提交 materials, marked on the slip (issue 16)
+            self._call("print_notice", service_name, materials, next_step, free=free)
+        else:
+            self._call("print_notice", service_name, materials, next_step)
 
     def print_complaint_receipt(self, code: str, category: str,
                                 status_url: str | None = None) -> None:

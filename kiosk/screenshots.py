@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 from kiosk.settings import KioskSettings
+from onewindow import example_config_path
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +34,7 @@ CANNED_SERVICES = [
      "eta_minutes": 3, "open_now": True, "full": False, "pinned": False, "materials": []},
 ]
 
-EXAMPLE_CONFIG = Path(__file__).resolve().parent.parent / "assets" / "hall.example.toml"
+EXAMPLE_CONFIG = example_config_path()
 
 
 def canned_services(settings: KioskSettings | None = None) -> list[dict]:
@@ -55,7 +56,9 @@ def canned_services(settings: KioskSettings | None = None) -> list[dict]:
         out.append({"id": s.id, "name_zh": s.name_zh, "name_en": s.name_en, "domain": s.domain,
                     "kind": s.kind, "prefix": s.prefix, "waiting": waiting,
                     "eta_minutes": waiting * 3, "open_now": i != 12, "full": i == 9,
-                    "pinned": bool(s.pinned), "materials": list(s.materials or [])})
+                    "pinned": bool(s.pinned), "materials": list(s.material_names),
+                    "materials_electronic": [{"name": m.name, "name_en": m.name_en, "license_type": m.license_type}
+                                             for m in s.electronic_materials]})
     return out
 
 

@@ -109,6 +109,7 @@ class KioskSettings:
         hall = choices.get("hall") or {}
         self.hall_name = hall.get("name_zh") or self.hall_name
         self.hall_name_en = hall.get("name_en") or self.hall_name_en
+        self.timezone = hall.get("timezone") or getattr(self, "timezone", None)
 
     def size(self) -> tuple[int, int]:
         return (1920, 1080) if self.orientation == "landscape" else (1080, 1920)

@@ -31,6 +31,7 @@ from kiosk.flows.complaint import COMPLAINT_PAGE, ComplaintFlow  # noqa: F401
 from kiosk.flows.hall_link import HallLinkFlow
 from kiosk.flows.help import HelpFlow, _clock  # noqa: F401
 from kiosk.flows.manager import ManagerFlow
+from kiosk.flows.matter_pickup import MatterPickupFlow
 from kiosk.flows.rating import RATING_LEVELS, RatingFlow
 from kiosk.flows.scan import ScanFlow
 from kiosk.flows.take_ticket import NOTICE_NEXT_STEP, TakeTicketFlow, _complete_ticket  # noqa: F401
@@ -59,7 +60,7 @@ PROMPTS = {
 
 
 class KioskViewModel(TakeTicketFlow, AppointmentFlow, ScanFlow, RatingFlow, ComplaintFlow,
-                     HelpFlow, ManagerFlow, HallLinkFlow, QObject):
+                     HelpFlow, ManagerFlow, HallLinkFlow, MatterPickupFlow, QObject):
     """All kiosk state. Slots are the citizen's intents; network and printing run on lanes.
 
     `client` is a HallClient (or, in unit tests, an object with the same methods);

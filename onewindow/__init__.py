@@ -15,3 +15,21 @@ def import_if_present(name: str):
         if exc.name and name.startswith(exc.name):
             return None
         raise
+
+
+def example_config_path():
+    """assets/hall.example.toml: in a checkout beside the packages, in an installed wheel
+    under sys.prefix/share/onewindow (setup.cfg data_files), in the Debian package also
+    under /usr/share/onewindow."""
+    import sys
+    from pathlib import Path
+
+    candidates = [
+        Path(__file__).resolve().parent.parent / "assets" / "hall.example.toml",
+        Path(sys.prefix) / "share" / "onewindow" / "hall.example.toml",
+        Path("/usr/share/onewindow/hall.example.toml"),
+    ]
+    for path in candidates:
+        if path.is_file():
+            return path
+    return candidates[0]

@@ -6,7 +6,7 @@ import argparse
 import logging
 import sys
 
-from onewindow import import_if_present
+from onewindow import __version__, import_if_present
 
 # Each module here exposes `add_commands(subparsers)`; it adds its subcommands, each with a
 # `func(args) -> int` default. Listed explicitly so that a broken module fails loudly
@@ -29,6 +29,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="OneWindow hall-floor software: queue, kiosk, displays, devices, sync.",
     )
     parser.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING or ERROR")
+    parser.add_argument("--version", action="version", version=f"onewindow {__version__}",
+                        help="print the version and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         module = import_if_present(name)

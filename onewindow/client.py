@@ -135,6 +135,10 @@ class HallClient:
     def check_in(self, code: str) -> dict:
         return self.post("/appointments/checkin", {"code": code})
 
+    def scan_matter(self, code: str) -> dict:
+        """A matter's pickup code: a 统一出件 ticket, or owed materials filed (hall/matters.py)."""
+        return self.post("/matters/scan", {"code": code})
+
     def ticket(self, token: str) -> dict:
         return self.get(f"/tickets/{quote(token, safe='')}")
 

@@ -19,7 +19,7 @@ import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from onewindow import import_if_present
+from onewindow import example_config_path, import_if_present
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +55,7 @@ class DemoContext:
 
 def run_demo(out: Path, config: Path | None, headless: bool) -> dict:
     out.mkdir(parents=True, exist_ok=True)
-    config_src = config or Path(__file__).resolve().parent.parent / "assets" / "hall.example.toml"
+    config_src = config or example_config_path()
     config_path = out / "hall.toml"
     if config_src.resolve() != config_path.resolve():
         shutil.copyfile(config_src, config_path)
@@ -112,7 +112,7 @@ def run_live(out: Path, config: Path | None) -> int:
     procs: list[subprocess.Popen] = []
     try:
         # run_demo closes its exit stack (and the hall) when it returns, so run the stages here.
-        config_src = config or Path(__file__).resolve().parent.parent / "assets" / "hall.example.toml"
+        config_src = config or example_config_path()
         config_path = out / "hall.toml"
         shutil.copyfile(config_src, config_path)
         db_path = out / "hall.db"

@@ -11,6 +11,8 @@ APT_PACKAGES=(
   postgresql                  # the central service's second database, tested with a throwaway cluster
   libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0 libxkbcommon-x11-0 libegl1 libgl1 libfontconfig1 libdbus-1-3
   python3-venv
+  cage grim xwayland systemd  # kiosk/display compositor, screenshots (cage test), systemd-analyze
+  dpkg-dev fakeroot           # make deb (dpkg-deb), the package install test
 )
 
 missing=()

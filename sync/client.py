@@ -30,6 +30,7 @@ class CentralClient:
     """Signs every request with the hall's credential; verifies TLS against `ca_file` if given."""
 
     def __init__(self, base_url: str, hall_id: str, secret: str, *, ca_file: str | None = None,
+                 client_cert: str | None = None, client_key: str | None = None,
                  timeout: float = 30.0, clock=time.time, clock_offset: float = 0.0):
         self.base_url = base_url.rstrip("/")
         self.base_path = urlsplit(self.base_url).path
@@ -37,8 +38,12 @@ class CentralClient:
         self.clock = clock
         self.clock_offset = clock_offset
         verify: ssl.SSLContext | bool = True
-        if ca_file:
-            verify = ssl.create_default_context(cafile=ca_file)
+        if ca_file or client_cert:
+            verify = ssl.create_default_context(cafile=ca_file or None)
+            if client_cert:
+                # Mutual TLS: the hall shows a certificate from the city's CA as well as
+                # signing every request with its key.
+                verify.load_cert_chain(client_cert, client_key or None)
         # The central is outside the hall's LAN: proxy settings from the environment apply.
         self.http = http.make_client(headers={"User-Agent": "onewindow-sync/1"},
                                      timeout_s=timeout, verify=verify, trust_env=True)
@@ -86,7 +91,8 @@ class CentralClient:
         code = err.get("code") or f"http_{resp.status_code}"
         message = err.get("message") or f"中心返回错误 {resp.status_code}"
         message_en = err.get("message_en") or f"central answered HTTP {resp.status_code}"
-        retry = resp.status_code >= 500 or resp.status_code in (408, 429) or code == "cursor_ahead"
+        retry = resp.status_code >= 500 or resp.status_code in (408, 429) \
+            or code in ("cursor_ahead", "seq_gap")
         raise SyncError(code, message, message_en, retry=retry,
                         acked_upto=_json(resp).get("acked_upto"))
 
@@ -107,8 +113,37 @@ class CentralClient:
             return resp.status_code, etag, None
         return resp.status_code, resp.headers.get("etag"), _json(resp)
 
+    def get_hotline(self, after: int, limit: int = 200) -> dict:
+        """12345 hotline items for this hall after a rev (issue 16)."""
+        resp = self._request("GET", "/sync/v1/hotline?" + urlencode({"after": after, "limit": limit}))
+        if resp.status_code == 404:          # a central without the hotline channel: nothing to pull
+            return {"items": [], "cursor": after, "more": False}
+        self._raise_for(resp)
+        return _json(resp)
+
     def get_appointments(self, date: str, after: int, limit: int = 500) -> dict:
         path = "/sync/v1/appointments?" + urlencode({"date": date, "after": after, "limit": limit})
+        resp = self._request("GET", path)
+        self._raise_for(resp)
+        return _json(resp)
+
+    def get_own_events(self, after: int, limit: int = 1000) -> dict:
+        """This hall's own events the central holds after `after`: {events, acked_upto, more}
+        (the recovery after a restore from backup, docs/sync-protocol.md §10)."""
+        path = "/sync/v1/events?" + urlencode({"after": after, "limit": limit})
+        resp = self._request("GET", path)
+        self._raise_for(resp)
+        return _json(resp)
+
+    def push_relay(self, body: bytes) -> dict:
+        """POST the phone-page relay's views (sync/relay.py); returns {ok, actions}."""
+        resp = self._request("POST", "/sync/v1/relay", body)
+        self._raise_for(resp)
+        return _json(resp)
+
+    def get_matter_updates(self, after: int, limit: int = 200) -> dict:
+        """Matter steps central set for this hall (central/matters.py), after a cursor."""
+        path = "/sync/v1/matter-updates?" + urlencode({"after": after, "limit": limit})
         resp = self._request("GET", path)
         self._raise_for(resp)
         return _json(resp)

@@ -7,6 +7,8 @@ import sqlite3
 import time
 from pathlib import Path
 
+from sync.client import SyncError
+
 SCHEMA_FILE = Path(__file__).resolve().parent.parent / "hall" / "schema" / "0300_sync.sql"
 
 
@@ -51,6 +53,16 @@ def cursor(conn: sqlite3.Connection) -> int:
     return int(get_state(conn, "cursor", "0"))
 
 
+class HallGap(SyncError):
+    """The hall's own event log misses seqs: a person must look (a damaged or edited database)."""
+
+    def __init__(self, expected: int, found: int):
+        super().__init__("hall_gap",
+                         f"本大厅数据库缺少事件 {expected}–{found - 1}，无法按序上传；需要人工处理",
+                         f"the hall's database lacks events {expected}-{found - 1}; they cannot "
+                         "be uploaded in order and a person must look", retry=False)
+
+
 def batch_body(conn: sqlite3.Connection, after: int, limit: int) -> tuple[bytes, int, int]:
     """The request body for the next batch: (body, number of events, last seq in it).
 
@@ -60,14 +72,21 @@ def batch_body(conn: sqlite3.Connection, after: int, limit: int) -> tuple[bytes,
     rows = conn.execute("SELECT seq, id, type, at, business_date, payload FROM events "
                         "WHERE seq > ? ORDER BY seq LIMIT ?", (after, limit)).fetchall()
     parts = []
+    expected = after + 1
     for seq, event_id, etype, at, business_date, payload in rows:
+        if seq != expected:
+            # The central refuses a gap (it would hide lost events); so do we, with a reason.
+            if not parts:
+                raise HallGap(expected, seq)
+            break   # send what is contiguous; the next batch starts at the gap and says so
+        expected += 1
         payload = minimise(payload)
         head = json.dumps({"seq": seq, "id": event_id, "type": etype, "at": at,
                            "business_date": business_date}, ensure_ascii=False,
                           separators=(",", ":"))
         parts.append(head[:-1] + ',"payload":' + payload + "}")
     body = '{"after":' + str(after) + ',"events":[' + ",".join(parts) + "]}"
-    return body.encode("utf-8"), len(rows), rows[-1][0] if rows else after
+    return body.encode("utf-8"), len(parts), expected - 1
 
 
 # Ticket columns the central has no use for: the token is the key to a citizen's ticket page,
@@ -120,6 +139,7 @@ def status(conn: sqlite3.Connection, *, interval: float = 10.0, now: float | Non
         "clock_offset": float(get_state(conn, "clock_offset", "0")),
         "config_version": int(get_state(conn, "config_version", "0")),
         "config_refused": get_state(conn, "config_refused"),
+        "config_ignored": get_state(conn, "config_ignored"),
     }
 
 

@@ -21,6 +21,9 @@ MAX_ATTEMPTS = 10
 # A "called" notice is pointless once the citizen is at the window or the ticket is over;
 # a "near" notice once the ticket left the queue.
 _STILL_USEFUL = {"near": ("waiting",), "called": ("called",)}
+# Matter notices (hall/matters.py) follow the matter, and its phone in matter_access.
+_MATTER_USEFUL = {"matter_ready": ("ready",), "matter_decided": ("rejected",),
+                  "matter_owed": ("accepted", "more_requested", "approved")}
 
 
 class NoticeSender:
@@ -50,18 +53,23 @@ class NoticeSender:
         """One pass over the due notices; returns counts of sent, dropped and failed."""
         now = self.clock()
         rows = self.conn.execute(
-            "SELECT n.id, n.kind, n.text, n.attempts, t.state, t.number, c.phone FROM notices n "
+            "SELECT n.id, n.kind, n.text, n.attempts, t.state, t.number, c.phone, m.state, m.code, a.phone "
+            "FROM notices n "
             "LEFT JOIN tickets t ON t.id = n.ticket_id "
             "LEFT JOIN ticket_contacts c ON c.ticket_id = n.ticket_id "
+            "LEFT JOIN matters m ON m.id = n.matter_id "
+            "LEFT JOIN matter_access a ON a.code = m.code "
             "WHERE n.state = 'queued' AND n.next_at <= ? ORDER BY n.next_at LIMIT ?",
             (now, limit)).fetchall()
         counts = {"sent": 0, "dropped": 0, "failed": 0}
-        for notice_id, kind, text, attempts, state, number, phone in rows:
+        for notice_id, kind, text, attempts, state, number, phone, m_state, m_code, m_phone in rows:
             reason = None
+            if kind in _MATTER_USEFUL:
+                state, number, phone = m_state, m_code, m_phone
             if not phone:
                 reason = "no phone number (purged or never given)"
-            elif state not in _STILL_USEFUL[kind]:
-                reason = f"ticket {number} is {state} now; the notice is no longer useful"
+            elif state not in _STILL_USEFUL.get(kind, ()) + _MATTER_USEFUL.get(kind, ()):
+                reason = f"{'matter' if kind in _MATTER_USEFUL else 'ticket'} {number} is {state} now; the notice is no longer useful"
             elif attempts >= MAX_ATTEMPTS:
                 reason = f"gave up after {attempts} attempts"
             if reason:

@@ -63,31 +63,46 @@ class Refusal:
     message_en: str
 
 
-def check_request(headers, method: str, path: str, body: bytes, secret: str | None, *,
-                  now: float | None = None) -> Refusal | None:
-    """Check everything but the nonce's freshness; None when the request is authentic.
+# One answer for every authentication failure: an unknown or disabled hall, a wrong key and
+# malformed headers look the same from outside, so hall ids cannot be enumerated.
+UNAUTHENTICATED = Refusal(
+    "unauthenticated",
+    "中心无法验证本请求：大厅未登记或已停用、密钥错误，或签名信息不完整",
+    "the central cannot authenticate this request: the hall is not registered or is "
+    "disabled, the key is wrong, or the signature headers are incomplete")
+# Used for unknown halls so that their refusal costs the same HMAC as a known hall's.
+_DUMMY_SECRET = secrets.token_hex(32)
 
-    `headers` is any case-insensitive mapping; `secret` None means the hall is unknown.
+
+def check_headers(headers, method: str, path: str, secret: str | None, *,
+                  now: float | None = None) -> Refusal | None:
+    """Check the signature on the headers alone (the body is not needed: the signature
+    covers the body's digest header); None when authentic. `secret` None: unknown hall.
+
+    The nonce's freshness and the body against its digest are checked by the caller.
     """
     hall_id = headers.get(H_HALL) or ""
-    if secret is None:
-        return Refusal("unknown_hall", f"未登记的大厅：{hall_id!r}", f"unknown hall {hall_id!r}")
     ts = headers.get(H_TIMESTAMP) or ""
     nonce = headers.get(H_NONCE) or ""
     digest = headers.get(H_DIGEST) or ""
     sig = headers.get(H_SIGNATURE) or ""
-    if not (ts.isdigit() and len(nonce) >= 16 and digest and sig):
-        return Refusal("bad_signature", "签名信息不完整", "signature headers missing or malformed")
-    if not hmac.compare_digest(digest, body_digest(body)):
-        return Refusal("bad_signature", "请求内容与摘要不符", "body does not match its digest")
-    expected = signature(secret, method, path, digest, ts, nonce, hall_id)
-    if not hmac.compare_digest(expected, sig):
-        return Refusal("bad_signature", "签名不正确（密钥错误？）", "bad signature (wrong key?)")
+    well_formed = (ts.isascii() and ts.isdigit() and len(ts) <= 12 and 16 <= len(nonce) <= 128
+                   and len(digest) == 64 and len(sig) == 64 and digest.isascii() and sig.isascii())
+    expected = signature(secret or _DUMMY_SECRET, method, path, digest if well_formed else "",
+                         ts, nonce, hall_id)
+    if not (hmac.compare_digest(expected, sig if well_formed else "0" * 64)
+            and well_formed and secret is not None):
+        return UNAUTHENTICATED
     current = now if now is not None else time.time()
     if abs(int(ts) - current) > MAX_SKEW_SECONDS:
         return Refusal("clock_skew", "请求时间与中心时间相差超过 300 秒",
                        "request time differs from the central's clock by more than 300 s")
     return None
+
+
+def digest_matches(headers, body: bytes) -> bool:
+    return hmac.compare_digest((headers.get(H_DIGEST) or "").encode("ascii", "replace"),
+                               body_digest(body).encode())
 
 
 def mask_phone(phone: str | None) -> str:

@@ -55,3 +55,13 @@ def open_window(engine):
         engine.open_window(window_id)
         return window_id
     return _open
+
+
+@pytest.fixture(autouse=True)
+def _clock_synchronised(monkeypatch):
+    """The machine running the tests may or may not have NTP: in-process halls see a
+    synchronised clock unless a test says otherwise (tests/ops/test_time.py)."""
+    from hall import timesync
+
+    monkeypatch.setattr(timesync, "_adjtimex", lambda: (0, 0, 1000))
+    monkeypatch.setattr(timesync, "_cache", None)

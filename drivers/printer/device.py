@@ -72,6 +72,7 @@ class Printer:
         self.timeout = timeout
         self.timezone = timezone
         self._transport: Transport | None = None
+        self._open_error: TransportError | None = None  # why the link could not be opened
         self._lock = threading.Lock()
 
     # -- transport lifecycle ---------------------------------------------------------------
@@ -95,7 +96,9 @@ class Printer:
             link = self._link()
         except TransportError as exc:
             log.warning("printer %s cannot be opened: %s", self.url, exc.message_en)
+            self._open_error = exc
             return _status(None, "unknown", None)
+        self._open_error = None
         if isinstance(link, FileTransport):
             return _status(None, "unknown", None)
         replies: dict[int, int | None] = {}
@@ -135,6 +138,11 @@ class Printer:
             st = self._query()
             blind = isinstance(self._transport, FileTransport)
             if not blind:
+                if self._open_error is not None:
+                    # Say why it cannot be opened (no libusb, no permission, no device)
+                    # rather than blaming the power and the cable.
+                    raise PrintError("cannot_open", self._open_error.message,
+                                     self._open_error.message_en)
                 if st.online is None and st.paper == "unknown":
                     raise PrintError("no_response", "打印机无响应，请检查电源和连线",
                                      "printer does not respond; check power and cable")
@@ -159,10 +167,10 @@ class Printer:
                                   tz=self.timezone))
 
     def print_notice(self, service_name: str, materials: list[str], next_step: str | None = None,
-                     *, hall_name: str = "", when=None) -> None:
+                     *, hall_name: str = "", when=None, free: list[str] | None = None) -> None:
         self._send(layouts.notice(service_name, list(materials), next_step, hall_name=hall_name,
                                   profile=self.profile, when=when if when is not None else time.time(),
-                                  tz=self.timezone))
+                                  tz=self.timezone, free=free))
 
     def print_complaint_receipt(self, code: str, category: str, status_url: str | None = None,
                                 *, hall_name: str = "", when=None) -> None:
@@ -173,6 +181,9 @@ class Printer:
 
     def print_rating_slip(self, number: str, rating_url: str, *, hall_name: str = "") -> None:
         self._send(layouts.rating_slip(number, rating_url, hall_name=hall_name, profile=self.profile))
+
+    def print_acceptance_slip(self, slip: dict) -> None:
+        self._send(layouts.acceptance_slip(slip, profile=self.profile, tz=self.timezone))
 
     def print_raw(self, data: bytes) -> None:
         self._send(data)

@@ -121,9 +121,18 @@ def ticket(t: dict, *, hall_name: str, profile: Profile, elder: bool = False,
     return p.size(1, 1).cut().getvalue()
 
 
+FREE_MARK = "免提交（平台已有电子证照）"
+
+
 def notice(service_name: str, materials: list[str], next_step: str | None, *, hall_name: str,
-           profile: Profile, when=None, tz: str = "Asia/Shanghai") -> bytes:
-    """一次性告知单: everything still missing, listed once, and where to go next."""
+           profile: Profile, when=None, tz: str = "Asia/Shanghai", free: list[str] | None = None) -> bytes:
+    """一次性告知单: everything still missing, listed once, and where to go next.
+
+    `free`: materials the platform already holds as electronic licences (免提交). They are
+    never listed as required; they are printed after the list, each marked, so the citizen
+    knows not to bring them."""
+    free = list(dict.fromkeys(free or []))
+    materials = [m for m in materials if m not in free]
     p = EscPos().init()
     p.align("center").bold(True).size(2, 2).line("一次性告知单").bold(False).size(1, 1)
     _block(p, profile, "One-time notice of required materials")
@@ -137,6 +146,10 @@ def notice(service_name: str, materials: list[str], next_step: str | None, *, ha
             _block(p, profile, f" {i}. {m}")
     else:
         p.line(" （无 none）")
+    if free:
+        _block(p, profile, "无需携带 Not needed:")
+        for m in free:
+            _block(p, profile, f" · {m} —— {FREE_MARK}")
     if next_step:
         _rule(p, profile)
         _block(p, profile, f"下一步：{next_step}")
@@ -165,6 +178,51 @@ def complaint_receipt(code: str, category: str, status_url: str | None, *, hall_
     if when is not None:
         _block(p, profile, "提交时间 " + format_time(when, tz))
     _block(p, profile, "我们将在规定时限内回复。We will reply within the set time.")
+    return p.cut().getvalue()
+
+
+def acceptance_slip(slip: dict, *, profile: Profile, tz: str = "Asia/Shanghai") -> bytes:
+    """受理回执: the tracking code, each service with its promised date, materials received and
+    owed (容缺, with the deadline), a QR to the citizen's matter page and the pickup code QR."""
+    p = EscPos().init()
+    p.align("center").bold(True).size(2, 2).line("受理回执").bold(False).size(1, 1)
+    _block(p, profile, "Acceptance receipt")
+    if slip.get("hall_name_zh"):
+        _block(p, profile, slip["hall_name_zh"])
+    _rule(p, profile)
+    p.align("center").line("办件编号 Application no.").bold(True).size(2, 2)
+    _block(p, profile, slip["code"], 2)
+    p.bold(False).size(1, 1).align("left")
+    for s in slip.get("services") or []:
+        _block(p, profile, f"事项：{s['name_zh']}")
+        if s.get("kind") == "instant":
+            _block(p, profile, "即办件：当场办结")
+        else:
+            _block(p, profile, f"承诺时限：{s['promise_days']} 个工作日，{s['due_date']} 前办结")
+    if slip.get("received"):
+        _block(p, profile, "已收材料：" + "、".join(slip["received"]))
+    if slip.get("owed"):
+        _rule(p, profile)
+        p.bold(True)
+        _block(p, profile, "容缺受理，尚需补交 Still to bring：")
+        p.bold(False)
+        for i, m in enumerate(slip["owed"], 1):
+            _block(p, profile, f" {i}. {m}")
+        if slip.get("owed_due"):
+            _block(p, profile, f"请于 {slip['owed_due']} 前送到任一窗口，到自助机扫取件码即可，无需取号。")
+    _rule(p, profile)
+    p.align("center")
+    if slip.get("page_url"):
+        _qr(p, profile, slip["page_url"], profile.qr_module)
+        _block(p, profile, "手机扫码查看办理进度 Scan to follow it")
+    if slip.get("pickup_code"):
+        _qr(p, profile, slip["pickup_code"], profile.qr_module)
+        _block(p, profile, "取件码：办结后到自助机扫码取出件号 Pickup code for the kiosk")
+    p.align("left")
+    if slip.get("accepted_at") is not None:
+        _block(p, profile, "受理时间 " + format_time(slip["accepted_at"], tz)
+               + (f"  {slip['window_number']} 号窗口" if slip.get("window_number") else ""))
+    _block(p, profile, "办结后将短信通知您，请凭本回执和身份证件到统一出件窗口领取。")
     return p.cut().getvalue()
 
 

@@ -21,7 +21,9 @@ from onewindow import import_if_present
 log = logging.getLogger(__name__)
 
 # Routers owned by other engineers; included when their module imports.
-OPTIONAL_ROUTERS = ["hall.api.display_layouts", "hall.api.manager"]
+OPTIONAL_ROUTERS = ["hall.api.display_layouts", "hall.api.manager",
+                    "hall.api.matters"]
+OPTIONAL_ROUTERS += ["hall.api.pin_locks"]   # issue 15: a manager unlocks a locked-out device
 
 _HTTP_MESSAGES = {
     400: ("请求无效", "Bad request"),
@@ -62,6 +64,10 @@ def create_app(config, store=None, engine=None, *, db_path=None, limits: ApiLimi
         hub.start(asyncio.get_running_loop())
         watcher = ConfigWatcher(app, config_path) if config_path else None
         binding = None
+        from sync.relay import start_for as start_relay
+
+        relay = start_relay(app)
+        app.state.relay = relay
         if start_devices:
             from hall.devices import start_from_config
             binding = start_from_config(engine)
@@ -70,6 +76,8 @@ def create_app(config, store=None, engine=None, *, db_path=None, limits: ApiLimi
                 watcher.start()
             yield
         finally:
+            if relay is not None:
+                relay.stop()
             if binding is not None:
                 binding.stop()
             if watcher:
@@ -114,7 +122,8 @@ def create_app(config, store=None, engine=None, *, db_path=None, limits: ApiLimi
 
 class ConfigWatcher:
     """Takes in a configuration another process applied (sync pulled a central snapshot):
-    when the database's config hash moves, hall.toml and the local layer are read again."""
+    when the database's config hash moves, hall.toml, the central's applied snapshot
+    (hall.central_layer, kept in the database) and the local layer are read again."""
 
     def __init__(self, app: FastAPI, config_path, interval: float = 2.0):
         self.app, self.path, self.interval = app, config_path, interval
@@ -134,7 +143,8 @@ class ConfigWatcher:
         self._stop.set()
 
     def _run(self) -> None:
-        from hall.config import ConfigError, load_config
+        from hall.central_layer import load_effective
+        from hall.config import ConfigError
 
         while not self._stop.wait(self.interval):
             try:
@@ -142,7 +152,7 @@ class ConfigWatcher:
                 if current == self._seen:
                     continue
                 self._seen = current
-                base = load_config(self.path)
+                base = load_effective(self.path, self.app.state.store.path)
                 self.app.state.base_config = base
                 effective = _apply_local_layer(self.app.state.store, self.app.state.engine, base)
                 self.app.state.engine.apply_config(effective)   # no new event when nothing changed

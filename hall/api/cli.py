@@ -22,11 +22,12 @@ def _paths(args) -> tuple[Path, Path]:
 
 def _open(args, need_engine: bool = True):
     """(config, store, engine) for a command; a bad config is a clear message, not a traceback."""
-    from hall.config import load_config
+    from hall.central_layer import load_effective
     from hall.store import Store
 
     config_path, db_path = _paths(args)
-    config = load_config(config_path) if need_engine else None
+    # hall.toml with the central's applied configuration over it (sync keeps it in the db).
+    config = load_effective(config_path, db_path) if need_engine else None
     store = Store.open(db_path)
     engine = None
     if need_engine:
@@ -86,9 +87,29 @@ def cmd_hall(args) -> int:
 
     import uvicorn
 
+    from hall import dblock
     from hall.api.app import create_app
 
+    _, db_path = _paths(args)
+    try:
+        # Held until this process ends: `onewindow db restore` refuses while it is held.
+        lock_fd = dblock.hold_shared(db_path)  # noqa: F841 - kept open on purpose
+    except dblock.DatabaseBusy:
+        print(f"数据库 {db_path} 正在恢复中，请稍后再启动\n"
+              f"The database {db_path} is being restored; start the hall afterwards", file=sys.stderr)
+        return 1
+    from hall.restore import refuse_if_recovery_pending
+
+    if refuse_if_recovery_pending(db_path):
+        return 1
     config, store, engine = _open(args)
+    problems = _quick_check(store)
+    if problems:
+        print(f"数据库损坏，拒绝启动：{db_path}\n  " + "\n  ".join(problems[:5]) +
+              "\n可以用 `onewindow db restore 备份文件` 从备份恢复\n"
+              f"The database {db_path} is damaged; refusing to start. "
+              "Restore a backup with `onewindow db restore FILE`.", file=sys.stderr)
+        return 1
     host = args.host or config.server.host
     port = args.port if args.port is not None else config.server.port
     # Bind first, so a busy port is a clear message rather than a uvicorn traceback.
@@ -111,15 +132,30 @@ def cmd_hall(args) -> int:
     actual = sock.getsockname()[1]
     app = create_app(config, store, engine, config_path=args.config, start_devices=True)
     print(f"hall node listening on http://{host}:{actual}  (console: /console)", flush=True)
+    from hall.api.limits import http_protocol
+    from hall.config import phone_reach_warnings
+
+    for zh, en in phone_reach_warnings(config):
+        log.warning("%s / %s", zh, en)
     server = uvicorn.Server(uvicorn.Config(app, log_level=args.log_level_uvicorn, lifespan="on",
+                                           http=http_protocol(app.state.limits),
                                            timeout_graceful_shutdown=2, access_log=False))
     import asyncio
 
+    from hall.liveness import serve_notifying
+
     try:
-        asyncio.run(server.serve(sockets=[sock]))
+        asyncio.run(serve_notifying(server, [sock], store, describe=f"on {host}:{actual}"))
     finally:
         store.close()
     return 0
+
+
+def _quick_check(store) -> list[str]:
+    """SQLite's quick_check (structure, without the slow index cross-check) before serving."""
+    with store.read() as c:
+        rows = [r[0] for r in c.execute("PRAGMA quick_check")]
+    return [] if rows == ["ok"] else rows
 
 
 # -- device -----------------------------------------------------------------------------------
@@ -179,7 +215,8 @@ def cmd_staff_list(args) -> int:
     _, store, _ = _open(args, need_engine=False)
     with store.read() as db:
         rows = db.execute(
-            "SELECT s.id, s.name, s.role, s.active, c.locked_until IS NOT NULL AND c.failed_count > 0,"
+            "SELECT s.id, s.name, s.role, s.active, EXISTS (SELECT 1 FROM pin_throttle p WHERE"
+            " p.kind = 'account' AND p.key = s.id AND p.failed_count >= 5),"
             " c.staff_id IS NOT NULL FROM staff s LEFT JOIN staff_credentials c ON c.staff_id = s.id"
             " ORDER BY s.id").fetchall()
     if not rows:
@@ -187,7 +224,7 @@ def cmd_staff_list(args) -> int:
     for r in rows:
         flags = [] if r[3] else ["inactive"]
         if r[4]:
-            flags.append("locked")
+            flags.append("slowed")   # many wrong PINs: attempts spaced out, never locked
         if not r[5]:
             flags.append("no-pin")
         print(f"{r[0]:<12} {r[1]:<12} {r[2]:<8} {' '.join(flags)}")
@@ -209,8 +246,16 @@ def cmd_staff_unlock(args) -> int:
     from hall.auth import AuthService
 
     _, store, _ = _open(args, need_engine=False)
-    AuthService(store).unlock(args.id)
-    print(f"已解锁 / unlocked: {args.id}")
+    if not args.id and not args.source:
+        print("请给出 --id 或 --source\nGive --id or --source", file=sys.stderr)
+        return 2
+    if args.id:
+        AuthService(store).unlock(args.id)
+        print(f"已解锁 / unlocked: {args.id}")
+    if args.source:
+        found = AuthService(store).unlock_source(args.source)
+        print(f"设备已解锁 / source unlocked: {args.source}" if found
+              else f"设备未被锁定 / source was not locked: {args.source}")
     return 0
 
 
@@ -262,7 +307,7 @@ def add_commands(sub) -> None:
     _common(a)
     a.add_argument("--id", required=True)
     a.add_argument("--name", required=True)
-    a.add_argument("--role", required=True, choices=["clerk", "helper", "manager"])
+    a.add_argument("--role", required=True, choices=["clerk", "helper", "manager", "approver"])
     a.add_argument("--pin", help="4-12 digits (default: asked for, or read from stdin)")
     a.set_defaults(func=cmd_staff_add)
     a = ssub.add_parser("list", help="list staff with lock-out state")
@@ -273,9 +318,10 @@ def add_commands(sub) -> None:
     a.add_argument("--id", required=True)
     a.add_argument("--pin")
     a.set_defaults(func=cmd_staff_pin)
-    a = ssub.add_parser("unlock", help="clear failed PIN attempts and the lock-out")
+    a = ssub.add_parser("unlock", help="clear failed PIN attempts of a staff id and/or a device")
     _common(a)
-    a.add_argument("--id", required=True)
+    a.add_argument("--id", help="staff id")
+    a.add_argument("--source", help="client address of a device locked after wrong PINs")
     a.set_defaults(func=cmd_staff_unlock)
     a = ssub.add_parser("deactivate", help="stop a staff member from signing in")
     _common(a)

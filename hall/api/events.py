@@ -74,7 +74,8 @@ async def stream(
 ) -> StreamingResponse:
     """Server-sent events after `after` (or the Last-Event-ID header on a reconnect)."""
     if last_event_id is not None:
-        if not last_event_id.strip().isdigit():
+        # isascii: "²".isdigit() is True but int("²") fails (was a 500).
+        if not (last_event_id.strip().isascii() and last_event_id.strip().isdigit()):
             raise InvalidInput("bad_last_event_id", "Last-Event-ID 必须是事件序号",
                                "Last-Event-ID must be an event seq number")
         cursor = int(last_event_id.strip())
@@ -133,7 +134,8 @@ async def ticket_stream(token: Token, request: Request,
                     seen = events[-1]["seq"]
                 # Hundreds of phones follow one hall: recompute a view only when an event can
                 # change it (its own ticket, its service's queue, windows, the day).
-                if not any(_concerns(e, ticket) for e in events):
+                related = _related_services(request, ticket["service_id"])
+                if not any(_concerns(e, ticket, related) for e in events):
                     continue
                 try:
                     ticket = await to_thread.run_sync(engine.ticket_by_token, token)
@@ -146,7 +148,17 @@ async def ticket_stream(token: Token, request: Request,
     return StreamingResponse(body(), media_type="text/event-stream", headers=_SSE_HEADERS)
 
 
-def _concerns(event: dict, ticket: dict) -> bool:
+def _related_services(request: Request, service_id: str) -> set[str]:
+    """The services that share a window with `service_id`: their queues move its estimate."""
+    out = {service_id}
+    for w in request.app.state.config.windows:
+        if service_id in w.services:
+            out.update(w.services)
+    return out
+
+
+def _concerns(event: dict, ticket: dict, related: set[str] | None = None) -> bool:
+    related = related or {ticket["service_id"]}
     kind = event["type"].split(".")[0]
     if kind in ("window", "day", "config"):
         return True
@@ -156,7 +168,7 @@ def _concerns(event: dict, ticket: dict) -> bool:
         for row in rows if isinstance(rows, list) else [rows]:
             if not isinstance(row, dict):
                 continue
-            if row.get("service_id") == ticket["service_id"] or ticket["id"] in (
+            if row.get("service_id") in related or ticket["id"] in (
                     row.get("id"), row.get("ticket_id"), row.get("transferred_from")):
                 return True
     return False

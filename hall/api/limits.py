@@ -26,6 +26,16 @@ class ApiLimits:
     pin_throttle_seconds: float = 1.0
     heartbeat_seconds: float = 10.0
     long_poll_max_seconds: float = 30.0
+    # Slowloris: a request head must arrive within this long, its body within that long.
+    head_timeout_seconds: float = 10.0
+    body_timeout_seconds: float = 20.0
+
+
+def http_protocol(limits: ApiLimits):
+    """uvicorn's `http=` protocol class with the read deadlines of `limits`."""
+    from onewindow.httpguard import guarded_h11
+
+    return guarded_h11(limits.head_timeout_seconds, limits.body_timeout_seconds)
 
 
 class RateLimited(DomainError):
@@ -125,8 +135,40 @@ class SizeLimitMiddleware:
             if not message.get("more_body", False):
                 break
         body = b"".join(chunks)
+        refusal = _json_encoding_refusal(scope, body)
+        if refusal is not None:
+            return await _send_error(send, *refusal)
         return await self.app(scope, _replay([{"type": "http.request", "body": body, "more_body": False}],
                                              receive), send)
+
+
+def _json_encoding_refusal(scope, body: bytes) -> tuple[int, bytes] | None:
+    """JSON bodies are UTF-8 (RFC 8259 §8.1). Python's json module would also guess UTF-16
+    and UTF-32 from the byte pattern (a UTF-16 body once issued a ticket): refuse those, a
+    charset other than UTF-8, and bytes that are not UTF-8, with a reason."""
+    if not body:
+        return None
+    ctype = b""
+    for key, value in scope.get("headers", []):
+        if key == b"content-type":
+            ctype = value.lower()
+    media, _, params = ctype.partition(b";")
+    if media.strip() and b"json" not in media:
+        return None     # forms and other types are checked by whoever reads them
+    for param in params.split(b";"):
+        name, _, value = param.partition(b"=")
+        if name.strip() == b"charset" and value.strip(b" \"'") not in (b"utf-8", b"utf8"):
+            return _error_body(415, "unsupported_charset", "请求内容必须使用 UTF-8 编码",
+                               "The request body must be encoded as UTF-8")
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return _error_body(400, "bad_encoding", "请求内容不是有效的 UTF-8 文本",
+                           "The request body is not valid UTF-8")
+    if b"\x00" in body:    # UTF-16/32 text is "valid UTF-8" full of NULs; JSON never has one
+        return _error_body(400, "bad_encoding", "请求内容必须是 UTF-8 编码的 JSON",
+                           "The request body must be JSON encoded as UTF-8")
+    return None
 
 
 def _replay(messages: list[dict], receive):

@@ -38,6 +38,14 @@ def mount(app: FastAPI) -> None:
     def complaint_page():
         return _page("complaint.html")
 
+    @app.get("/c/{code}", include_in_schema=False)
+    def complaint_track_page(code: str):
+        # The complaint receipt's QR: the page itself asks the API and says "not found" in
+        # both languages for an unknown code (never a raw JSON 404).
+        from hall.complaint_track import valid_code
+
+        return _page("track.html", status=200 if valid_code(code.upper()) else 404)
+
     @app.get("/t/{token}", include_in_schema=False)
     def ticket_page(token: str, request: Request):
         # A mistyped or stale link gets the page too, which then says "not found" in both

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Header, Path, Request, Response
@@ -44,6 +45,19 @@ class TicketOut(BaseModel):
     issued_at: float | None = None
     service_name_zh: str | None = None
     service_name_en: str | None = None
+    no_window: bool = False
+    opens_at: str | None = None
+    no_window_zh: str | None = None
+    no_window_en: str | None = None
+
+
+def no_window_text(opens_at: str | None) -> tuple[str, str]:
+    """当前无窗口办理: what a kiosk or phone says before (and after) a ticket is issued."""
+    if opens_at:
+        return (f"当前无窗口办理此业务，预计 {opens_at} 开放",
+                f"No window serves this right now; expected to open at {opens_at}")
+    return ("当前无窗口办理此业务，开放时间待定，请到咨询台询问",
+            "No window serves this right now and no opening time is known; please ask at the desk")
 
 
 class CitizenTicket(BaseModel):
@@ -64,6 +78,11 @@ class CitizenTicket(BaseModel):
     rating_level: int | None = None
     rating_reasons: dict[str, list[str]] = {}
     complaint_categories: list[dict] = []
+    refusal: dict | None = None
+    help_desk: dict = {}
+    can_leave: bool = False
+    no_window: bool = False
+    opens_at: str | None = None
 
 
 class CheckinIn(Body):
@@ -75,6 +94,8 @@ class RatingIn(Body):
     level: int = Field(ge=1, le=5)
     reasons: list[Annotated[str, Field(max_length=40)]] = Field(default=[], max_length=10)
     comment: str | None = Field(default=None, max_length=500)
+    phone: str | None = Field(default=None, max_length=20, description="a 差评's contact for the revisit")
+    contact_consent: bool = False
 
 
 class ComplaintIn(Body):
@@ -83,7 +104,29 @@ class ComplaintIn(Body):
     phrases: list[Annotated[str, Field(max_length=40)]] = Field(default=[], max_length=10)
     phone: str | None = Field(default=None, max_length=20)
     kind: Literal["complaint", "suggestion"] = "complaint"
+    contact_consent: bool = False
     ticket_token: str | None = Field(default=None, max_length=100, pattern=r"^[A-Za-z0-9_-]+$")
+    channel: Literal["web", "qr"] | None = Field(
+        default=None, description="public callers only: web = the ticket page, qr = the /complaint page")
+
+
+IdemKey = Annotated[str | None, Header(min_length=8, max_length=100, pattern=r"^[A-Za-z0-9_.:-]+$")]
+
+
+def _scoped_key(principal: Principal | None, key: str | None) -> str | None:
+    """Keys are per caller (as for tickets): two callers that pick the same key stay apart."""
+    if not key:
+        return None
+    return f"{principal.id[:16]}:{key}" if principal is not None else f"pub:{key}"
+
+
+def _channel(principal: Principal | None, public: str) -> str:
+    """Where a rating or complaint truly came from (好差评 channel)."""
+    if principal is None:
+        return public
+    if principal.kind == "device":
+        return {"kiosk": "kiosk", "window": "pad"}.get(principal.role, public)
+    return "hotline"    # staff entering what a citizen said on the phone
 
 
 class HelpIn(Body):
@@ -117,7 +160,11 @@ def ticket_out(request: Request, ticket: dict, *, at_issue: bool = False) -> dic
         public = _engine(request).public_ticket(ticket)
         ahead, eta = public.get("ahead") or 0, public.get("eta_minutes")
     svc = request.app.state.config.service(ticket["service_id"])
+    no_window = ticket["state"] == "waiting" and eta is None
+    opens_at = _engine(request).opens_at() if no_window else None
+    zh, en = no_window_text(opens_at) if no_window else (None, None)
     return {
+        "no_window": no_window, "opens_at": opens_at, "no_window_zh": zh, "no_window_en": en,
         "id": ticket["id"], "number": ticket["number"], "service_id": ticket["service_id"],
         "state": ticket["state"], "ahead": ahead,
         "eta_minutes": eta, "token": ticket["token"],
@@ -133,6 +180,11 @@ def citizen_view(request: Request, ticket: dict) -> dict:
     engine = _engine(request)
     config = request.app.state.config
     public = engine.public_ticket(ticket)
+    from hall.citizen import citizen_story
+
+    with request.app.state.store.read() as db:
+        live = db.execute("SELECT * FROM tickets WHERE id = ?", (public.get("id") or ticket["id"],)).fetchone()
+        story = citizen_story(db, config, dict(live) if live else ticket)
     svc = config.service(ticket["service_id"])
     return {
         "number": ticket["number"],
@@ -142,6 +194,7 @@ def citizen_view(request: Request, ticket: dict) -> dict:
         "state": ticket["state"],
         "ahead": public.get("ahead"),
         "eta_minutes": public.get("eta_minutes"),
+        "no_window": bool(public.get("no_window")), "opens_at": public.get("opens_at"),
         "window_number": public.get("window_number"),
         "window_name_zh": public.get("window_name_zh"),
         "recalls": int(ticket.get("recalls") or 0),
@@ -151,6 +204,7 @@ def citizen_view(request: Request, ticket: dict) -> dict:
         "rating_reasons": {k: list(v) for k, v in config.ratings.reasons.items()},
         "complaint_categories": [{"id": c.id, "zh": c.zh, "en": c.en}
                                  for c in config.kiosk.complaint_categories],
+        **story,
     }
 
 
@@ -170,7 +224,17 @@ def health(request: Request) -> dict:
             "sync": _sync_mark(request),
             "hall": {"id": request.app.state.config.hall.id,
                      "name_zh": request.app.state.config.hall.name_zh,
-                     "name_en": request.app.state.config.hall.name_en}}
+                     "name_en": request.app.state.config.hall.name_en,
+                     "timezone": request.app.state.config.hall.timezone},
+            "clock": _clock(request)}
+
+
+def _clock(request: Request) -> dict:
+    """Whether this machine's clock is synchronised (True/False/None = unknown), and the hall's
+    zone: kiosks and displays show the hall's time, and the manager is warned (hall.timesync)."""
+    from hall.timesync import clock_status, hall_time
+
+    return {**clock_status(), **hall_time(request.app.state.config.hall.timezone), "now": time.time()}
 
 
 def _sync_mark(request: Request) -> dict:
@@ -243,6 +307,13 @@ def ticket_status(token: Token, request: Request, _: None = Depends(public_rate_
     return citizen_view(request, _ticket_by_token(request, token))
 
 
+@router.post("/tickets/{token}/leave", response_model=CitizenTicket, tags=["tickets"])
+def leave(token: Token, request: Request, _: None = Depends(public_rate_limit)) -> dict:
+    """我不办了: the citizen leaves before being called (a walk-out), by their ticket's token."""
+    _engine(request).cancel_ticket(token)
+    return citizen_view(request, _ticket_by_token(request, token))
+
+
 @router.post("/tickets/{ticket_id}/print-failed", tags=["tickets"])
 def print_failed(ticket_id: ObjectId, body: PrintFailedIn, request: Request,
                  principal: Principal = Depends(require_device("kiosk"))) -> dict:
@@ -252,26 +323,60 @@ def print_failed(ticket_id: ObjectId, body: PrintFailedIn, request: Request,
 
 # -- ratings, complaints ------------------------------------------------------------------
 @router.post("/ratings", status_code=201, tags=["ratings"])
-def rate(body: RatingIn, request: Request, _: None = Depends(public_rate_limit)) -> dict:
-    """Rate a served ticket by its token; once per ticket."""
+def rate(body: RatingIn, request: Request, response: Response, idempotency_key: IdemKey = None,
+         principal: Principal | None = Depends(current_principal)) -> dict:
+    """Rate a served ticket by its token; once per ticket. The same Idempotency-Key again
+    returns the rating already given (200). The channel is the caller's: kiosk, window pad,
+    staff (hotline) or the citizen's phone page (web)."""
+    if principal is None:
+        take_public(request)
     _ticket_by_token(request, body.token)
+    key = _scoped_key(principal, idempotency_key)
+    with request.app.state.store.read() as db:
+        replay = key is not None and db.execute("SELECT 1 FROM ratings WHERE idempotency_key = ?",
+                                                (key,)).fetchone() is not None
     rating = _engine(request).rate(body.level, tuple(body.reasons), token=body.token,
-                                   comment=body.comment, channel="qr")
+                                   comment=body.comment, channel=_channel(principal, "web"),
+                                   idempotency_key=key, contact_phone=body.phone,
+                                   contact_consent=body.contact_consent)
+    if replay:
+        response.status_code = 200
     with request.app.state.store.read() as db:
         case = db.execute("SELECT 1 FROM cases WHERE rating_id = ?", (rating["id"],)).fetchone()
     return {"ok": True, "level": body.level, "case_opened": case is not None}
 
 
 @router.post("/complaints", status_code=201, tags=["complaints"])
-def complain(body: ComplaintIn, request: Request,
+def complain(body: ComplaintIn, request: Request, response: Response, idempotency_key: IdemKey = None,
              principal: Principal | None = Depends(current_principal)) -> dict:
+    """File a complaint or suggestion; the same Idempotency-Key again returns the same code (200)."""
     if principal is None:
         take_public(request)
-    source = "kiosk" if principal is not None and principal.role == "kiosk" else "web"
+    public = body.channel or ("web" if body.ticket_token else "qr")
+    key = _scoped_key(principal, idempotency_key)
+    with request.app.state.store.read() as db:
+        replay = key is not None and db.execute("SELECT 1 FROM complaints WHERE idempotency_key = ?",
+                                                (key,)).fetchone() is not None
     complaint = _engine(request).file_complaint(
         body.category, text=body.text, phrases=tuple(body.phrases), phone=body.phone,
-        kind=body.kind, source=source, ticket_token=body.ticket_token)
-    return {"code": complaint["code"], "kind": body.kind}
+        kind=body.kind, source=_channel(principal, public), ticket_token=body.ticket_token,
+        idempotency_key=key, contact_consent=body.contact_consent)
+    if replay:
+        response.status_code = 200
+    return {"code": complaint["code"], "kind": body.kind,
+            "reply_working_days": request.app.state.config.cases.complaint_reply_working_days,
+            "track_url": f"/c/{complaint['code']}"}
+
+
+@router.get("/complaints/{code}", tags=["complaints"])
+def track_complaint(request: Request, code: Annotated[str, Path(min_length=4, max_length=20)],
+                    _: None = Depends(public_rate_limit)) -> dict:
+    """The citizen's view of a complaint by its tracking code: timeline, reply date, outcome."""
+    from hall.complaint_track import track
+
+    today = _engine(request).business_date()
+    with request.app.state.store.read() as db:
+        return track(db, request.app.state.config, code.upper(), today)
 
 
 # -- help requests ------------------------------------------------------------------------

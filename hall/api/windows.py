@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Path, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from hall.api.auth import current_principal, forget_session, require_any, require_staff
@@ -36,6 +36,10 @@ class FinishIn(Body):
     outcome: Literal["completed", "accepted", "accepted_pending"] = "completed"
     pending_materials: list[Annotated[str, Field(max_length=60)]] | None = Field(default=None, max_length=30)
     note: str | None = Field(default=None, max_length=500)
+    # 受理 / 容缺受理 open a matter (hall/matters.py): what was received (default: the
+    # service's list less what is owed), and a theme (一件事) for one matter per service.
+    received_materials: list[Annotated[str, Field(max_length=60)]] | None = Field(default=None, max_length=30)
+    theme_id: str | None = Field(default=None, max_length=40)
 
 
 class TransferIn(Body):
@@ -226,9 +230,19 @@ def requeue(window_id: WindowId, request: Request, body: RequeueIn | None = None
 @router.post("/windows/{window_id}/finish", tags=["windows"])
 def finish(window_id: WindowId, body: FinishIn, request: Request,
            principal: Principal = Depends(window_actor)) -> dict:
-    ticket = request.app.state.engine.finish(window_id, body.outcome,
-                                             pending_materials=body.pending_materials, note=body.note)
-    return _window_reply(request, window_id, None, finished=staff_ticket(request, ticket))
+    engine = request.app.state.engine
+    ticket = engine.finish(window_id, body.outcome, pending_materials=body.pending_materials, note=body.note,
+                           received_materials=body.received_materials, theme_id=body.theme_id)
+    extra = {}
+    if body.outcome in ("accepted", "accepted_pending"):
+        from hall.api.matters import slip_data
+
+        opened = engine.matter_for_ticket(ticket["id"])
+        if opened:
+            extra["slip"] = slip_data(request, opened, engine.matter_access(opened[0]["code"]))
+            extra["matters"] = [{"id": m["id"], "code": m["code"], "service_id": m["service_id"],
+                                 "due_date": m["due_date"], "state": m["state"]} for m in opened]
+    return _window_reply(request, window_id, None, finished=staff_ticket(request, ticket), **extra)
 
 
 @router.post("/windows/{window_id}/transfer", tags=["windows"])
@@ -260,6 +274,9 @@ def refuse(window_id: WindowId, body: RefuseIn, request: Request,
             "service_zh": svc.name_zh if svc else current["service_id"],
             "window_number": win.number if win else None,
             "materials": list(refusal["materials"]), "text": refusal["text"],
+            # 免提交: what the platform already holds, marked so the citizen does not bring it
+            "materials_electronic": [m.name for m in svc.electronic_materials] if svc else [],
+            "free_mark_zh": "免提交（平台已有电子证照）",
             "business_date": current.get("business_date"),
             "footer_zh": "请备齐以上材料后再来办理，无需重新排队咨询。",
         }
@@ -267,9 +284,9 @@ def refuse(window_id: WindowId, body: RefuseIn, request: Request,
 
 
 @router.get("/windows/{window_id}/ratings", tags=["windows"])
-def window_ratings(window_id: WindowId, request: Request, limit: int = 10,
+def window_ratings(window_id: WindowId, request: Request,
+                   limit: Annotated[int, Query(ge=1, le=50)] = 10,
                    principal: Principal = Depends(window_actor)) -> list[dict]:
-    limit = max(1, min(int(limit), 50))
     with request.app.state.store.read() as db:
         cur = db.execute("SELECT * FROM ratings WHERE window_id = ? ORDER BY at DESC LIMIT ?",
                          (window_id, limit))

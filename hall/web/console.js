@@ -390,7 +390,9 @@
   function openRefuse() {
     const svc = currentService();
     $("refuse-form").reset();
-    checkList($("refuse-materials"), (svc && svc.materials) || [], "material");
+    // 免提交 materials (the platform holds them) can never be listed as missing
+    const held = new Set(((svc && svc.materials_electronic) || []).map((m) => m.name));
+    checkList($("refuse-materials"), ((svc && svc.materials) || []).filter((m) => !held.has(m)), "material");
     fillServices($("refuse-service"), svc && svc.id);
     selectKind("missing_materials");
     $("dlg-refuse").showModal();
@@ -412,6 +414,13 @@
     const ol = document.createElement("ol");
     (n.materials || []).forEach((m) => { const li = document.createElement("li"); li.textContent = m; ol.appendChild(li); });
     box.append(h, sub, svc, lead, ol);
+    if ((n.materials_electronic || []).length) {
+      const free = document.createElement("div");
+      free.className = "free";
+      free.textContent = "以下材料" + n.free_mark_zh + "，无需携带 Not needed (the platform holds the e-licence)：" +
+        n.materials_electronic.join("、");
+      box.appendChild(free);
+    }
     if (n.text) { const p = document.createElement("div"); p.textContent = n.text; box.appendChild(p); }
     const foot = document.createElement("div");
     foot.className = "foot";

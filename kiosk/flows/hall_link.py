@@ -65,7 +65,26 @@ class HallLinkFlow:
             {"name_zh": "扫码器", "name_en": "Scanner", "ok": self._scanner_ok is not False,
              "zh": scanner[0], "en": scanner[1]},
             self._sync_row(),
+            self._clock_row(),
         ]
+
+    def _clock_row(self) -> dict:
+        """Whether the hall's clock is synchronised (the business day comes from it)."""
+        clock = getattr(self, "_clock_status", None) or {}
+        zone = clock.get("timezone") or ""
+        zone_zh = f"（{zone} {clock.get('utc_offset', '')}）" if zone else ""
+        zone_en = f" ({zone} {clock.get('utc_offset', '')})" if zone else ""
+        synced = clock.get("synchronized")
+        if synced is True:
+            return {"name_zh": "时钟", "name_en": "Clock", "ok": True,
+                    "zh": "大厅时钟已同步" + zone_zh, "en": "Hall clock synchronised" + zone_en}
+        if synced is False:
+            return {"name_zh": "时钟", "name_en": "Clock", "ok": False,
+                    "zh": "大厅时钟未同步，请检查 chrony / NTP" + zone_zh,
+                    "en": "Hall clock NOT synchronised; check chrony / NTP" + zone_en}
+        return {"name_zh": "时钟", "name_en": "Clock", "ok": False,
+                "zh": "无法确认大厅时钟是否同步" + zone_zh,
+                "en": "Cannot tell whether the hall clock is synchronised" + zone_en}
 
     def _sync_row(self) -> dict:
         """The small online/offline mark of the city's central platform (from the hall)."""
@@ -98,6 +117,7 @@ class HallLinkFlow:
             # manager screen.
             hall = health.get("hall") if need_name else None
             self._sync = health.get("sync") or {}
+            self._clock_status = health.get("clock") or {}
             if need_name:
                 if not self.settings.complaint_url and self.client.page_exists(COMPLAINT_PAGE):
                     # The "write it on your phone" QR only when the hall has that page.

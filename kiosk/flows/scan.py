@@ -4,7 +4,7 @@ Rules this flow owns:
 - A scan is ignored while something is under way (the busy/printing screen, the PIN or
   manager screens, or a pending issue/check-in); the citizen scans again after.
 - The code is parsed by kiosk.codes: an appointment code checks in, a ticket's QR opens
-  rating, a pickup code starts the pickup flow; each starts from a clean flow.
+  rating, a pickup code asks the hall about its matter (kiosk/flows/matter_pickup.py); each starts from a clean flow.
 - An unreadable code shows "not recognised" with the parser's reason, never a traceback.
 """
 
@@ -61,4 +61,4 @@ class ScanFlow:
             self._open_rating(value)
         elif kind == "pickup":
             self._reset_flow()
-            self.openPickup()
+            self._pickup_code(value)         # kiosk/flows/matter_pickup.py

@@ -220,8 +220,10 @@ class TakeTicketFlow:
                 printer.print_ticket(ticket, hall_name=p["hall_name"], elder=p["elder"])
                 service = p.get("service") or {}
                 if p.get("print_materials") and service.get("materials"):
+                    free = [m.get("name") for m in service.get("materials_electronic") or []]
                     printer.print_notice(service.get("name_zh", ""),
-                                         list(service.get("materials") or []), NOTICE_NEXT_STEP)
+                                         list(service.get("materials") or []), NOTICE_NEXT_STEP,
+                                         **({"free": free} if free else {}))
                 print_error = None
             except Exception as exc:  # shown on screen and reported; the ticket stands
                 print_error = exc

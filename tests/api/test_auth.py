@@ -62,8 +62,9 @@ def test_manager_may_act_on_any_window_and_read_cases(hall, kiosk):
     assert_error(kiosk.get("/cases"), 403)
 
 
-def test_wrong_pin_is_throttled_then_locked(hall):
-    hall.app.state.auth.throttle_seconds = 0.2
+def test_wrong_pin_is_throttled(hall):
+    # Long enough that a slow PIN check (argon2 on a loaded machine) cannot outlast it.
+    hall.app.state.auth.throttle_seconds = 1.0
     hall.add_staff("c7", "王小明", "clerk", "135790")
     url = hall.url + "/api/v1/session"
 
@@ -74,13 +75,11 @@ def test_wrong_pin_is_throttled_then_locked(hall):
         assert_error(attempt("000000"), 401, "bad_credentials")
     err = assert_error(attempt("000000"), 429, "too_many_attempts")
     assert "秒后再试" in err["message"]
-    time.sleep(0.25)
+    time.sleep(1.1)
     assert_error(attempt("000000"), 401)
-    time.sleep(0.45)
-    assert_error(attempt("000000"), 423, "locked")
-    # once locked, even the right PIN is refused until a manager unlocks
-    assert_error(attempt("135790"), 423, "locked")
-    hall.auth.unlock("c7")
+    time.sleep(2.1)
+    # The source is slowed down, not the account: the right PIN works after the wait, and
+    # lock-outs are per device (tests/api/test_pin_sources.py).
     assert attempt("135790").status_code == 201
 
 

@@ -107,7 +107,7 @@ def test_rating_once_per_ticket_after_service(hall, kiosk, clerk, public):
     view = public.get(f"/tickets/{token}").json()
     assert view["rated"] is True and view["rating_level"] == 1
     with hall.store.read() as db:
-        assert [tuple(r) for r in db.execute("SELECT level, channel FROM ratings")] == [(1, "qr")]
+        assert [tuple(r) for r in db.execute("SELECT level, channel FROM ratings")] == [(1, "web")]
     assert_error(public.post("/ratings", json={"token": token, "level": 9}), 422)
 
 

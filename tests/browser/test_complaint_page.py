@@ -3,7 +3,7 @@
 import httpx
 
 
-def test_a_citizen_files_a_complaint_from_a_phone(hall_server, new_page, tmp_path):
+def test_a_citizen_files_a_complaint_from_a_phone(hall_server, new_page, shots_dir):
     page = new_page(viewport=(390, 844), mobile=True)
     page.goto(hall_server.url + "/complaint")
     page.get_by_role("button", name="办事效率").click()
@@ -11,15 +11,31 @@ def test_a_citizen_files_a_complaint_from_a_phone(hall_server, new_page, tmp_pat
     page.fill("#text", "上午排了两个小时")
     page.fill("#phone", "13800138000")
     page.click("#submit")
-    page.wait_for_selector("#done:not(.hidden)", timeout=5000)
-    done = page.text_content("#done")
-    assert "受理编号" in done
-    code = done.split("：")[1].split()[0]
-    page.screenshot(path=str(tmp_path / "complaint.png"))
+    # a number without the call-back consent is not sent, and nothing typed is lost
+    assert "勾选同意回访" in page.text_content("#message")
+    assert page.input_value("#text") == "上午排了两个小时"
+    page.check("#consent")
+    page.click("#submit")
+    page.wait_for_selector("#receipt:not(.hidden)", timeout=5000)
+    # the code is at the top, in view and focused, so nobody scrolls past it and resends
+    assert page.evaluate("document.activeElement.id") == "receipt"
+    box = page.locator("#receipt-code").bounding_box()
+    assert box is not None and 0 <= box["y"] and box["y"] + box["height"] <= 844
+    code = page.text_content("#receipt-code")
+    assert code.startswith("TS2026")
+    assert "5 个工作日" in page.text_content("#receipt-keep")
+    page.screenshot(path=str(shots_dir / "complaint-receipt.png"))
     complaint = hall_server.engine.complaint_by_code(code)
     assert complaint["category"] == "efficiency" and complaint["text"] == "上午排了两个小时"
     assert complaint["has_contact"] == 1 and complaint["case_state"] == "open"
+    assert complaint["source"] == "qr"
+    with hall_server.store.read() as db:
+        assert db.execute("SELECT consent FROM complaint_contacts").fetchone()[0] == 1
     assert "13800138000" not in httpx.get(hall_server.url + "/api/v1/kiosk-config").text
+    page.click("#receipt-link")
+    page.wait_for_selector("#timeline li")
+    assert page.url.endswith("/c/" + code)
+    assert page.text_content("#code") == code
 
 
 def test_nothing_chosen_gets_a_clear_message(hall_server, new_page):

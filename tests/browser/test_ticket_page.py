@@ -41,7 +41,7 @@ def test_rating_given_on_the_ticket_page_is_stored(hall_server, new_page, shots_
     with hall.store.read() as db:
         row = db.execute("SELECT level, reasons, channel FROM ratings WHERE ticket_id = ?",
                          (mine["id"],)).fetchone()
-    assert row[0] == 2 and "等候时间过长" in row[1] and row[2] == "qr"
+    assert row[0] == 2 and "等候时间过长" in row[1] and row[2] == "web"  # the citizen's phone page
     # the bad rating opened a case for the manager
     with hall.store.read() as db:
         assert db.execute("SELECT COUNT(*) FROM cases WHERE source = 'rating'").fetchone()[0] == 1

@@ -44,7 +44,11 @@ def test_booking_issues_code_and_masks_personal_data(db):
     assert "110101" not in stored[0][2]          # the ID number is only kept as a keyed hash
     pulled = booking.changes(db, HALL, "2026-12-01", 0, 10)
     assert set(pulled["appointments"][0]) == {"id", "code", "service_id", "date", "slot_start",
-                                              "slot_end", "name_masked", "status", "rev"}
+                                              "slot_end", "name_masked", "status", "rev", "id_hash"}
+    # the hall's salted hash of the ID number (for card check-in), never the number
+    from sync.identity import id_hash
+    assert pulled["appointments"][0]["id_hash"] == id_hash(pulled["id_salt"], "110101199003071234")
+    assert "110101199003071234" not in str(pulled)
 
 
 def test_one_per_person_per_service_per_day(db):

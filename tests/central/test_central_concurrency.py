@@ -48,9 +48,10 @@ def test_many_halls_push_at_once(central_url):
                 events = [{"seq": s, "id": f"{hall_id}-{s}", "type": "ticket.issued", "at": 1.0,
                            "business_date": "2026-11-28", "payload": {}}
                           for s in range(start, start + 100)]
-                ack = client.push_raw(json.dumps({"after": after, "events": events}).encode())
+                body = json.dumps({"after": after, "events": events}).encode()
+                ack = client.push_raw(body)
                 after = ack["acked_upto"]
-                client.push_raw(json.dumps({"after": 0, "events": events}).encode())  # a retry
+                assert client.push_raw(body)["duplicates"] == 100   # a retry of the same batch
             client.close()
             return after
 

@@ -43,21 +43,21 @@ def test_correct_signature_is_accepted(central):
 def test_wrong_key_is_refused(central):
     resp = _post(central, signing.sign_headers(HALL, signing.new_secret(), "POST",
                                                "/sync/v1/events", BODY))
-    assert resp.status_code == 401 and _code(resp) == "bad_signature"
-    assert "签名" in resp.json()["error"]["message"]
+    assert resp.status_code == 401 and _code(resp) == "unauthenticated"
+    assert "密钥" in resp.json()["error"]["message"]
     assert central.db.event_digest(HALL)[0] == 0
 
 
 def test_tampered_body_is_refused(central):
     headers = signing.sign_headers(HALL, central.secret, "POST", "/sync/v1/events", BODY)
     resp = _post(central, headers, BODY.replace(b'"e1"', b'"e2"'))
-    assert resp.status_code == 401 and _code(resp) == "bad_signature"
+    assert resp.status_code == 401 and _code(resp) == "bad_digest"
 
 
 def test_signature_covers_the_path(central):
     headers = signing.sign_headers(HALL, central.secret, "GET", "/sync/v1/config", b"")
     resp = httpx.get(central.url + "/sync/v1/appointments?date=2026-11-28", headers=headers)
-    assert resp.status_code == 401 and _code(resp) == "bad_signature"
+    assert resp.status_code == 401 and _code(resp) == "unauthenticated"
 
 
 def test_stale_timestamp_is_refused_with_server_time(central):
@@ -84,7 +84,7 @@ def test_replayed_nonce_is_refused(central):
 def test_unknown_hall_is_refused(central):
     resp = _post(central, signing.sign_headers("hall-x", central.secret, "POST",
                                                "/sync/v1/events", BODY))
-    assert resp.status_code == 401 and _code(resp) == "unknown_hall"
+    assert resp.status_code == 401 and _code(resp) == "unauthenticated"
     resp = httpx.post(central.url + "/sync/v1/events", content=BODY)
     assert resp.status_code == 401
 

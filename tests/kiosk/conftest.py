@@ -147,7 +147,7 @@ class FakePrinter:
     def print_ticket(self, ticket, *, hall_name, elder=False):
         self._job("ticket", ticket["number"], ticket.get("priority_reason"))
 
-    def print_notice(self, service_name, materials, next_step=None):
+    def print_notice(self, service_name, materials, next_step=None, free=None):
         self._job("notice", service_name, tuple(materials))
 
     def print_complaint_receipt(self, code, category, status_url=None):

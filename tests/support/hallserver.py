@@ -184,7 +184,10 @@ class HallServer:
         self.auth = self.app.state.auth
         if self.windows and not self.tokens:
             self._staff_and_devices(self.store, self.engine)
+        from hall.api.limits import http_protocol
+
         config = uvicorn.Config(self.app, log_level="warning", lifespan="on",
+                                http=http_protocol(self.app.state.limits),
                                 timeout_graceful_shutdown=1)
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(

@@ -105,6 +105,13 @@ def test_sync_status_in_words_and_online_mark(tmp_path, hall):
 
 def test_sync_without_credentials_says_what_to_do(tmp_path):
     config = write_example_config(tmp_path / "hall.toml")
+    # Switched off in the config: one line and exit code 4, which the unit does not restart.
+    out = _cli("sync", "--config", str(config), "--once")
+    assert out.returncode == 4 and "disabled" in out.stderr and "Traceback" not in out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text.replace("[sync]\nenabled = false", "[sync]\nenabled = true"),
+                      encoding="utf-8")
     out = _cli("sync", "--config", str(config), "--once")
     assert out.returncode == 2 and "hall_key" in out.stderr and "Traceback" not in out.stderr
 

@@ -11,7 +11,7 @@ import pytest
 from sync_testkit import FaultProxy
 
 from central.server import CentralServer
-from hall.config import load_config, parse_config, write_example_config
+from hall.config import load_config, write_example_config
 from hall.engine import Engine
 from sync import signing
 from sync.client import CentralClient, SyncError
@@ -40,7 +40,9 @@ def rig(tmp_path, hall):
 
 
 def _consult_name(path) -> str:
-    return parse_config(path.read_text(encoding="utf-8")).service("consult").name_zh
+    """The name the hall would start with: hall.toml plus the applied central snapshot."""
+    from hall.central_layer import load_effective
+    return load_effective(path, path.with_name("hall.db")).service("consult").name_zh
 
 
 def test_config_pull_cut_anywhere_keeps_old_until_new_is_whole(rig):
@@ -97,17 +99,26 @@ def test_appointment_pull_cut_at_every_byte(rig):
                                              (f"appt_cursor:{date}",)).fetchone()[0])
 
 
-def test_config_file_that_cannot_be_written_is_reported_and_retried(rig):
+def test_sync_never_writes_hall_toml_and_a_refused_apply_is_retried(rig):
+    """hall.toml is root's read-only file on a box: sync keeps what it applies in the hall
+    database. If the engine refuses the new configuration, the snapshot stays unapplied
+    and the next round tries again."""
     server, syncer, path = rig["server"], rig["syncer"], rig["config_path"]
-    before = path.read_text(encoding="utf-8")
-    server.db.push_config(HALL, before.replace('name_zh = "综合咨询"', 'name_zh = "咨询"', 1))
-    blocker = path.with_name(path.name + ".sync-tmp")
-    blocker.mkdir()                      # stands in for a read-only /etc (systemd ProtectSystem)
-    with pytest.raises(SyncError) as err:
+    before = path.read_bytes()
+    mtime = path.stat().st_mtime_ns
+    server.db.push_config(HALL, before.decode().replace('name_zh = "综合咨询"', 'name_zh = "咨询"', 1))
+    real_apply = syncer.apply_config
+
+    def broken(cfg):
+        raise RuntimeError("engine refused")
+
+    syncer.apply_config = broken
+    with pytest.raises(RuntimeError):
         syncer.cycle()
-    assert err.value.code == "config_write" and "无法写入配置文件" in err.value.message
-    assert path.read_text(encoding="utf-8") == before
+    assert _consult_name(path) == "综合咨询"
     assert rig["engine"].config.service("consult").name_zh == "综合咨询"
-    blocker.rmdir()
+    syncer.apply_config = real_apply
     assert syncer.cycle()["config"] == "applied"
     assert rig["engine"].config.service("consult").name_zh == "咨询"
+    assert _consult_name(path) == "咨询"
+    assert path.read_bytes() == before and path.stat().st_mtime_ns == mtime

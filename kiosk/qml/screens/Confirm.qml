@@ -24,7 +24,11 @@ Item {
         }
         Text {
             width: parent.width
-            text: root.en ? ("Waiting " + vm.service.waiting + " · about " + vm.service.eta_minutes + " min")
+            // 当前无窗口办理: said before the ticket is taken
+            text: vm.service.no_window
+                  ? (root.en ? "No window serves this right now" + (vm.service.opens_at ? "; expected to open at " + vm.service.opens_at : "; please ask at the desk")
+                             : "当前无窗口办理" + (vm.service.opens_at ? "，预计 " + vm.service.opens_at + " 开放" : "，请到咨询台询问"))
+                  : root.en ? ("Waiting " + vm.service.waiting + " · about " + vm.service.eta_minutes + " min")
                           : ("前面等候 " + vm.service.waiting + " 人 · 约 " + vm.service.eta_minutes + " 分钟")
             color: ui.muted
             font.pixelSize: ui.body
@@ -61,7 +65,11 @@ Item {
                         required property var modelData
                         required property int index
                         width: materials.width
-                        text: (index + 1) + ". " + modelData
+                        // 免提交: the platform already holds it as an electronic licence
+                        readonly property bool free: (vm.service.materials_electronic || [])
+                                                     .some(function (m) { return m.name === modelData })
+                        text: (index + 1) + ". " + modelData + (free ? (root.en ? "  — not needed (platform e-licence)"
+                                                                              : "  —— 免提交（平台已有电子证照）") : "")
                         color: ui.text
                         font.pixelSize: ui.body
                         wrapMode: Text.Wrap

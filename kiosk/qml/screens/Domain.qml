@@ -33,6 +33,8 @@ Item {
                 title: root.en ? modelData.name_en : modelData.name_zh
                 subtitle: !modelData.open_now ? (root.en ? "Closed now" : "暂停办理")
                         : modelData.full ? (root.en ? "All tickets taken today" : "今日号已取完")
+                        : modelData.no_window ? (root.en ? "No window serves this now" + (modelData.opens_at ? "; opens " + modelData.opens_at : "")
+                                                         : "当前无窗口办理" + (modelData.opens_at ? "，预计 " + modelData.opens_at + " 开放" : ""))
                         : root.en ? ("Waiting " + modelData.waiting + " · about " + modelData.eta_minutes + " min")
                                   : ("等候 " + modelData.waiting + " 人 · 约 " + modelData.eta_minutes + " 分钟")
                 badge: !modelData.open_now ? (root.en ? "Closed" : "暂停")

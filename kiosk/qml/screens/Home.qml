@@ -26,6 +26,7 @@ Item {
     function waitLine(s) {
         if (!s.open_now) return root.en ? "Closed now" : "暂停办理"
         if (s.full) return root.en ? "Full today" : "今日已满"
+        if (s.no_window) return root.en ? "No window open now" : "当前无窗口办理"
         // Narrow tiles get the short form; the confirm screen shows the estimated wait.
         if (cols > 2) return root.en ? (s.waiting + " waiting") : ("等候 " + s.waiting + " 人")
         return root.en ? (s.waiting + " waiting · ~" + s.eta_minutes + " min")

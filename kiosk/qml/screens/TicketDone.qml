@@ -32,8 +32,10 @@ Item {
         }
         Bi {
             width: parent.width
-            zh: "前面还有 " + (vm.ticket.ahead || 0) + " 人，约 " + (vm.ticket.eta_minutes || 0) + " 分钟"
-            en: (vm.ticket.ahead || 0) + " ahead of you, about " + (vm.ticket.eta_minutes || 0) + " min"
+            zh: vm.ticket.no_window ? (vm.ticket.no_window_zh || "当前无窗口办理")
+                : "前面还有 " + (vm.ticket.ahead || 0) + " 人，约 " + (vm.ticket.eta_minutes || 0) + " 分钟"
+            en: vm.ticket.no_window ? (vm.ticket.no_window_en || "No window serves this right now")
+                : (vm.ticket.ahead || 0) + " ahead of you, about " + (vm.ticket.eta_minutes || 0) + " min"
             size: ui.body
         }
         Text {
