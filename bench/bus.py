@@ -244,6 +244,7 @@ def main() -> dict:
         "key_to_led_p99_ratio_to_target": round(_pct(to_led, 0.99) / 300, 2) if to_led else None,
         "crc_errors": stats["crc_errors"], "timeouts": stats["timeouts"],
         "drained": stats["drained"], "idle_s": round(stats["idle_s"], 1),
+        "requests_per_cycle": round(stats["transactions"] / max(1, stats["cycles"]), 1),
     }
     return result
 

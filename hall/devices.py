@@ -17,6 +17,7 @@ log = logging.getLogger(__name__)
 
 THANKS_SECONDS = 3.0     # the pad says thank you this long, then shows the clerk again
 ROUTINE_SECONDS = 3.0    # LED screens and idle pads: polled this often, just to know they are there
+LIT_PAD_EVERY = 10       # a pad lit for a rating: every 10th cycle (about 1 s); every cycle after a key
 
 
 @dataclass
@@ -74,7 +75,8 @@ class DeviceBinding:
         self.master = BusMaster(url, specs, self._on_bus_event,
                                 timeout=(timeout if timeout is not None else bus.timeout_ms / 1000),
                                 retries=retries if retries is not None else bus.retries,
-                                poll_interval=bus.poll_ms / 1000, routine_interval=ROUTINE_SECONDS)
+                                poll_interval=bus.poll_ms / 1000, routine_interval=ROUTINE_SECONDS,
+                                pad_every=LIT_PAD_EVERY)
         self._pending: dict[str, _PendingRating] = {}
         self._pad_texts: dict[str, str] = {}           # window -> what its pad shows when idle
         self.bad_without_reason = 0                    # bad levels whose reason never came

@@ -18,7 +18,8 @@ from .codec import ModbusCodec
 
 log = logging.getLogger(__name__)
 
-HOT_SECONDS = 5.0   # after a key, the next one (a pad's reason, a clerk's next key) comes soon
+HOT_SECONDS = 5.0      # after a key, the next one (a pad's reason, a clerk's next key) comes soon
+LIT_HOT_SECONDS = 1.0  # a pad just lit for a rating: polled every cycle this long
 
 
 @dataclass(frozen=True)
@@ -95,7 +96,8 @@ class BusMaster:
        line is idle between cycles: a screen update never waits for a cycle.
     2. A device that just reported a key and has more queued is read again at once: a
        burst of presses is fetched in one go, ahead of every routine poll. For HOT_SECONDS
-       after a key it is polled every cycle (a citizen choosing a reason on a pad).
+       after a key it is polled every cycle (a citizen choosing a reason on a pad), and so
+       is a pad for LIT_HOT_SECONDS after it was lit for a rating.
     3. The cycle: keypads every cycle, lit pads every `pad_every` cycles (see `_schedule`).
        A cycle starts every `poll_interval` seconds (config `poll_ms`), or back to back
        when the line needs longer than that.
@@ -190,6 +192,8 @@ class BusMaster:
         st = self.devices.get(address)
         if st is not None:
             st.lit = mode in (R.PadMode.RATING, R.PadMode.REASON)
+            if st.lit:   # the citizen is at the pad now: the first key most often comes at once
+                st.hot_until = max(st.hot_until, time.monotonic() + LIT_HOT_SECONDS)
         return self.write(address, R.REG_PAD_MODE, [int(mode), request_id & 0xFFFF])
 
     def status(self) -> list[dict]:
