@@ -19,7 +19,7 @@ from .codec import ModbusCodec
 log = logging.getLogger(__name__)
 
 HOT_SECONDS = 5.0      # after a key, the next one (a pad's reason, a clerk's next key) comes soon
-LIT_HOT_SECONDS = 1.0  # a pad just lit for a rating: polled every cycle this long
+LIT_HOT_SECONDS = 0.6  # a pad just lit for a rating: polled every cycle this long
 
 
 @dataclass(frozen=True)
@@ -102,8 +102,9 @@ class BusMaster:
        A cycle starts every `poll_interval` seconds (config `poll_ms`), or back to back
        when the line needs longer than that.
     4. Routine polls (LED screens, idle pads, offline devices): every `routine_interval`
-       seconds each, a few per cycle so no cycle grows; or, without a routine_interval,
-       every `slow_every` cycles, staggered by address.
+       seconds each, in the slack the cycle leaves within poll_interval and at least one
+       per cycle (so a full line stretches them, never the keys' turn); or, without a
+       routine_interval, every `slow_every` cycles, staggered by address.
 
     A poll reads one register (events pending) and the event block only when something is
     pending, so the line carries the fewest bytes while nothing happens. A poll that goes
@@ -146,6 +147,7 @@ class BusMaster:
         self._events: queue.Queue = queue.Queue()
         self._threads: list[threading.Thread] = []
         self._cycle_done = threading.Condition()
+        self._routine_pool: list[DeviceState] = []
 
     # lifecycle -----------------------------------------------------------------------------
     def start(self) -> BusMaster:
@@ -234,6 +236,11 @@ class BusMaster:
                         return
                     self._flush_writes()
                     self._poll(st)
+                for st in self._routine_turns(started):
+                    if self._stop.is_set():
+                        return
+                    self._flush_writes()
+                    self._poll(st)
                 self._flush_writes()
             except TransportError as exc:
                 log.warning("bus %s lost: %s; reconnecting", self.url, exc.message_en)
@@ -277,11 +284,12 @@ class BusMaster:
 
         Keypads every cycle: a clerk is waiting on them. Pads lit for a rating every
         `pad_every` cycles (the pad thanks the citizen by itself; only the stored rating
-        waits), every cycle for a while after a key (hot). A keypad or lit pad that missed a poll or two keeps its turn (a busy moment
-        is not a dead device); after `retries + 1` misses it is offline and routine.
-        Everything else (LED screens, idle pads, offline devices) is routine: see
-        `_routine`. Groups are staggered by address, so every cycle costs about the same
-        and no single cycle makes a key press wait for the whole bus.
+        waits), every cycle for a while after a key or after lighting (hot). A keypad or
+        lit pad that missed a poll or two keeps its turn (a busy moment is not a dead
+        device); after `retries + 1` misses it is offline and routine. Everything else (LED
+        screens, idle pads, offline devices) is routine: see `_routine`. Groups are
+        staggered by address, so every cycle costs about the same and no single cycle makes
+        a key press wait for the whole bus.
         """
         out, routine = [], []
         now = time.monotonic()
@@ -300,16 +308,23 @@ class BusMaster:
     def _routine(self, devices: list[DeviceState], cycle: int) -> list[DeviceState]:
         if self.routine_interval is None:
             return [st for st in devices if st.spec.address % self.slow_every == cycle % self.slow_every]
-        # Each device every routine_interval, but only a fair share per cycle: the devices
-        # due first, as many as keep the whole group on time at the current cycle length.
+        self._routine_pool = devices     # polled after the cycle, in its slack: _routine_turns
+        return []
+
+    def _routine_turns(self, started: float):
+        """Routine polls after the cycle's keys: the devices due (each every
+        routine_interval), most overdue first, while the cycle is within poll_interval, and
+        at least one per cycle so none is starved when the line is full."""
+        if self.routine_interval is None:
+            return
         now = time.monotonic()
-        cycle_s = max(self.poll_interval, self.stats.last_cycle_s, 0.001)
-        budget = max(1, -(-len(devices) * cycle_s // self.routine_interval))
-        due = sorted((st for st in devices if st.routine_due <= now), key=lambda s: s.routine_due)
-        picked = due[:int(budget)]
-        for st in picked:
-            st.routine_due = now + self.routine_interval
-        return picked
+        due = sorted((st for st in self._routine_pool if st.routine_due <= now),
+                     key=lambda s: s.routine_due)
+        for i, st in enumerate(due):
+            if i and time.monotonic() >= started + self.poll_interval:
+                return
+            st.routine_due = time.monotonic() + self.routine_interval
+            yield st
 
     def _mark_all_offline(self) -> None:
         for st in self.devices.values():
