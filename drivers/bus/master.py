@@ -107,10 +107,10 @@ class BusMaster:
        routine_interval, every `slow_every` cycles, staggered by address.
 
     A poll reads one register (events pending) and the event block only when something is
-    pending, so the line carries the fewest bytes while nothing happens. A poll that goes
-    unanswered is not retried on the spot: the device's next turn is the retry, and it is
-    offline after `retries + 1` misses in a row (a write is retried on the spot, `retries`
-    times). Events are delivered on a separate dispatcher thread, so slow handlers never
+    pending, so the line carries the fewest bytes while nothing happens. Requests are
+    retried on the spot `retries` times, except routine polls, whose next turn is the
+    retry. A polled device is offline after `retries + 1` failed polls in a row, a written
+    one when a write fails. Events are delivered on a separate dispatcher thread, so slow handlers never
     stall the line.
     """
 
@@ -240,7 +240,7 @@ class BusMaster:
                     if self._stop.is_set():
                         return
                     self._flush_writes()
-                    self._poll(st)
+                    self._poll(st, routine=True)
                 self._flush_writes()
             except TransportError as exc:
                 log.warning("bus %s lost: %s; reconnecting", self.url, exc.message_en)
@@ -425,14 +425,16 @@ class BusMaster:
             if st.failures > misses_allowed or st.online is None:
                 self._set_online(st, False)
 
-    def _poll(self, st: DeviceState) -> None:
+    def _poll(self, st: DeviceState, routine: bool = False) -> None:
         addr = st.spec.address
         st.polls += 1
         frame = self._poll_frames.get(addr)
         if frame is None:   # the same request every cycle: build it once
             frame = self._poll_frames[addr] = self._codec.read_request(addr, R.REG_EVENT_PENDING, 1)
-        # One register, one attempt: the device's next turn is the retry.
-        resp = self._transact(addr, frame, 7, retries=0)
+        # One register. A key may be waiting behind a keypad's or lit pad's poll, so a miss
+        # there (often only a late answer on a busy line) is retried at once; a routine
+        # poll waits for its next turn.
+        resp = self._transact(addr, frame, 7, retries=0 if routine else None)
         if resp is None or isinstance(resp, ExceptionResponse):
             self._account(st, resp is not None, misses_allowed=self.retries)
             return
