@@ -8,14 +8,14 @@ import sys
 import uuid
 from pathlib import Path
 
+import httpx
 import pytest
-import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "support"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from hallserver import HallServer  # noqa: E402
-from kiosk_hall import Kiosk, hid_type, wait_job  # noqa: E402
+from kiosk_ui import Kiosk, hid_type, wait_job  # noqa: E402
 
 from drivers.sim.printer import PrinterSimulator  # noqa: E402
 from kiosk.app import InputFilter  # noqa: E402
@@ -44,11 +44,11 @@ def _accept(hall, outcome="accepted", **body):
     api = hall.url + "/api/v1"
     kiosk = {"Authorization": "Bearer " + hall.device_token("kiosk")}
     clerk = {"Authorization": "Bearer " + hall.staff_token("c1", window_id="w03")}
-    requests.post(api + "/windows/w03/open", headers=clerk, timeout=5)
-    requests.post(api + "/tickets", json={"service_id": "biz-setup"},
+    httpx.post(api + "/windows/w03/open", headers=clerk, timeout=5)
+    httpx.post(api + "/tickets", json={"service_id": "biz-setup"},
                   headers={**kiosk, "Idempotency-Key": uuid.uuid4().hex}, timeout=5)
-    requests.post(api + "/windows/w03/call-next", headers=clerk, timeout=5)
-    r = requests.post(api + "/windows/w03/finish", json={"outcome": outcome, **body}, headers=clerk, timeout=5)
+    httpx.post(api + "/windows/w03/call-next", headers=clerk, timeout=5)
+    r = httpx.post(api + "/windows/w03/finish", json={"outcome": outcome, **body}, headers=clerk, timeout=5)
     assert r.status_code == 200, r.text
     return r.json()
 
@@ -56,7 +56,7 @@ def _accept(hall, outcome="accepted", **body):
 def _steps(hall, matter_id, *steps):
     approver = {"Authorization": "Bearer " + hall.staff_token("a1", role="approver")}
     for step in steps:
-        r = requests.post(f"{hall.url}/api/v1/matters/{matter_id}/steps", json={"step": step},
+        r = httpx.post(f"{hall.url}/api/v1/matters/{matter_id}/steps", json={"step": step},
                           headers=approver, timeout=5)
         assert r.status_code == 200, r.text
 
@@ -88,10 +88,10 @@ def test_pickup_code_scan_to_the_pickup_clerks_call(kiosk, hall, printer_sim, qt
 
     # The pickup clerk calls it and sees which result to fetch.
     pick = {"Authorization": "Bearer " + hall.staff_token("c2", window_id="w15")}
-    requests.post(f"{hall.url}/api/v1/windows/w15/open", headers=pick, timeout=5)
-    called = requests.post(f"{hall.url}/api/v1/windows/w15/call-next", headers=pick, timeout=5).json()["ticket"]
+    httpx.post(f"{hall.url}/api/v1/windows/w15/open", headers=pick, timeout=5)
+    called = httpx.post(f"{hall.url}/api/v1/windows/w15/call-next", headers=pick, timeout=5).json()["ticket"]
     assert called["number"] == ticket["number"]
-    [m] = requests.get(f"{hall.url}/api/v1/tickets/{called['id']}/matters", headers=pick, timeout=5).json()
+    [m] = httpx.get(f"{hall.url}/api/v1/tickets/{called['id']}/matters", headers=pick, timeout=5).json()
     assert m["id"] == mid and m["service_name_zh"] == "企业设立登记" and m["state"] == "ready"
 
 
