@@ -122,7 +122,7 @@ def test_theme_tile_gives_one_ticket_and_the_window_opens_a_matter_per_service(k
     number = kiosk.vm.ticket["number"]
     clerk = {"Authorization": "Bearer " + hall.staff_token("c9", window_id="w09")}
     for action, body in (("open", None), ("call-next", None), ("finish", {"outcome": "accepted"})):
-        r = requests.post(f"{hall.url}/api/v1/windows/w09/{action}", json=body, headers=clerk, timeout=5)
+        r = httpx.post(f"{hall.url}/api/v1/windows/w09/{action}", json=body, headers=clerk, timeout=5)
         assert r.status_code == 200, r.text
         if action == "call-next":
             assert r.json()["ticket"]["number"] == number
