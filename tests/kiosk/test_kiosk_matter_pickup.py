@@ -108,7 +108,7 @@ def test_owed_materials_are_filed_without_a_number(kiosk, hall, printer_sim, qtb
 
 
 def test_theme_tile_gives_one_ticket_and_the_window_opens_a_matter_per_service(kiosk, hall, printer_sim, qtbot):
-    from kiosk_hall import tap
+    from kiosk_ui import tap
 
     assert any(t.get("theme_id") == "newborn" for t in kiosk.vm.pinned)
     kiosk.view.grabWindow().save(str(Path(hall.db_path).parent / "home.png"))
