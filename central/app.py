@@ -399,10 +399,13 @@ def _book_html(db: CentralDB, hall_id: str | None, error, form: dict) -> str:
         f"{' checked' if s['id'] == chosen else ''} required> {e(s['name_zh'])}"
         f"<small>{e(s['name_en'])}</small></label>" for s in offer.services)
     weekdays = "一二三四五六日"
+    now = booking.hall_now(offer)
+    # Only days with a slot still ahead (today is dropped once its last slot has started).
+    days = [d for d in offer.open_days() if booking.slots(offer, d, now)]
     dates = "".join(
         f"<option value='{d.isoformat()}'{' selected' if d.isoformat() == form.get('date') else ''}>"
         f"{d.month}月{d.day}日 星期{weekdays[d.weekday()]} · {d.isoformat()}</option>"
-        for d in offer.open_days())
+        for d in days)
     slot_opts = "".join(
         f"<option value='{a}'{' selected' if a == form.get('slot') else ''}>{a}–{b}</option>"
         for a, b in booking.slots(offer))

@@ -47,14 +47,16 @@ def unsafe_listen_reason(host: str, admin_token: str | None, tls_cert: str | Non
 
 
 class RedactQuery(logging.Filter):
-    """Access-log lines never carry a credential from a query string."""
+    """Access-log lines never carry a credential from a query string, nor a citizen's ticket
+    token from the relayed phone page's paths (/t/TOKEN, /api/v1/tickets/TOKEN…)."""
 
     _pattern = re.compile(r"((?:token|key|secret|pin)[^=&]*=)[^&\s\"]*", re.IGNORECASE)
+    _ticket = re.compile(r"(/t/|/api/v1/tickets/)[A-Za-z0-9_-]+")
 
     def filter(self, record: logging.LogRecord) -> bool:
         if isinstance(record.args, tuple):
-            record.args = tuple(self._pattern.sub(r"\1***", a) if isinstance(a, str) else a
-                                for a in record.args)
+            record.args = tuple(self._ticket.sub(r"\1***", self._pattern.sub(r"\1***", a))
+                                if isinstance(a, str) else a for a in record.args)
         return True
 
 

@@ -38,6 +38,7 @@ class BusinessDayMixin:
         self._default_ratings(op)
         op.emit("day.opened", business_date=today)     # carries every row written above
         self._purge_contacts(op, today)
+        self._purge_matter_phones(op, today)          # hall/matters.py
         return today
 
     def business_date(self) -> str:

@@ -179,7 +179,8 @@ class QueueMixin:
             op.emit("ticket.finished", number=ticket["number"], window_number=window["number"],
                     outcome_zh=OUTCOME_ZH[outcome])
             if outcome in (Outcome.ACCEPTED, Outcome.ACCEPTED_PENDING):
-                self._open_matters(op, ticket, window, pending=pending, received=received_materials,
+                owed = pending if outcome == Outcome.ACCEPTED_PENDING else []
+                self._open_matters(op, ticket, window, pending=owed, received=received_materials,
                                    theme_id=theme_id)
             self._after_service(op, ticket, window)
             return ticket

@@ -181,8 +181,8 @@ class ViewsMixin:
             waiting = dict(c.execute("SELECT service_id, SUM(n) FROM waiting_counts GROUP BY service_id").fetchall())
             issued = dict(c.execute("SELECT service_id, last_number FROM counters WHERE business_date = ?", (bd,)).fetchall())
             out = []
-            for s in c.execute("SELECT * FROM services WHERE active = 1 ORDER BY position").fetchall():
-                s = dict(s)
+            rows = [dict(s) for s in c.execute("SELECT * FROM services WHERE active = 1 ORDER BY position")]
+            for s in rows:
                 n = waiting.get(s["id"], 0)
                 est = self._estimate_full(c, {"service_id": s["id"], "rank": 2, "sort_at": now}, new=True)
                 windows = est.open_windows

@@ -280,7 +280,12 @@ class Syncer:
         after = int(hallside.get_state(self.conn, "matter_cursor", "0"))
         total = 0
         while True:
-            page = self.client.get_matter_updates(after)
+            try:
+                page = self.client.get_matter_updates(after)
+            except SyncError as exc:
+                if exc.code == "http_404":      # a central without matter updates: nothing to pull
+                    return total
+                raise
             items = page.get("updates") or []
             if items:
                 out = self.apply_matter_updates(items)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "kiosk"))
 
-from kiosk_hall import Kiosk  # noqa: E402
+from kiosk_ui import Kiosk  # noqa: E402
 
 from drivers.sim.printer import PrinterSimulator  # noqa: E402
 from hall.health_report import build_report  # noqa: E402

@@ -14,7 +14,7 @@ import pytest
 
 from central.server import CentralServer
 from sync import signing
-from tests.display.hall_process import HallProcess
+from tests.support.hallserver import HallServer
 
 ROOT = Path(__file__).resolve().parents[2]
 HALL = "demo-city-hall"
@@ -34,7 +34,7 @@ def central(tmp_path):
 
 @pytest.fixture
 def hall(tmp_path, central):
-    proc = HallProcess(tmp_path / "hall", windows=("w03",))
+    proc = HallServer(tmp_path / "hall", process=True, windows=("w03",))
     key = signing.new_secret()
     central.db.add_hall(HALL, "示范", key)
     text = proc.config.read_text(encoding="utf-8")

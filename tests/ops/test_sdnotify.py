@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.display.hall_process import HallProcess
 from tests.ops.notify_harness import NotifySocket
+from tests.support.hallserver import HallServer
 
 ROOT = Path(__file__).resolve().parents[2]
 WATCHDOG_USEC = 400_000      # pings every 0.2 s
@@ -31,7 +31,7 @@ def notify():
 def hall(tmp_path, notify, monkeypatch):
     for key, value in notify.env(WATCHDOG_USEC).items():
         monkeypatch.setenv(key, value)
-    proc = HallProcess(tmp_path / "hall")
+    proc = HallServer(tmp_path / "hall", process=True, windows=("w03", "w04", "w05"))
     try:
         yield proc
     finally:
@@ -85,7 +85,7 @@ def test_hall_ready_then_pings_stop_on_sigstop_and_on_a_stuck_writer(hall, notif
 
 def test_hall_without_notify_socket_runs_as_before(tmp_path, monkeypatch):
     monkeypatch.delenv("NOTIFY_SOCKET", raising=False)
-    proc = HallProcess(tmp_path / "hall")
+    proc = HallServer(tmp_path / "hall", process=True, windows=("w03", "w04", "w05"))
     try:
         proc.start()
         assert proc.issue()["number"]
