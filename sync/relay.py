@@ -171,19 +171,18 @@ class RelayPusher:
                 self.sent.pop(key, None)  # resend that view, now the hall's truth
 
     def _token_for(self, key: str | None) -> str | None:
+        """The token behind a relay key (derived from the ticket id, hall/tokens.py): the
+        tickets this relay pushed, else today's tickets."""
         if not key:
             return None
-        ticket_id = self.keys.get(key)
         engine = self.app.state.engine
-        with engine.store.read() as c:
-            if ticket_id:
-                row = c.execute("SELECT token FROM tickets WHERE id = ?", (ticket_id,)).fetchone()
-                return row[0] if row else None
-            for (token,) in c.execute("SELECT token FROM tickets WHERE business_date >= ?",
-                                      (engine.business_date(),)):
-                if token and token_key(token) == key:
-                    return token
-        return None
+        ticket_id = self.keys.get(key)
+        if ticket_id is None:
+            with engine.store.read() as c:
+                ids = [r[0] for r in c.execute("SELECT id FROM tickets WHERE business_date >= ?",
+                                               (engine.business_date(),))]
+            ticket_id = next((i for i in ids if token_key(engine.token_for(i)) == key), None)
+        return engine.token_for(ticket_id) if ticket_id else None
 
 
 def start_for(app) -> RelayPusher | None:
