@@ -19,12 +19,11 @@ windows that can call it, and their work (each at its service's running average 
 |W_S| windows share that work, plus half a service for each of them that is busy now:
 eta = (work + residual) / |W_S|. With one window the order of calls is exact.
 
-Cost per estimate: the open windows' profiles are decoded once per set of open windows (and
-configuration) and kept; then one count per service those windows serve, on the partial
-index of waiting tickets (service, rank, sort_at) without reading the rows, one read of the
-services' averages and one of which windows are busy. Nothing is simulated and nothing scans
-history. (Tickets taken remotely and not yet checked in are counted too: the index does not
-hold checked_in, and reading every row would cost more than the rare early count is worth.)
+Cost per estimate: one query for the open windows serving S, one read of waiting_counts
+(per service, rank and checked-in flag, kept by triggers in the ticket's own transaction) for
+the services those windows serve, and, for a ticket already waiting, one range count per such
+service of its own rank up to it. For a new ticket (issue, the kiosk's tiles) the cost does
+not depend on how many wait. Nothing is simulated and nothing scans history.
 """
 
 from __future__ import annotations
@@ -42,60 +41,42 @@ class Estimate:
     open_windows: int
 
 
-_OPEN = "SELECT group_concat(id, ',') FROM (SELECT id FROM windows WHERE state = 'open' AND active = 1 ORDER BY id)"
-_PROFILES = "SELECT id, services, mode, weights FROM windows WHERE state = 'open' AND active = 1"
-_COUNT_BEFORE = ("SELECT COUNT(*) FROM tickets WHERE service_id = ? AND state = 'waiting' "
-                 "AND (rank < ? OR (rank = ? AND sort_at < ?))")
-_COUNT_ALL = "SELECT COUNT(*) FROM tickets WHERE service_id = ? AND state = 'waiting'"
+_OPEN_SERVING = ("SELECT w.id, w.services, w.mode, w.weights, w.current_ticket_id FROM windows w "
+                 "WHERE w.state = 'open' AND w.active = 1 AND EXISTS "
+                 "(SELECT 1 FROM json_each(w.services) j WHERE j.value = ?)")
 
 
 def _marks(n: int) -> str:
     return ",".join("?" * n)
 
 
-class _Profiles:
-    """The open windows' work profiles, decoded once per set of open windows and configuration
-    (windows open and close a few times a day; tickets are issued thousands of times)."""
-
-    def __init__(self, rows: list) -> None:
-        self.by_service: dict[str, list[tuple[str, str, list[str], dict]]] = {}
-        self.n_open: dict[str, int] = {}
-        for r in rows:
-            services = json.loads(r["services"])
-            profile = (r["id"], r["mode"], services, json.loads(r["weights"] or "{}"))
-            for g in services:
-                self.by_service.setdefault(g, []).append(profile)
-                self.n_open[g] = self.n_open.get(g, 0) + 1
-
-
-_cache: dict[tuple, _Profiles] = {}
-
-
-def _profiles(c: sqlite3.Connection) -> _Profiles:
-    open_ids = c.execute(_OPEN).fetchone()[0] or ""
-    digest = c.execute("SELECT value FROM meta WHERE key = 'config_hash'").fetchone()
-    key = (str(c.execute("PRAGMA database_list").fetchone()[2]), open_ids, digest[0] if digest else "")
-    got = _cache.get(key)
-    if got is None:
-        if len(_cache) > 64:
-            _cache.clear()
-        got = _cache[key] = _Profiles(c.execute(_PROFILES).fetchall())
-    return got
+def _counts(c: sqlite3.Connection, services: list[str], rank: int,
+            sort_at: float | None) -> dict[str, tuple[int, int]]:
+    """Per service: (all waiting, waiting that rank before t). Totals and the better ranks come
+    from waiting_counts (kept by triggers on tickets: constant cost whatever the queue's length);
+    t's own rank is counted up to t on the partial index of waiting tickets, a range that ends
+    at t. `sort_at` None: a ticket being issued, behind everyone at its rank (no range at all)."""
+    total: dict[str, int] = {}
+    before: dict[str, int] = {}
+    for s, r, n in c.execute(f"SELECT service_id, rank, n FROM waiting_counts WHERE checked_in = 1 "
+                             f"AND service_id IN ({_marks(len(services))})", tuple(services)):
+        total[s] = total.get(s, 0) + n
+        if r < rank or (sort_at is None and r == rank):
+            before[s] = before.get(s, 0) + n
+    if sort_at is not None:
+        for s in services:
+            if total.get(s):
+                before[s] = before.get(s, 0) + c.execute(
+                    "SELECT COUNT(*) FROM tickets WHERE service_id = ? AND state = 'waiting' AND rank = ? "
+                    "AND sort_at < ? AND checked_in = 1", (s, rank, sort_at)).fetchone()[0]
+    return {s: (n, before.get(s, 0)) for s, n in total.items()}
 
 
-def _counter(c: sqlite3.Connection, rank: int, sort_at: float):
-    """Per service: (all waiting, waiting that rank before t), counted on the partial index of
-    waiting tickets (service, rank, sort_at) without reading the rows; each asked for once."""
-    cache: dict[str, tuple[int, int]] = {}
-
-    def count(g: str, need_total: bool) -> tuple[int, int]:
-        got = cache.get(g)
-        if got is None or (need_total and got[0] < 0):
-            before = c.execute(_COUNT_BEFORE, (g, rank, rank, sort_at)).fetchone()[0]
-            total = c.execute(_COUNT_ALL, (g,)).fetchone()[0] if need_total else -1
-            got = cache[g] = (total, before)
-        return got
-    return count
+def _open_windows_per_service(c: sqlite3.Connection, services: list[str]) -> dict[str, int]:
+    rows = c.execute(f"SELECT j.value, COUNT(*) FROM windows w, json_each(w.services) j "
+                     f"WHERE w.state = 'open' AND w.active = 1 AND j.value IN ({_marks(len(services))}) "
+                     f"GROUP BY j.value", tuple(services)).fetchall()
+    return {r[0]: r[1] for r in rows}
 
 
 def average_seconds(c: sqlite3.Connection, services: list[str], default_minutes: float) -> dict[str, float]:
@@ -108,72 +89,66 @@ def average_seconds(c: sqlite3.Connection, services: list[str], default_minutes:
     return {s: out.get(s, 60.0 * default_minutes) for s in services}
 
 
-def _core(service_id: str, prof: _Profiles, count, avg: dict[str, float], busy: int) -> Estimate:
-    """The per-window arithmetic (see the module docstring) on counts already at hand."""
-    windows = prof.by_service.get(service_id, [])
-    ahead_s = count(service_id, False)[1]
+def estimate(c: sqlite3.Connection, service_id: str, rank: int, sort_at: float | None,
+             default_minutes: float, open_windows: dict[str, int] | None = None,
+             windows: list[dict] | None = None) -> Estimate:
+    """The estimate for a waiting ticket of `service_id`, or for a new one (sort_at None).
+
+    The engine passes what it keeps decoded (hall/views.py): `open_windows`, the open windows
+    per service, and `windows`, the open windows serving `service_id` (services, mode, weights,
+    current_ticket_id); without them both are read here. Windows with the same profile are
+    counted once, times how many share it (a hall has rows of identical windows)."""
+    if windows is None:
+        windows = []
+        for r in c.execute(_OPEN_SERVING, (service_id,)).fetchall():
+            services = json.loads(r["services"])
+            weights = json.loads(r["weights"] or "{}")
+            windows.append({"services": services, "mode": r["mode"], "weights": weights,
+                            "current_ticket_id": r["current_ticket_id"],
+                            "key": (r["mode"], tuple(services), tuple(sorted(weights.items())))})
     if not windows:
-        return Estimate(ahead=ahead_s, eta_minutes=None, open_windows=0)
+        ahead = _counts(c, [service_id], rank, sort_at).get(service_id, (0, 0))[1]
+        return Estimate(ahead=ahead, eta_minutes=None, open_windows=0)
+    profiles: dict[tuple, list] = {}
+    group: dict[str, None] = {service_id: None}
+    busy = 0
+    for w in windows:
+        same = profiles.get(w["key"])
+        if same is None:
+            profiles[w["key"]] = [w, 1]
+            group.update(dict.fromkeys(w["services"]))
+        else:
+            same[1] += 1
+        busy += bool(w["current_ticket_id"])
+    names = list(group)
+    counts = _counts(c, names, rank, sort_at)
+    n_open = open_windows if open_windows is not None else _open_windows_per_service(c, names)
+    avg = average_seconds(c, names, default_minutes)
+    ahead_s = counts.get(service_id, (0, 0))[1]
     people = 0.0
     work = 0.0
-    for _wid, mode, services, weights in windows:
+    for w, k in profiles.values():
+        mode, services, weights = w["mode"], w["services"], w["weights"]
         pos = services.index(service_id)
         w_s = max(weights.get(service_id, 1), 1)
         for i, g in enumerate(services):
+            total, before = counts.get(g, (0, 0))
             if g == service_id:
-                n = ahead_s
+                n = before
             elif mode == "order":
-                n = count(g, True)[0] if i < pos else 0
+                n = total if i < pos else 0
             elif mode == "ratio":
-                n = min(count(g, True)[0], math.ceil(ahead_s * max(weights.get(g, 1), 1) / w_s))
+                n = min(total, math.ceil(ahead_s * max(weights.get(g, 1), 1) / w_s))
             else:
-                n = count(g, False)[1]
+                n = before
             if n:
-                share = n / max(prof.n_open.get(g, 1), 1)
+                share = k * n / max(n_open.get(g, 1), 1)
                 people += share
                 work += share * avg[g]
     # A busy window frees up after about half a service on average.
     work += busy * 0.5 * avg[service_id]
     eta = 0 if work <= 0 else max(1, math.ceil(work / len(windows) / 60))
     return Estimate(ahead=int(round(people)), eta_minutes=eta, open_windows=len(windows))
-
-
-def estimate(c: sqlite3.Connection, service_id: str, rank: int, sort_at: float,
-             default_minutes: float) -> Estimate:
-    """The estimate for a waiting ticket (or a new one: sort_at = now) of `service_id`."""
-    prof = _profiles(c)
-    windows = prof.by_service.get(service_id, [])
-    count = _counter(c, rank, sort_at)
-    if not windows:
-        return _core(service_id, prof, count, {}, 0)
-    names = list(dict.fromkeys([service_id] + [g for w in windows for g in w[2]]))
-    ids = [w[0] for w in windows]
-    busy = c.execute(f"SELECT COUNT(*) FROM windows WHERE id IN ({_marks(len(ids))}) "
-                     f"AND current_ticket_id IS NOT NULL", ids).fetchone()[0]
-    return _core(service_id, prof, count, average_seconds(c, names, default_minutes), busy)
-
-
-def estimates_for_newcomers(c: sqlite3.Connection, services: list[str], waiting: dict[str, int],
-                            default_minutes: float) -> dict[str, Estimate]:
-    """For the services list (kiosks, displays): what a ticket taken now would be told, for
-    every service at once. A newcomer ranks after everyone waiting, so the counts are the
-    waiting counts the caller already has; one read of averages and of busy windows."""
-    prof = _profiles(c)
-    avg = average_seconds(c, services, default_minutes)
-    busy_ids = {r[0] for r in c.execute("SELECT id FROM windows WHERE current_ticket_id IS NOT NULL "
-                                        "AND state = 'open' AND active = 1")}
-
-    def count(g: str, _need_total: bool) -> tuple[int, int]:
-        n = int(waiting.get(g, 0))
-        return n, n
-
-    out = {}
-    for sid in services:
-        windows = prof.by_service.get(sid, [])
-        for g in {g for w in windows for g in w[2]} - avg.keys():
-            avg.update(average_seconds(c, [g], default_minutes))
-        out[sid] = _core(sid, prof, count, avg, sum(1 for w in windows if w[0] in busy_ids))
-    return out
 
 
 def naive_estimate(c: sqlite3.Connection, service_id: str, rank: int, sort_at: float,

@@ -199,12 +199,13 @@ class Store:
             done = set(self.applied_migrations())
         return [f for f in migration_files() if f.stem not in done]
 
-    def migrate(self) -> list[str]:
-        """Apply each pending schema file in its own transaction, recorded in that transaction."""
+    def migrate(self, *, backup: bool = True) -> list[str]:
+        """Apply each pending schema file in its own transaction, recorded in that transaction.
+        A database that has data is backed up first (`backup=False`: it is itself a copy)."""
         applied = []
         with self.lock:
             done = set(self.applied_migrations())
-            if done and any(f.stem not in done for f in migration_files()):
+            if backup and done and any(f.stem not in done for f in migration_files()):
                 # A database with data is about to change schema: keep a copy first.
                 from hall.backup import take_backup
                 take_backup(self, Path(self.path).parent / "backups", kind="pre-migrate")
@@ -212,10 +213,23 @@ class Store:
                 if f.stem in done:
                     continue
                 sql = f.read_text(encoding="utf-8")
-                with self.transaction() as c:
-                    for statement in _split_sql(sql):
-                        c.execute(statement)
-                    c.execute("INSERT INTO migrations (name, applied_at) VALUES (?, ?)", (f.stem, time.time()))
+                # A file that rebuilds a table others reference asks for foreign keys off
+                # (SQLite cannot switch them inside a transaction): it then runs SQLite's
+                # documented procedure, and foreign_key_check must be clean before it commits.
+                fk_off = sql.startswith("-- onewindow: foreign_keys=off")
+                if fk_off:
+                    self.conn.execute("PRAGMA foreign_keys=OFF")
+                try:
+                    with self.transaction() as c:
+                        for statement in _split_sql(sql):
+                            c.execute(statement)
+                        if fk_off and c.execute("PRAGMA foreign_key_check").fetchone():
+                            raise StoreError("migration_fk", f"迁移 {f.stem} 破坏了外键关系",
+                                             f"migration {f.stem} leaves broken foreign keys")
+                        c.execute("INSERT INTO migrations (name, applied_at) VALUES (?, ?)", (f.stem, time.time()))
+                finally:
+                    if fk_off:
+                        self.conn.execute("PRAGMA foreign_keys=ON")
                 log.info("applied migration %s", f.stem)
                 applied.append(f.stem)
         return applied

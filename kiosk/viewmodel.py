@@ -9,6 +9,8 @@ This shell owns the signals, the properties, screen changes, the idle timer, mes
 and navigation. Rules it owns:
 - Idle: any screen but home/unreachable/printing goes home after idle_seconds; a screen
   that ends a visit (ticket, receipt, rating done) after min(idle, done) seconds.
+- Each new citizen finds the hall's default language and elder mode: the home button, the
+  idle timeout and leaving a done screen (after a ticket) reset them; "back" to home does not.
 - Home is refused while an issue is pending; with the hall offline "home" is the
   offline screen.
 - Errors reach the screen as a bilingual message with a next step, never a traceback.
@@ -100,8 +102,8 @@ class KioskViewModel(TakeTicketFlow, AppointmentFlow, ScanFlow, RatingFlow, Comp
         self._reader: dict = {"state": "none", "text_zh": "", "text_en": "", "hint_zh": "", "hint_en": ""}
 
         self._screen = "home"
-        self._lang = "zh"
-        self._elder = False
+        self._lang = self.settings.default_lang
+        self._elder = self.settings.default_elder
         self._online = True
         self._sync: dict = {}                 # the central platform's mark, from /health
         self._last_ok: float | None = None
@@ -280,10 +282,20 @@ class KioskViewModel(TakeTicketFlow, AppointmentFlow, ScanFlow, RatingFlow, Comp
 
     @Slot()
     def goHome(self) -> None:
+        self._go_home(new_citizen=True)
+
+    def _go_home(self, new_citizen: bool) -> None:
         if self._pending is not None:
             return  # an issue is in flight; the screen shows it until the hall answers
         self._reset_flow()
+        if new_citizen:
+            self._reset_citizen()
         self._set_screen("home" if self._online else "unreachable")
+
+    def _reset_citizen(self) -> None:
+        """The next citizen finds the hall's default language and text size."""
+        self._lang = self.settings.default_lang
+        self._elder = self.settings.default_elder
 
     @Slot()
     def back(self) -> None:
@@ -292,7 +304,9 @@ class KioskViewModel(TakeTicketFlow, AppointmentFlow, ScanFlow, RatingFlow, Comp
                    "complaint" else "confirm", "pin": "home", "manager": "home"}
         target = back_to.get(self._screen, "home")
         if target == "home":
-            self.goHome()
+            # the same citizen stepping back keeps their language and text size,
+            # unless they are leaving a screen that ends a visit
+            self._go_home(new_citizen=self._screen in _DONE_SCREENS)
         else:
             self._set_screen(target)
 

@@ -258,7 +258,7 @@ def finish(window_id: WindowId, body: FinishIn, request: Request,
 
         opened = engine.matter_for_ticket(ticket["id"])
         if opened:
-            extra["slip"] = slip_data(request, opened, engine.matter_access(opened[0]["code"]))
+            extra["slip"] = slip_data(request, opened, engine.matter_access(opened[0]["code"]), with_qr=True)
             extra["matters"] = [{"id": m["id"], "code": m["code"], "service_id": m["service_id"],
                                  "due_date": m["due_date"], "state": m["state"]} for m in opened]
     return _window_reply(request, window_id, None, finished=staff_ticket(request, ticket), **extra)

@@ -11,9 +11,9 @@
       thanks: "感谢您的评价！", complain_title: "我要投诉 / 建议", complain_link: "我要投诉 / 建议（吐槽找茬）",
       complain_label: "请写下您遇到的问题（不必填写姓名）", complain_cat: "问题类别", live_on: "实时更新中", live_off: "正在连接…",
       not_found: "没有找到这张票，请核对二维码", complaint_done: "已收到，受理编号：", lang: "EN",
-      relay_offline: "大厅网络中断，进度暂停更新；叫号短信照常发送", relay_age: "以下为 {age} 前的状态",
+      relay_offline: "大厅网络中断，进度暂停更新；叫号短信照常发送", relay_age: "以下为{age}前的状态",
       last_known: "最后状态", relayed_done: "已收到，已转交大厅处理",
-      minutes: "{n} 分钟", seconds: "{n} 秒",
+      minutes: "{n}分钟", seconds: "{n}秒",
       states: { waiting: "等候中", called: "正在叫您", serving: "正在办理", held: "已挂起，请留意叫号",
         done: "已办结", no_show: "已过号", walked_out: "已取消（您已离开）", transferred: "已转办，请留意新号码",
         refused: "已出具告知", expired: "今日已结束" },
@@ -182,6 +182,7 @@
       + ((refusedKind && t("refused_states")[refusedKind]) || (t("states")[v.state]) || v.state);
     $("queue").classList.toggle("stale", stale);
     $("live").classList.toggle("hidden", stale);
+    $("called").classList.toggle("stale", stale);
     renderNotice(v);
     $("leave-box").classList.toggle("hidden", !v.can_leave);
     if (!v.can_leave) $("leave-confirm").classList.add("hidden");

@@ -266,6 +266,26 @@
       `<div class="meta">${esc(w.name_zh)}</div>` +
       `<div class="ticket">${w.current ? esc(w.current) : "—"}</div>` +
       `<div class="meta">${w.staff_name && w.state !== "closed" ? esc(w.staff_name) : "—"}</div></div>`).join("");
+    await loadPinLocks();
+  }
+
+  // Devices (client addresses) slowed down or locked after wrong PINs: the device is locked,
+  // never the clerk's account; the manager lets it sign in again.
+  async function loadPinLocks() {
+    const d = await api("GET", "/api/v1/admin/pin-locks");
+    $("pin-locks").innerHTML = d.sources.length ? `<table class="data">` +
+      head([["设备地址", "Device address"], ["连续输错", "Wrong PINs", 1], ["状态", "State"], ["", ""]]) +
+      d.sources.map((s) => `<tr class="${s.locked ? "overdue" : ""}"><td>${esc(s.source)}</td>` +
+        `<td class="num">${s.failed}</td><td>${s.locked ? "已锁定 Locked" : "已减速 Slowed down"}</td>` +
+        `<td><button type="button" class="secondary" data-unlock="${esc(s.source)}">解锁 Unlock</button></td></tr>`).join("") +
+      `</table>` : `<div class="empty">没有被暂停的设备 No device paused</div>`;
+    document.querySelectorAll("#pin-locks button[data-unlock]").forEach((b) => b.addEventListener("click", async () => {
+      try {
+        await api("POST", "/api/v1/admin/pin-locks/unlock", { source: b.dataset.unlock });
+        status(`已解锁 ${b.dataset.unlock} / Unlocked`, true);
+        await loadPinLocks();
+      } catch (e) { status(e.message); }
+    }));
   }
 
   function card(zh, en, value, warn) {

@@ -22,7 +22,7 @@ Item {
                           : "请输入 8 位预约码，或直接扫描预约二维码"
             color: ui.muted
             font.pixelSize: ui.body
-            wrapMode: Text.Wrap
+            wrapMode: Text.WordWrap
             horizontalAlignment: Text.AlignHCenter
         }
         Rectangle {
@@ -39,7 +39,7 @@ Item {
                 width: parent.width - 2 * ui.gap
                 horizontalAlignment: Text.AlignHCenter
                 fontSizeMode: Text.HorizontalFit
-                minimumPixelSize: ui.body
+                minimumPixelSize: ui.huge * ui.minFit
                 text: vm.code !== "" ? vm.code : "— — — — — — — —"
                 color: vm.code !== "" ? ui.text : ui.muted
                 font.pixelSize: ui.huge
@@ -58,7 +58,7 @@ Item {
                              : vm.reader.text_zh + "，请扫码或输入预约码")
             color: vm.reader.state === "ok" ? ui.muted : ui.accent
             font.pixelSize: ui.body
-            wrapMode: Text.Wrap
+            wrapMode: Text.WordWrap
             horizontalAlignment: Text.AlignHCenter
         }
         Text {
@@ -68,7 +68,7 @@ Item {
             color: ui.accent
             font.pixelSize: ui.body
             font.bold: true
-            wrapMode: Text.Wrap
+            wrapMode: Text.WordWrap
             horizontalAlignment: Text.AlignHCenter
         }
     }
