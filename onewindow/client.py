@@ -158,14 +158,20 @@ class HallClient:
     def ticket(self, token: str) -> dict:
         return self.get(f"/tickets/{quote(token, safe='')}")
 
-    def rate(self, token: str, level: int, reasons: list[str] | None = None) -> dict:
+    def rate(self, token: str, level: int, reasons: list[str] | None = None, *,
+             idempotency_key: str | None = None) -> dict:
+        """Rate a ticket. Retrying with the same idempotency_key returns the rating given."""
         body: dict[str, Any] = {"token": token, "level": int(level)}
         if reasons:
             body["reasons"] = list(reasons)
-        return self.post("/ratings", body)
+        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
+        return self.post("/ratings", body, headers=headers)
 
     def file_complaint(self, category: str, *, text: str = "", phrases: list[str] | None = None,
-                       phone: str | None = None, kind: str = "complaint") -> dict:
+                       phone: str | None = None, kind: str = "complaint",
+                       contact_consent: bool = False, idempotency_key: str | None = None) -> dict:
+        """File a complaint. Retrying with the same idempotency_key returns the same code;
+        `contact_consent`: the citizen agreed to be called back on `phone` (电话回访)."""
         body: dict[str, Any] = {"category": category, "kind": kind}
         if text:
             body["text"] = text
@@ -173,7 +179,9 @@ class HallClient:
             body["phrases"] = list(phrases)
         if phone:
             body["phone"] = phone
-        return self.post("/complaints", body)
+            body["contact_consent"] = bool(contact_consent)
+        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
+        return self.post("/complaints", body, headers=headers)
 
     def raise_help(self, note: str | None = None) -> dict:
         return self.post("/help-requests", {"note": note} if note else {})

@@ -171,22 +171,18 @@ class RelayPusher:
                 self.sent.pop(key, None)  # resend that view, now the hall's truth
 
     def _token_for(self, key: str | None) -> str | None:
-        """The token whose SHA-256 is `key`: tokens are derived from ticket ids with the
-        hall's secret (hall/tokens.py), never stored, so they are recomputed here."""
+        """The token behind a relay key (derived from the ticket id, hall/tokens.py): the
+        tickets this relay pushed, else today's tickets."""
         if not key:
             return None
-        ticket_id = self.keys.get(key)
         engine = self.app.state.engine
-        if ticket_id:
-            return engine.token_for(ticket_id)
-        with engine.store.read() as c:
-            ids = [r[0] for r in c.execute("SELECT id FROM tickets WHERE business_date >= ?",
-                                           (engine.business_date(),))]
-        for ticket_id in ids:
-            token = engine.token_for(ticket_id)
-            if token_key(token) == key:
-                return token
-        return None
+        ticket_id = self.keys.get(key)
+        if ticket_id is None:
+            with engine.store.read() as c:
+                ids = [r[0] for r in c.execute("SELECT id FROM tickets WHERE business_date >= ?",
+                                               (engine.business_date(),))]
+            ticket_id = next((i for i in ids if token_key(engine.token_for(i)) == key), None)
+        return engine.token_for(ticket_id) if ticket_id else None
 
 
 def start_for(app) -> RelayPusher | None:
