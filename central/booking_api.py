@@ -11,6 +11,7 @@ idempotency record keeps the answer (masked name, code) and a hash of the non-pe
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import re
@@ -245,6 +246,7 @@ def register(app: FastAPI, db: CentralDB, *, clock=time.time) -> None:
         return client
 
     def guarded(fn):
+        @functools.wraps(fn)          # FastAPI reads the parameters through __wrapped__
         async def wrapper(*args, **kwargs):
             try:
                 return await fn(*args, **kwargs)
@@ -252,9 +254,6 @@ def register(app: FastAPI, db: CentralDB, *, clock=time.time) -> None:
                 return _err(exc)
             except booking.BookingRefused as exc:
                 return _err(_refusal(exc))
-        wrapper.__name__ = fn.__name__
-        wrapper.__doc__ = fn.__doc__
-        wrapper.__signature__ = __import__("inspect").signature(fn)
         return wrapper
 
     tags = ["booking"]

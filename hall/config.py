@@ -16,7 +16,7 @@ from pydantic import (
     PrivateAttr,
     ValidationError,
     field_validator,
-    model_serializer,
+    model_validator,
 )
 
 from onewindow import example_config_path
@@ -161,6 +161,8 @@ class SyncSection(Strict):
     ca_file: str = ""
     client_cert: str = Field(default="", description="mutual TLS: this hall's certificate (PEM)")
     client_key: str = Field(default="", description="mutual TLS: its private key (PEM)")
+    staff_names: bool = Field(default=False, description="send staff names to the central "
+                              "(default: staff appear there as ids only)")
     interval_seconds: float = Field(default=10, gt=0, le=3600)
     batch_size: int = Field(default=500, ge=1, le=5000)
 
@@ -194,6 +196,9 @@ class KioskSection(Strict):
     idle_seconds: int = Field(default=60, ge=10, le=600)
     complaint_categories: list[Reason] = []
     complaint_phrases: list[str] = []
+    # what each new citizen finds at the kiosk (it returns to these on home, idle, after a ticket)
+    default_language: Literal["zh", "en"] = "zh"
+    default_elder: bool = False
 
 
 class CitizenSection(Strict):
@@ -251,37 +256,17 @@ FREE_MARK_EN = "not needed: the platform holds the e-licence"
 
 
 class Material(Strict):
-    """One material a service asks for (issue 16: 一处填报、全网通用).
+    """One material a service asks for, as a record (issue 16: 一处填报、全网通用).
 
     `electronic = true` marks a material the platform already holds as an electronic licence
     (电子证照, of `license_type`): the citizen need not bring it (免提交), and a refusal for
-    missing materials cannot list it. A plain string in hall.toml is a material with just a
-    name, and such a material is written back as the plain string.
+    missing materials cannot list it.
     """
 
     name: str = Field(min_length=1, max_length=60)
     name_en: str = Field(default="", max_length=120)
     electronic: bool = False
     license_type: str = Field(default="", max_length=60)
-
-    # Compatibility with code written when materials were strings: a material equals its name
-    # and prints as it.
-    def __eq__(self, other):
-        if isinstance(other, str):
-            return self.name == other
-        return super().__eq__(other)
-
-    def __hash__(self):
-        return hash(self.name)
-
-    def __str__(self):
-        return self.name
-
-    @model_serializer(mode="wrap")
-    def _plain(self, handler):
-        if not (self.name_en or self.electronic or self.license_type):
-            return self.name
-        return handler(self)
 
 
 class Service(Strict):
@@ -293,7 +278,11 @@ class Service(Strict):
     kind: Literal["consult", "accept", "pickup", "help", "complaint"]
     daily_cap: int = Field(default=300, ge=1, le=9999)
     appointments: bool = False
-    materials: list[Material] = []
+    # The names, in order: what every consumer reads (plain strings, as before issue 16).
+    materials: list[str] = []
+    # The details of those written as records in hall.toml (`{ name = …, electronic = true, … }`
+    # inside `materials`); filled by the validator, written back beside `materials`.
+    material_records: list[Material] = []
     pinned: bool = False
     avg_minutes: float | None = Field(default=None, gt=0, le=240)
     ticket_cutoff: Clock | None = None
@@ -308,21 +297,35 @@ class Service(Strict):
     def _cut(cls, v):
         return None if v is None else _hhmm(v)
 
-    @field_validator("materials", mode="before")
+    @model_validator(mode="before")
     @classmethod
-    def _materials(cls, v):
-        # plain strings stay accepted (every hall.toml before issue 16 has them)
-        if isinstance(v, list):
-            return [{"name": m} if isinstance(m, str) else m for m in v]
-        return v
+    def _material_records(cls, data):
+        # `materials` may mix plain strings (every hall.toml before issue 16) and records; the
+        # records move to `material_records`, `materials` keeps the names. A record whose
+        # material is no longer listed (say a manager removed it locally) is dropped.
+        if not isinstance(data, dict) or not isinstance(data.get("materials"), list):
+            return data
+        names, records = [], list(data.get("material_records") or [])
+        for m in data["materials"]:
+            if isinstance(m, dict):
+                names.append(m.get("name"))
+                records = [r for r in records if (r.get("name") if isinstance(r, dict) else getattr(r, "name", None))
+                           != m.get("name")] + [m]
+            else:
+                names.append(m)
+        listed = {n for n in names if isinstance(n, str)}
+        records = [r for r in records
+                   if (r.get("name") if isinstance(r, dict) else getattr(r, "name", None)) in listed]
+        return {**data, "materials": names, "material_records": records}
 
     @property
     def material_names(self) -> list[str]:
-        return [m.name for m in self.materials]
+        return list(self.materials)
 
     @property
     def electronic_materials(self) -> list[Material]:
-        return [m for m in self.materials if m.electronic]
+        order = {n: i for i, n in enumerate(self.materials)}
+        return sorted((r for r in self.material_records if r.electronic), key=lambda r: order.get(r.name, 0))
 
 
 class Window(Strict):
@@ -423,7 +426,13 @@ def public_choices(cfg: HallConfig) -> dict:
         "complaint_categories": [c.model_dump() for c in cfg.kiosk.complaint_categories],
         "complaint_phrases": list(cfg.kiosk.complaint_phrases),
         "idle_seconds": cfg.kiosk.idle_seconds,
+        "default_language": cfg.kiosk.default_language,
+        "default_elder": cfg.kiosk.default_elder,
         "voice_enabled": cfg.voice.enabled,
+        # 一件事 (hall/matters.py): one kiosk tile, one ticket, one combined material list.
+        "themes": [{"id": t.id, "name_zh": t.name_zh, "name_en": t.name_en, "materials": list(t.materials),
+                    "ticket_service": t.ticket_service or t.services[0], "services": list(t.services)}
+                   for t in cfg.themes],
     }
 
 

@@ -48,7 +48,7 @@ def _file(engine, op, item: dict) -> None:
            "received_at": op.now}
     ticket = _ticket(op, item)
     if item["kind"] == "complaint":
-        category = row["category"] if row["category"] in cats else "hotline"
+        category = row["category"] if row["category"] in cats else "12345"   # shown as 吐槽（12345）
         text = f"12345 工单 {row['ref']}：{content}" if content else f"12345 工单 {row['ref']}"
         complaint = engine._insert_complaint(op, kind="complaint", category=category, text=text, phrases=[],
                                              phone=None, source="hotline", ticket=ticket, cats=cats)

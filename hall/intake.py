@@ -52,13 +52,12 @@ def purge_id_hashes(store, today: str) -> int:
 
 
 def appointment_codes_for_hash(store, id_hash: str, date: str) -> list[str]:
-    """Codes of today's bookable appointments whose ID hash matches (constant-time compare)."""
-    import hmac
-
+    """Codes of the day's appointments booked with this ID hash (by index), booked ones first;
+    check-in then gives the usual answer (too early, already checked in …)."""
     if not _HEX64.match(id_hash or ""):
         return []
     with store.read() as c:
-        rows = c.execute("SELECT a.code, h.id_hash FROM appointment_id_hashes h JOIN appointments a "
-                         "ON a.id = h.appointment_id WHERE h.date = ? AND a.state = 'booked' "
-                         "ORDER BY a.slot_start", (date,)).fetchall()
-    return [r[0] for r in rows if hmac.compare_digest(r[1], id_hash)]
+        rows = c.execute("SELECT a.code FROM appointment_id_hashes h JOIN appointments a "
+                         "ON a.id = h.appointment_id WHERE h.id_hash = ? AND h.date = ? "
+                         "ORDER BY a.state = 'booked' DESC, a.slot_start", (id_hash, date)).fetchall()
+    return [r[0] for r in rows]

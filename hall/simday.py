@@ -217,8 +217,9 @@ def _step_desk(engine: Engine, desk: _Desk, rng: random.Random, now: float, atte
         elif roll < 0.07 and svc.kind == "accept":
             kind = rng.choice(["missing_materials", "missing_materials", "redirect", "escalate"])
             if kind == "missing_materials":
-                mats = rng.sample([m.name for m in svc.materials if not m.electronic],
-                                  k=min(len([m for m in svc.materials if not m.electronic]), rng.randint(1, 2))) or ["补充材料"]
+                held = {r.name for r in svc.electronic_materials}    # 免提交: never "missing"
+                missing = [m for m in svc.materials if m not in held]
+                mats = rng.sample(missing, k=min(len(missing), rng.randint(1, 2))) or ["补充材料"]
                 attempt(engine.refuse, wid, kind, materials=mats, text="材料不全，已出具一次性告知单")
             elif kind == "redirect":
                 others = [s.id for s in cfg.services if s.kind == "accept" and s.id != svc.id]
@@ -230,7 +231,8 @@ def _step_desk(engine: Engine, desk: _Desk, rng: random.Random, now: float, atte
             desk.phase = "refused"
         else:
             r = rng.random()
-            outcome = "completed" if r < 0.8 else ("accepted" if r < 0.95 else "accepted_pending")
+            # Only services a window accepts for the back office open matters (hall/matters.py).
+            outcome = "completed" if r < 0.8 or svc.kind != "accept" else ("accepted" if r < 0.95 else "accepted_pending")
             pending = rng.sample(svc.material_names, 1) if outcome == "accepted_pending" and svc.materials else ["补充材料"]
             attempt(engine.finish, wid, outcome, pending_materials=pending)
         if served and rng.random() < 0.7:

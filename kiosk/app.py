@@ -219,6 +219,13 @@ class KioskApp:
                                    on_error=lambda zh, en: emit(vm.scanRejected, zh, en))
         self.scanner.open()
         vm.scanner = self.scanner
+        from kiosk.idcard import IdCardPort
+
+        self.idcard = IdCardPort(settings.idcard_url,
+                                 on_card=lambda h, name: emit(vm.cardRead, h, name),
+                                 on_status=lambda state, zh, en: emit(vm.cardStatus, state, zh, en))
+        self.idcard.open()
+        vm.attach_idcard(self.idcard)
         self.view = build_view(vm, settings.size(), view_class=KioskView)
         self.filter = InputFilter(vm, self.app)
         self.app.installEventFilter(self.filter)
@@ -270,6 +277,7 @@ class KioskApp:
         close_view(self.view)
         self.vm.shutdown()
         self.scanner.close()
+        self.idcard.close()
         self.printer.close()
         self.client.close()
         if self.speaker is not None:

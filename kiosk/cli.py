@@ -27,6 +27,9 @@ def add_commands(sub) -> None:
     p.add_argument("--scanner", default=os.environ.get("ONEWINDOW_SCANNER") or None,
                    help="serial QR scanner URL, e.g. serial:///dev/onewindow/scanner0 (or "
                         "$ONEWINDOW_SCANNER; a USB HID scanner needs no option)")
+    p.add_argument("--idcard", default=os.environ.get("ONEWINDOW_IDCARD") or None,
+                   help="ID-card reader URL, e.g. serial:///dev/ttyUSB1?baud=115200 or sim://idcard "
+                        "(or $ONEWINDOW_IDCARD)")
     p.add_argument("--screenshot", metavar="DIR", default=None,
                    help="render every screen offscreen to PNG files in DIR and exit")
     p.add_argument("--orientation", choices=["portrait", "landscape"], default=None,
@@ -83,7 +86,7 @@ def _cmd_kiosk(args) -> int:
     if no_screen is not None:
         return no_screen
     settings = KioskSettings(hall_url=args.hall, token=token, printer_url=args.printer,
-                             scanner_url=args.scanner,
+                             scanner_url=args.scanner, idcard_url=args.idcard,
                              orientation=args.orientation or "portrait",
                              idle_seconds=args.idle_seconds, voice=args.voice,
                              complaint_url=args.complaint_url)

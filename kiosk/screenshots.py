@@ -128,9 +128,20 @@ def _scenes(vm):
         vm._set_screen("unreachable")
 
     def checkin():
+        vm._reader = {"state": "ok", "text_zh": "", "text_en": "", "hint_zh": "", "hint_en": ""}
         vm.openCheckin()
         for d in "2026112":
             vm.codeKey(d)
+
+    def checkin_no_reader():
+        vm._reader = {"state": "absent", "text_zh": "身份证阅读器未连接", "text_en": "ID-card reader not connected",
+                      "hint_zh": "", "hint_en": ""}
+        vm.openCheckin()
+
+    def ticket_idcard():
+        vm._reader = {"state": "none", "text_zh": "", "text_en": "", "hint_zh": "", "hint_en": ""}
+        vm._ticket = dict(ticket_base, priority="appointment", name_masked="张*三")
+        vm._set_screen("ticket")
 
     def checkin_early():
         vm._show_message(_text("签到时间未到", "Too early to check in"),
@@ -204,6 +215,7 @@ def _scenes(vm):
             ("green_channel", green), ("green_chosen", green_chosen), ("phone", phone),
             ("printing", printing), ("ticket", ticket), ("printer_failure", printer_failed),
             ("hall_unreachable", unreachable), ("checkin", checkin),
+            ("checkin_no_reader", checkin_no_reader), ("ticket_idcard", ticket_idcard),
             ("checkin_early", checkin_early), ("service_full", closed_service),
             ("help", help_waiting), ("help_acknowledged", help_acked),
             ("complaint", complaint), ("complaint_done", complaint_done), ("rate", rate),
@@ -238,6 +250,10 @@ def layout_problems(view, unit: float = 1.0) -> list[str]:
         if item.inherits("QQuickImage") and not rect.isEmpty():
             images.append((rect, "image " + str(item.property("source"))[:40]))
         if item.inherits("QQuickMouseArea"):
+            flick = _flickable(item)
+            if flick is not None:
+                # only the part scrolled into view can be touched
+                rect = rect.intersected(flick.mapRectToScene(QRectF(0, 0, flick.width(), flick.height())))
             if not item.isEnabled() or rect.isEmpty():
                 continue
             if min(rect.width(), rect.height()) < MIN_TARGET_PX * unit:
@@ -246,12 +262,29 @@ def layout_problems(view, unit: float = 1.0) -> list[str]:
             targets.append((rect, _label(item)))
         elif item.inherits("QQuickText") and item.property("text"):
             text = str(item.property("text"))
+            if _in_flickable(item):
+                # a scrolling list: what is scrolled away is meant to be; only a line wider
+                # than the list is a fault
+                if item.width() > 0 and float(item.property("contentWidth") or 0) > item.width() + 2:
+                    problems.append(f"text wider than its box: {text!r}")
+                continue
             if item.property("truncated"):
                 problems.append(f"text cut short: {text!r}")
             content_w = float(item.property("contentWidth") or 0)
             content_h = float(item.property("contentHeight") or 0)
             if item.width() > 0 and content_w > item.width() + 2:
                 problems.append(f"text wider than its box: {text!r}")
+            # a line box a few px over its box (text shrunk to fit reports that) draws inside
+            slack = 8
+            if item.height() > 0 and content_h > item.height() + slack:
+                problems.append(f"text taller than its box: {text!r}")
+            parent = item.parentItem()
+            if parent is not None and parent.width() > 0 and parent.height() > 0:
+                prect = parent.mapRectToScene(QRectF(0, 0, parent.width(), parent.height()))
+                if not prect.adjusted(-1, -1, 1, 1).contains(
+                        QRectF(rect.x(), rect.y(), max(rect.width(), content_w),
+                               max(rect.height(), content_h))):
+                    problems.append(f"text leaves its parent: {text!r}")
             shown = QRectF(rect.x(), rect.y(), max(rect.width(), content_w), content_h)
             if not screen.adjusted(-1, -1, 1, 1).contains(shown):
                 problems.append(f"text off screen: {text!r}")
@@ -267,6 +300,19 @@ def layout_problems(view, unit: float = 1.0) -> list[str]:
             if overlap.width() > 1 and overlap.height() > 1:
                 problems.append(f"overlap: {la!r} and {lb!r}")
     return problems
+
+
+def _flickable(item):
+    parent = item.parentItem()
+    while parent is not None:
+        if parent.inherits("QQuickFlickable"):
+            return parent
+        parent = parent.parentItem()
+    return None
+
+
+def _in_flickable(item) -> bool:
+    return _flickable(item) is not None
 
 
 def _card(item):
@@ -287,12 +333,46 @@ def _label(area) -> str:
     return parent.objectName() if parent is not None else "?"
 
 
+MODES = {
+    # mode: (language, elder)
+    "zh": ("zh", False),
+    "en": ("en", False),
+    "elder": ("zh", True),
+    "elder_en": ("en", True),
+}
+# Scenes that set the language or elder mode themselves: shown in the plain "zh" run only.
+_MODE_SCENES = {"elder_home", "elder_confirm", "english_home", "english_confirm"}
+# Staff screens, never shown in elder mode (the manager gesture leaves it).
+_STAFF_SCENES = {"manager_pin", "manager"}
+
+
+def text_sizes(view) -> dict[str, float]:
+    """Each visible text on screen -> the height of one of its rendered lines in px (the
+    smallest if the same text shows twice). A line's height follows the glyph size actually
+    drawn, also for text shrunk to fit its box (Text.Fit), which font.pixelSize does not."""
+    out: dict[str, float] = {}
+    for item in _items(view.rootObject()):
+        if not item.inherits("QQuickText"):
+            continue
+        text = str(item.property("text") or "").strip()
+        if not text:
+            continue
+        lines = max(1, int(item.property("lineCount") or 1))
+        height = float(item.property("contentHeight") or 0) / lines
+        if height > 0:
+            out[text] = min(height, out.get(text, height))
+    return out
+
+
 def render_all(out_dir: Path, orientations=("portrait", "landscape"),
-               settings: KioskSettings | None = None) -> dict:
-    """Write one PNG per screen and orientation; returns {"files": [...], "warnings": [...]}.
+               settings: KioskSettings | None = None, modes=("zh",)) -> dict:
+    """Write one PNG per screen, orientation and mode; returns {"files": [...],
+    "warnings": [...], "problems": {file: [...]}, "sizes": {file: {text: line px}}}.
 
     Portrait gets every screen; landscape gets every screen too (it is a different layout,
-    and the one most likely to clip)."""
+    and the one most likely to clip). Modes (see MODES) are zh, en, elder (适老模式) and
+    elder_en; the "zh" files keep the plain name ``portrait_home.png``, the others carry the
+    mode: ``portrait_elder_home.png``."""
     from PySide6.QtCore import QCoreApplication
 
     from kiosk.app import QmlWarnings, build_view, close_view, make_app
@@ -307,6 +387,7 @@ def render_all(out_dir: Path, orientations=("portrait", "landscape"),
     warnings.install()
     files: list[str] = []
     problems: dict[str, list[str]] = {}
+    sizes: dict[str, dict[str, float]] = {}
     try:
         for orientation in orientations:
             cfg = settings or KioskSettings(hall_name="滨江区政务服务中心",
@@ -323,19 +404,29 @@ def render_all(out_dir: Path, orientations=("portrait", "landscape"),
             vm._services = canned_services(cfg)
             emit(vm.servicesChanged)
             emit(vm.stateChanged)
-            for name, scene in _scenes(vm):
-                scene()
-                for _ in range(3):
-                    QCoreApplication.processEvents()
-                path = out_dir / f"{orientation}_{name}.png"
-                view.grabWindow().save(str(path))
-                files.append(str(path))
-                found = layout_problems(view, min(cfg.size()) / 1080)
-                if found:
-                    problems[path.name] = found
+            for mode in modes:
+                lang, elder = MODES[mode]
+                for name, scene in _scenes(vm):
+                    if mode != "zh" and name in _MODE_SCENES or elder and name in _STAFF_SCENES:
+                        continue
+                    if name not in _MODE_SCENES:
+                        vm._lang, vm._elder = lang, elder
+                    scene()
+                    emit(vm.stateChanged)
+                    for _ in range(3):
+                        QCoreApplication.processEvents()
+                    stem = name if mode == "zh" else f"{mode}_{name}"
+                    path = out_dir / f"{orientation}_{stem}.png"
+                    view.grabWindow().save(str(path))
+                    files.append(str(path))
+                    sizes[path.name] = text_sizes(view)
+                    found = layout_problems(view, min(cfg.size()) / 1080)
+                    if found:
+                        problems[path.name] = found
             close_view(view)
             vm.shutdown()
     finally:
         warnings.uninstall()
     del app
-    return {"files": files, "warnings": warnings.messages, "problems": problems}
+    return {"files": files, "warnings": warnings.messages, "problems": problems,
+            "sizes": sizes}

@@ -62,6 +62,7 @@ class KioskSettings:
     token: str | None = None
     printer_url: str | None = None
     scanner_url: str | None = None
+    idcard_url: str | None = None          # ID-card reader (issue 16): serial://…?baud=115200
     hall_name: str = "政务服务大厅"
     hall_name_en: str = "Government Service Hall"
     orientation: str = "portrait"          # portrait 1080x1920 or landscape 1920x1080
@@ -80,6 +81,11 @@ class KioskSettings:
     rating_reasons: dict = field(default_factory=lambda: dict(DEFAULT_RATING_REASONS))
     domain_names: dict = field(default_factory=lambda: dict(DEFAULT_DOMAIN_NAMES))
     hall_config_path: str | None = None    # set by apply_hall_config
+    themes: list = field(default_factory=list)   # 一件事 tiles (kiosk/flows/theme.py)
+    # What each new citizen finds (hall.toml [kiosk] default_language / default_elder):
+    # the kiosk returns to these on home, on idle and after a ticket.
+    default_lang: str = "zh"
+    default_elder: bool = False
 
     def apply_hall_config(self, path) -> None:
         """Take the hall's names and choices from its hall.toml (same box, or a copy).
@@ -102,8 +108,14 @@ class KioskSettings:
             known = {p["zh"]: p["en"] for p in DEFAULT_COMPLAINT_PHRASES}
             self.complaint_phrases = [{"id": p, "zh": p, "en": known.get(p, "")}
                                       for p in choices["complaint_phrases"]]
+        if "themes" in choices:
+            self.themes = [dict(t) for t in choices["themes"] or []]
         if choices.get("idle_seconds"):
             self.idle_seconds = float(choices["idle_seconds"])
+        if choices.get("default_language") in ("zh", "en"):
+            self.default_lang = choices["default_language"]
+        if "default_elder" in choices:
+            self.default_elder = bool(choices["default_elder"])
         if choices.get("voice_enabled"):
             self.voice = True        # the hall speaks, so the kiosk's prompts speak too
         hall = choices.get("hall") or {}

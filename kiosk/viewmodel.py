@@ -9,6 +9,8 @@ This shell owns the signals, the properties, screen changes, the idle timer, mes
 and navigation. Rules it owns:
 - Idle: any screen but home/unreachable/printing goes home after idle_seconds; a screen
   that ends a visit (ticket, receipt, rating done) after min(idle, done) seconds.
+- Each new citizen finds the hall's default language and elder mode: the home button, the
+  idle timeout and leaving a done screen (after a ticket) reset them; "back" to home does not.
 - Home is refused while an issue is pending; with the hall offline "home" is the
   offline screen.
 - Errors reach the screen as a bilingual message with a next step, never a traceback.
@@ -30,6 +32,7 @@ from kiosk.flows.common import toggled as _toggled  # noqa: F401
 from kiosk.flows.complaint import COMPLAINT_PAGE, ComplaintFlow  # noqa: F401
 from kiosk.flows.hall_link import HallLinkFlow
 from kiosk.flows.help import HelpFlow, _clock  # noqa: F401
+from kiosk.flows.idcard import IdCardFlow
 from kiosk.flows.manager import ManagerFlow
 from kiosk.flows.matter_pickup import MatterPickupFlow
 from kiosk.flows.rating import RATING_LEVELS, RatingFlow
@@ -60,7 +63,7 @@ PROMPTS = {
 
 
 class KioskViewModel(TakeTicketFlow, AppointmentFlow, ScanFlow, RatingFlow, ComplaintFlow,
-                     HelpFlow, ManagerFlow, HallLinkFlow, MatterPickupFlow, QObject):
+                     HelpFlow, ManagerFlow, HallLinkFlow, MatterPickupFlow, IdCardFlow, QObject):
     """All kiosk state. Slots are the citizen's intents; network and printing run on lanes.
 
     `client` is a HallClient (or, in unit tests, an object with the same methods);
@@ -75,6 +78,8 @@ class KioskViewModel(TakeTicketFlow, AppointmentFlow, ScanFlow, RatingFlow, Comp
     scanRejected = Signal(str, str)            # (message, message_en)
     ticketPrinted = Signal("QVariantMap")      # for tests and the bench: bytes went out
     ticketShownOnScreen = Signal("QVariantMap")
+    cardRead = Signal(str, str)                # (id hash, masked name) from the ID-card reader
+    cardStatus = Signal(str, str, str)         # (state, message, message_en) of the reader
 
     def __init__(self, client, printer: PrinterPort | None = None,
                  settings: KioskSettings | None = None, speaker=None,
@@ -90,10 +95,15 @@ class KioskViewModel(TakeTicketFlow, AppointmentFlow, ScanFlow, RatingFlow, Comp
         self.codeReceived.connect(self.scanned)
         self.scanRejected.connect(self._scan_rejected)
         self.scanner = None                    # kiosk.devices.ScannerPort, when configured
+        self.idcard = None                     # kiosk.idcard.IdCardPort, when configured
+        self.cardRead.connect(self._card_read)
+        self.cardStatus.connect(self._reader_status)
+        self._card: dict = {}                  # the masked name of the card tapped this visit
+        self._reader: dict = {"state": "none", "text_zh": "", "text_en": "", "hint_zh": "", "hint_en": ""}
 
         self._screen = "home"
-        self._lang = "zh"
-        self._elder = False
+        self._lang = self.settings.default_lang
+        self._elder = self.settings.default_elder
         self._online = True
         self._sync: dict = {}                 # the central platform's mark, from /health
         self._last_ok: float | None = None
@@ -190,6 +200,8 @@ class KioskViewModel(TakeTicketFlow, AppointmentFlow, ScanFlow, RatingFlow, Comp
     banner = Property("QVariantMap", HallLinkFlow._banner, notify=stateChanged)
     deviceStatus = Property("QVariantList", HallLinkFlow._status_rows, notify=stateChanged)
     scannerOk = Property(bool, lambda self: self._scanner_ok is not False, notify=stateChanged)
+    card = Property("QVariantMap", _get("_card"), notify=stateChanged)
+    reader = Property("QVariantMap", _get("_reader"), notify=stateChanged)
 
     def _static(value):  # noqa: N805 - constant lists for QML
         return lambda self: value
@@ -246,6 +258,7 @@ class KioskViewModel(TakeTicketFlow, AppointmentFlow, ScanFlow, RatingFlow, Comp
         self._help = {}
         self._ticket = {}
         self._print_error = {}
+        self._card = {}
 
     def _show_message(self, title: dict, body: dict, kind: str = "info",
                       next_step: dict | None = None) -> None:
@@ -269,10 +282,20 @@ class KioskViewModel(TakeTicketFlow, AppointmentFlow, ScanFlow, RatingFlow, Comp
 
     @Slot()
     def goHome(self) -> None:
+        self._go_home(new_citizen=True)
+
+    def _go_home(self, new_citizen: bool) -> None:
         if self._pending is not None:
             return  # an issue is in flight; the screen shows it until the hall answers
         self._reset_flow()
+        if new_citizen:
+            self._reset_citizen()
         self._set_screen("home" if self._online else "unreachable")
+
+    def _reset_citizen(self) -> None:
+        """The next citizen finds the hall's default language and text size."""
+        self._lang = self.settings.default_lang
+        self._elder = self.settings.default_elder
 
     @Slot()
     def back(self) -> None:
@@ -281,7 +304,9 @@ class KioskViewModel(TakeTicketFlow, AppointmentFlow, ScanFlow, RatingFlow, Comp
                    "complaint" else "confirm", "pin": "home", "manager": "home"}
         target = back_to.get(self._screen, "home")
         if target == "home":
-            self.goHome()
+            # the same citizen stepping back keeps their language and text size,
+            # unless they are leaving a screen that ends a visit
+            self._go_home(new_citizen=self._screen in _DONE_SCREENS)
         else:
             self._set_screen(target)
 

@@ -110,6 +110,10 @@ class HallClient:
     def health(self) -> dict:
         return self.get("/health", timeout=min(self.timeout, 3.0))
 
+    def report_status(self, status: dict) -> dict:
+        """This device's own state (printer paper, scanner) for the hall and the fleet view."""
+        return self.post("/devices/me/status", status)
+
     def kiosk_config(self) -> dict:
         return self.get("/kiosk-config")
 
@@ -134,6 +138,18 @@ class HallClient:
 
     def check_in(self, code: str) -> dict:
         return self.post("/appointments/checkin", {"code": code})
+
+    def issue_theme_ticket(self, theme_id: str, *, idempotency_key: str, priority_reason: str | None = None,
+                           phone: str | None = None, lang: str = "zh") -> dict:
+        """一件事: one ticket for a theme (hall/matters.py); retries reuse the idempotency key."""
+        body: dict[str, Any] = {"lang": lang}
+        if priority_reason:
+            body["priority_reason"] = priority_reason
+        if phone:
+            body["phone"] = phone
+        log.info("issue theme ticket theme=%s phone=%s key=%s", theme_id, mask_phone(phone) or "-",
+                 idempotency_key[:8])
+        return self.post(f"/themes/{theme_id}/tickets", body, headers={"Idempotency-Key": idempotency_key})
 
     def scan_matter(self, code: str) -> dict:
         """A matter's pickup code: a 统一出件 ticket, or owed materials filed (hall/matters.py)."""

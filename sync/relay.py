@@ -107,9 +107,7 @@ class RelayPusher:
         hall = {"hall_name_zh": config.hall.name_zh, "hall_name_en": config.hall.name_en}
         out: dict[str, tuple[str, str]] = {}
         for row in rows:
-            token = row.get("token")
-            if not token:
-                continue
+            token = engine.token_for(row["id"])      # derived, not stored (hall/tokens.py)
             try:
                 view = {**citizen_view(shim, row), **hall}
             except DomainError:
@@ -194,12 +192,12 @@ def start_for(app) -> RelayPusher | None:
     relay = getattr(config, "relay", None)
     if relay is None or not relay.enabled:
         return None
-    if not (config.sync.central_url and config.sync.hall_key):
-        log.warning("relay: [relay] enabled but [sync] central_url/hall_key are not set; "
-                    "phones on mobile data will not reach the ticket page")
-        return None
     from sync.client import CentralClient
 
-    client = CentralClient(config.sync.central_url, config.hall.id, config.sync.hall_key,
-                           ca_file=config.sync.ca_file or None, timeout=10.0)
+    client = CentralClient.from_config(config, timeout=10.0)
+    if not (config.sync.central_url and client.secret):
+        log.warning("relay: [relay] enabled but [sync] central_url or the hall key is not set; "
+                    "phones on mobile data will not reach the ticket page")
+        client.close()
+        return None
     return RelayPusher(app, client, heartbeat=relay.heartbeat_seconds).start()

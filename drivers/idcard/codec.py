@@ -146,7 +146,14 @@ class Framer:
                 del self._buf[:1]
                 continue
             if len(self._buf) < 7 + length:
-                return out
+                # Incomplete — or a false start (garbage that looks like a preamble with a
+                # large length). A complete, valid frame further on wins; else wait for more.
+                later = self._valid_frame_after(1)
+                if later < 0:
+                    return out
+                self.skipped += later
+                del self._buf[:later]
+                continue
             head = bytes(self._buf[5:7])
             body = bytes(self._buf[7:7 + length - 1])
             chk = self._buf[7 + length - 1]
@@ -156,6 +163,19 @@ class Framer:
                 continue
             del self._buf[:7 + length]
             out.append(Frame(body))
+
+    def _valid_frame_after(self, pos: int) -> int:
+        """Offset of the next complete frame with a good checksum at or after pos, or -1."""
+        buf = self._buf
+        while True:
+            pos = buf.find(PREAMBLE, pos)
+            if pos < 0 or len(buf) < pos + 7:
+                return -1
+            length = int.from_bytes(buf[pos + 5:pos + 7], "big")
+            end = pos + 7 + length
+            if 2 <= length <= MAX_BODY and len(buf) >= end and xor(bytes(buf[pos + 5:end - 1])) == buf[end - 1]:
+                return pos
+            pos += 1
 
     def clear(self) -> None:
         self._buf.clear()

@@ -33,6 +33,8 @@ class ManagerFlow:
         if len(self._corner_taps) >= 5:
             self._corner_taps = []
             self._pin = {"staff": "", "pin": "", "field": "staff", "error": ""}
+            self._reset_citizen()   # staff screens: the hall's default language, never elder
+            self._elder = False
             self._set_screen("pin")
 
     @Slot(str)

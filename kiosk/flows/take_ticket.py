@@ -33,6 +33,7 @@ from PySide6.QtCore import Slot
 
 from kiosk.devices import PrintFailure
 from kiosk.flows.common import text as _text
+from kiosk.flows.theme import THEME_PREFIX, theme_tiles
 from onewindow.client import HallError, HallUnreachable, mask_phone, new_idempotency_key
 from onewindow.qtcompat import emit
 
@@ -70,7 +71,8 @@ class TakeTicketFlow:
         return {"zh": zh, "en": en}
 
     def _pinned(self) -> list[dict]:
-        return [s for s in self._services if s.get("pinned")]
+        # Theme services (一件事, kiosk/flows/theme.py) first, then the pinned services.
+        return theme_tiles(self._services, self.settings.themes) + [s for s in self._services if s.get("pinned")]
 
     def _pickup_service(self) -> dict:
         for s in self._services:
@@ -87,6 +89,8 @@ class TakeTicketFlow:
         self._set_screen("domain")
 
     def _find_service(self, service_id: str) -> dict | None:
+        if service_id.startswith(THEME_PREFIX):
+            return next((t for t in theme_tiles(self._services, self.settings.themes) if t["id"] == service_id), None)
         return next((s for s in self._services if s.get("id") == service_id), None)
 
     @Slot(str)
@@ -186,7 +190,8 @@ class TakeTicketFlow:
             "issue", key=new_idempotency_key(), service=dict(self._service),
             priority_reason=self._green.get("id") if self._green else None,
             phone=self._phone if (self._phone_ok() and self._phone_consent) else None,
-            print_materials=self._print_materials)
+            print_materials=self._print_materials,
+            name_masked=(self._card or {}).get("name_masked", ""))
         # Network first: loading the busy screen is not on the way to the printer.
         self._submit_pending()
         self._busy_text = _text("正在取号，请稍候", "Issuing your ticket")
@@ -207,10 +212,16 @@ class TakeTicketFlow:
         client, printer = self.client, self.printer
 
         def job():
-            if p["kind"] == "issue":
+            if p["kind"] == "issue" and p["service"].get("theme_id"):
+                result = client.issue_theme_ticket(
+                    p["service"]["theme_id"], idempotency_key=p["key"],
+                    priority_reason=p["priority_reason"], phone=p["phone"], lang=p["lang"])
+            elif p["kind"] == "issue":
                 result = client.issue_ticket(
                     p["service"]["id"], idempotency_key=p["key"],
                     priority_reason=p["priority_reason"], phone=p["phone"], lang=p["lang"])
+            elif p["kind"] == "idcard":
+                result = client.post("/appointments/checkin-idcard", {"id_hash": p["id_hash"]})
             else:
                 result = client.check_in(p["code"])
             # The hall has committed the ticket: print it from this worker thread at once,
@@ -249,6 +260,8 @@ class TakeTicketFlow:
         if error is not None:
             if p["kind"] == "checkin":
                 self._checkin_error(error)
+            elif p["kind"] == "idcard":
+                self._idcard_error(error)
             else:
                 self._error_message(error)
             return
@@ -312,4 +325,5 @@ def _complete_ticket(result: dict | None, pending: dict) -> dict:
     ticket.setdefault("issued_at", time.time())
     ticket["green_zh"] = pending.get("green_zh", "") if pending.get("priority_reason") else ""
     ticket["phone_masked"] = mask_phone(pending.get("phone")) if pending.get("phone") else ""
+    ticket["name_masked"] = pending.get("name_masked") or ""   # from an ID card: 张*三
     return ticket

@@ -26,7 +26,7 @@ Rectangle {
             font.pixelSize: ui.large
             font.bold: true
             horizontalAlignment: Text.AlignHCenter
-            wrapMode: Text.Wrap
+            wrapMode: Text.WordWrap
         }
         Text {
             width: parent.width
@@ -35,7 +35,7 @@ Rectangle {
             color: button.ink
             font.pixelSize: ui.small
             horizontalAlignment: Text.AlignHCenter
-            wrapMode: Text.Wrap
+            wrapMode: Text.WordWrap
         }
     }
     MouseArea {

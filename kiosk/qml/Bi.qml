@@ -1,6 +1,7 @@
 import QtQuick
 
-// Two-language text: the chosen language large, the other small beneath it.
+// Two-language text: the chosen language large, the other small beneath it (not in elder
+// mode: one language, large, leaves room for fewer and larger lines).
 Column {
     id: bi
     property string zh: ""
@@ -17,16 +18,16 @@ Column {
         color: bi.ink
         font.pixelSize: bi.size
         font.bold: bi.bold
-        wrapMode: Text.Wrap
+        wrapMode: Text.WordWrap
         horizontalAlignment: bi.align
     }
     Text {
         width: bi.width
-        visible: (root.en ? bi.zh : bi.en) !== ""
+        visible: (root.en ? bi.zh : bi.en) !== "" && !ui.elder
         text: root.en ? bi.zh : bi.en
         color: bi.subInk
         font.pixelSize: Math.max(ui.small * 0.9, bi.size * 0.5)
-        wrapMode: Text.Wrap
+        wrapMode: Text.WordWrap
         horizontalAlignment: bi.align
     }
 }

@@ -7,6 +7,8 @@ Grid {
     signal key(string k)
     property var keys: ["1", "2", "3", "4", "5", "6", "7", "8", "9", "clear", "0", "back"]
     property real keyHeight: ui.target * 1.05
+    // digits: huge, or as large as the key allows (never below 1.4x standard in elder mode:
+    // screens give elder keys at least 175 px)
     columns: 3
     spacing: ui.gap
     Repeater {
@@ -18,7 +20,7 @@ Grid {
             height: pad.keyHeight
             title: modelData === "clear" ? (root.en ? "Clear" : "清空")
                  : modelData === "back" ? (root.en ? "Delete" : "删除") : modelData
-            titleSize: modelData.length === 1 ? Math.min(ui.huge, pad.keyHeight * 0.6) : ui.body
+            titleSize: modelData.length === 1 ? Math.min(ui.huge, pad.keyHeight * (ui.elder ? 0.7 : 0.6)) : ui.body
             onTapped: pad.key(modelData)
         }
     }

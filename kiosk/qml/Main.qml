@@ -33,12 +33,16 @@ Rectangle {
         "complaint": "Complaint", "complaint_done": "ComplaintDone", "rate": "Rate",
         "rate_done": "RateDone", "pin": "Pin", "manager": "Manager"
     })
+    // elder portrait: the phone screen's larger keypad takes the footer's room ("Skip" and
+    // "OK" lead on from there)
     property bool showFooter: ["home", "printing", "unreachable", "manager", "pin"]
                                   .indexOf(vm.screen) < 0
+                              && !(ui.elder && !landscape && vm.screen === "phone")
 
     Theme {
         id: ui
-        elder: vm.elder
+        // the staff screens (PIN, manager) are never in elder mode
+        elder: vm.elder && ["pin", "manager"].indexOf(vm.screen) < 0
         unit: Math.min(root.width, root.height) / 1080
     }
 
@@ -47,20 +51,27 @@ Rectangle {
         anchors.top: parent.top
         anchors.left: parent.left
         anchors.right: parent.right
-        height: (root.landscape ? 130 : 170) * ui.unit
+        // Elder mode: larger type needs a taller header (the hall name may take two lines).
+        height: ui.elder ? Math.max((root.landscape ? 130 : 170) * ui.unit,
+                                    Math.max(headerText.implicitHeight, toggles.implicitHeight) + ui.gap)
+                         : (root.landscape ? 130 : 170) * ui.unit
         color: ui.elder ? "#000000" : ui.primary
         border.color: ui.elder ? "#ffffff" : "transparent"
         border.width: ui.elder ? 2 : 0
 
         Column {
+            id: headerText
             anchors.left: parent.left
             anchors.leftMargin: ui.gap * 1.5
             anchors.right: toggles.left
+            anchors.rightMargin: ui.gap
             anchors.verticalCenter: parent.verticalCenter
             Text {
+                // standard: one line, shrunk to fit
                 width: parent.width
+                visible: !ui.elder
                 text: root.en ? vm.hallNameEn : vm.hallName
-                color: ui.elder ? "#ffffff" : "#ffffff"
+                color: "#ffffff"
                 font.pixelSize: 52 * ui.unit
                 font.bold: true
                 fontSizeMode: Text.HorizontalFit
@@ -68,36 +79,48 @@ Rectangle {
                 height: 62 * ui.unit
             }
             Text {
+                // elder: full size, wrapped at words
+                width: parent.width
+                visible: ui.elder
+                text: root.en ? vm.hallNameEn : vm.hallName
+                color: "#ffffff"
+                font.pixelSize: 52 * ui.unit * ui.scale
+                font.bold: true
+                wrapMode: Text.WordWrap
+            }
+            Text {
                 id: clock
                 text: Qt.formatDateTime(new Date(), "yyyy-MM-dd  HH:mm")
                 color: ui.elder ? "#ffff66" : "#dbe7f7"
-                font.pixelSize: 32 * ui.unit
+                font.pixelSize: 32 * ui.unit * ui.scale
                 Timer {
                     interval: 10000; running: true; repeat: true
                     onTriggered: clock.text = Qt.formatDateTime(new Date(), "yyyy-MM-dd  HH:mm")
                 }
             }
         }
-        Row {
+        Grid {
             id: toggles
             anchors.right: parent.right
             anchors.rightMargin: ui.gap
             anchors.verticalCenter: parent.verticalCenter
-            spacing: ui.gap
+            // elder portrait: the two larger buttons stacked, leaving room for the hall name
+            columns: ui.elder && !root.landscape ? 1 : 2
+            spacing: ui.gap * (ui.elder && !root.landscape ? 0.5 : 1)
             Tile {
                 fit: true
-                width: 220 * ui.unit
-                height: 115 * ui.unit
+                width: 220 * ui.unit * ui.scale
+                height: 115 * ui.unit * (ui.elder ? 1.15 : 1)
                 title: root.en ? "中文" : "English"
-                titleSize: 40 * ui.unit
+                titleSize: 40 * ui.unit * ui.scale
                 onTapped: vm.toggleLanguage()
             }
             Tile {
                 fit: true
-                width: 250 * ui.unit
-                height: 115 * ui.unit
+                width: 250 * ui.unit * ui.scale
+                height: 115 * ui.unit * (ui.elder ? 1.15 : 1)
                 title: root.en ? (vm.elder ? "Standard" : "Large text") : (vm.elder ? "标准模式" : "适老模式")
-                titleSize: 40 * ui.unit
+                titleSize: 40 * ui.unit * ui.scale
                 selected: vm.elder
                 onTapped: vm.toggleElder()
             }
@@ -131,7 +154,7 @@ Rectangle {
             color: "#ffffff"
             font.pixelSize: ui.small
             font.bold: true
-            wrapMode: Text.Wrap
+            wrapMode: Text.WordWrap
             horizontalAlignment: Text.AlignHCenter
         }
     }
@@ -153,25 +176,28 @@ Rectangle {
         anchors.left: parent.left
         anchors.right: parent.right
         anchors.margins: root.showFooter ? ui.gap * 1.5 : 0
-        height: root.showFooter ? (root.landscape ? 120 * ui.unit : ui.target) : 0
+        height: root.showFooter ? (root.landscape ? 120 * ui.unit : ui.target) * (ui.elder ? 1.3 : 1) : 0
         visible: root.showFooter
         spacing: ui.gap
         property real cell: (width - 2 * spacing) / 3
         Tile {
             fit: true
             width: footer.cell; height: footer.height
+            titleSize: ui.body * 1.2
             title: root.en ? "‹ Back" : "‹ 返回"
             onTapped: vm.back()
         }
         Tile {
             fit: true
             width: footer.cell; height: footer.height
+            titleSize: ui.body * 1.2
             title: root.en ? "Home" : "首页"
             onTapped: vm.goHome()
         }
         Tile {
             fit: true
             width: footer.cell; height: footer.height
+            titleSize: ui.body * 1.2
             title: root.en ? "Call staff" : "呼叫帮办"
             fill: ui.elder ? "#000000" : "#fff4e5"
             onTapped: vm.requestHelp()

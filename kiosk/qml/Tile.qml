@@ -37,13 +37,13 @@ Rectangle {
                                         - (subtitleText.visible ? subtitleText.height + content.spacing : 0))
                              : implicitHeight
             fontSizeMode: tile.fit ? Text.Fit : Text.FixedSize
-            minimumPixelSize: tile.titleSize * 0.55
+            minimumPixelSize: tile.titleSize * ui.minFit
             verticalAlignment: Text.AlignVCenter
             text: tile.title
             color: tile.selected ? ui.primaryInk : (tile.active ? tile.ink : ui.muted)
             font.pixelSize: tile.titleSize
             font.bold: true
-            wrapMode: Text.Wrap
+            wrapMode: Text.WordWrap
             horizontalAlignment: Text.AlignHCenter
         }
         Text {
@@ -53,7 +53,7 @@ Rectangle {
             text: tile.subtitle
             color: tile.selected ? ui.primaryInk : ui.muted
             font.pixelSize: ui.small
-            wrapMode: Text.Wrap
+            wrapMode: Text.WordWrap
             horizontalAlignment: Text.AlignHCenter
         }
     }

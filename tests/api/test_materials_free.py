@@ -41,9 +41,13 @@ def test_material_records_and_plain_strings_in_config(tmp_path):
     svc = cfg.service("biz-setup")
     assert svc.material_names[3] == "法定代表人身份证件"
     assert [m.license_type for m in svc.electronic_materials] == ["居民身份证电子证照"]
-    # a plain-string material is written back as a plain string (old tools keep working)
-    dumped = svc.model_dump(mode="json")["materials"]
-    assert dumped[0] == "公司登记（备案）申请书" and dumped[3]["electronic"] is True
+    # `materials` stays a list of names (every older reader keeps working); the records are beside it
+    dumped = svc.model_dump(mode="json")
+    assert dumped["materials"][3] == "法定代表人身份证件" and dumped["material_records"][0]["electronic"] is True
+    from hall.config import Service
+    assert Service.model_validate(dumped) == svc                    # round trip (the manager's layer)
+    edited = Service.model_validate({**dumped, "materials": dumped["materials"][:3]})
+    assert edited.electronic_materials == []                        # a record of a removed material goes
     bad = text.replace('license_type = "营业执照电子证照"', 'license_type = "营业执照电子证照", colour = "red"')
     with pytest.raises(ConfigError) as err:
         parse_config(bad)

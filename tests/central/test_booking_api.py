@@ -178,3 +178,18 @@ def test_openapi_document(central):
     assert "id_number" in post["requestBody"]["content"]["application/json"]["schema"]["properties"]
     assert {"401", "403", "409", "422", "429"} <= set(post["responses"])
     assert doc["security"]
+
+
+def test_h5_page_books_through_the_same_idempotent_path(central):
+    day = _future_day(central)
+    page = httpx.get(central.url + "/book", params={"hall": HALL}).text
+    idem = re.search(r"name='idem' value='([^']+)'", page).group(1)
+    form = {"hall": HALL, "service": "biz-setup", "date": day, "slot": "09:00", "name": "王小明",
+            "id_number": "990000199003070013", "phone": "13812345678", "idem": idem}
+    first = httpx.post(central.url + "/book", data=form)
+    again = httpx.post(central.url + "/book", data=form)            # a double tap on 提交预约
+    code = re.search(r"id='code'>(\d{8})<", first.text).group(1)
+    assert first.status_code == again.status_code == 200 and f"id='code'>{code}<" in again.text
+    assert central.db.one("SELECT COUNT(*) FROM appointments")[0] == 1
+    bad = httpx.post(central.url + "/book", data={**form, "idem": "", "phone": "123"})
+    assert bad.status_code == 422 and "手机号" in bad.text

@@ -234,3 +234,32 @@ def test_onewindow_sim_idcard_taps_the_test_card(tmp_path):
         out, err = proc.communicate(timeout=10)
     assert "sim://idcard" in out and TEST_PERSON.id_number not in out + err and "张试三" not in out + err
     assert json.loads(reg.read_text()) == {}
+
+
+# --- properties: any bytes, any split ------------------------------------------------------------
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.binary(max_size=40), st.just(PRE), st.just(PRE + b"\x0f\xff")), max_size=12)
+       .map(b"".join),
+       st.lists(st.integers(min_value=1, max_value=64), max_size=20))
+def test_framer_never_raises_and_finds_a_frame_after_any_garbage(garbage, cuts):
+    """Garbage, including false preambles with huge lengths, never hides the real reply."""
+    frame = encode_response(SW3.OK, encode_base_info(TEST_PERSON))
+    stream = garbage + frame
+    framer = Framer()
+    frames, pos = [], 0
+    for n in cuts + [len(stream)]:
+        frames += framer.feed(stream[pos:pos + n])
+        pos += n
+    frames += framer.feed(stream[pos:])
+    assert any(f.sw3 == SW3.OK and len(f.data) == 4 + 256 + 1024 for f in frames)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(0, 255), st.binary(max_size=300))
+def test_response_round_trip(sw3, data):
+    f = decode_one(encode_response(sw3, data))
+    assert f.sw3 == sw3 and f.data == data

@@ -100,9 +100,12 @@ def screen_qr(view) -> list[str]:
 def ticket_rows(db_path: Path, service_id: str) -> list[dict]:
     import sqlite3
 
+    from hall.tokens import token_in_db
+
     with sqlite3.connect(db_path) as c:
         c.row_factory = sqlite3.Row
-        return [dict(r) for r in c.execute(
+        # The citizen's token is derived from the id, not stored (hall/tokens.py).
+        return [{**r, "token": token_in_db(c, r["id"])} for r in c.execute(
             "SELECT * FROM tickets WHERE service_id = ?", (service_id,))]
 
 

@@ -105,3 +105,26 @@ def test_owed_materials_are_filed_without_a_number(kiosk, hall, printer_sim, qtb
     kiosk.vm.scan("OW1:P:" + "0" * 24)
     qtbot.waitUntil(lambda: kiosk.vm.screen == "message" and "取件码无效" in kiosk.vm.notice["title"]["zh"],
                     timeout=3000)
+
+
+def test_theme_tile_gives_one_ticket_and_the_window_opens_a_matter_per_service(kiosk, hall, printer_sim, qtbot):
+    from kiosk_ui import tap
+
+    assert any(t.get("theme_id") == "newborn" for t in kiosk.vm.pinned)
+    kiosk.view.grabWindow().save(str(Path(hall.db_path).parent / "home.png"))
+    tap(kiosk.view, "新生儿出生一件事")
+    qtbot.waitUntil(lambda: kiosk.vm.screen == "confirm", timeout=2000)
+    assert "新生儿近期免冠照片" in kiosk.vm.service["materials"]          # the combined list
+    tap(kiosk.view, "确认取号")
+    job = wait_job(qtbot, printer_sim, 5)
+    assert job is not None and "新生儿出生一件事".encode("gb18030") in job
+    qtbot.waitUntil(lambda: kiosk.vm.screen == "ticket", timeout=3000)
+    number = kiosk.vm.ticket["number"]
+    clerk = {"Authorization": "Bearer " + hall.staff_token("c9", window_id="w09")}
+    for action, body in (("open", None), ("call-next", None), ("finish", {"outcome": "accepted"})):
+        r = httpx.post(f"{hall.url}/api/v1/windows/w09/{action}", json=body, headers=clerk, timeout=5)
+        assert r.status_code == 200, r.text
+        if action == "call-next":
+            assert r.json()["ticket"]["number"] == number
+    slip = r.json()["slip"]
+    assert [s["name_zh"] for s in slip["services"]] == ["生育登记与出生医学证明", "户口迁移", "社会保障卡办理"]

@@ -36,12 +36,12 @@ def _hall_config(path: Path, central_url: str, key: str) -> Path:
 
 
 @pytest.fixture
-def setup(tmp_path):
+def setup(tmp_path, central_url):
     day = dt.datetime.now(TZ).date() + dt.timedelta(days=1)
     while day.isoweekday() > 5:
         day += dt.timedelta(days=1)
     start = dt.datetime(day.year, day.month, day.day, 10, 5, tzinfo=TZ).timestamp()
-    central = CentralServer(f"sqlite:///{tmp_path / 'central.db'}").start()
+    central = CentralServer(central_url).start()          # SQLite and PostgreSQL
     key = signing.new_secret()
     central.db.add_hall(HALL, "示范市政务服务中心", key)
     config_path = _hall_config(tmp_path / "hall.toml", central.url, key)
@@ -63,7 +63,7 @@ def test_hotline_complaint_entered_by_hand_opens_a_case_and_its_closure_reaches_
     form = {"hall_id": HALL, "kind": "complaint", "ref": "12345-2026-000777", "category": "attitude",
             "content": "窗口工作人员态度生硬（测试）"}
     page = httpx.post(central.url + "/hotline", data=form)
-    assert page.status_code == 200 and "12345-2026-000777" in page.text and "已转大厅" in page.text
+    assert page.status_code == 200 and "12345-2026-000777" in page.text and "待大厅同步" in page.text
     assert "12345 热线工单录入" in httpx.get(central.url + "/hotline").text
 
     result = syncer.cycle()

@@ -22,7 +22,7 @@ Item {
                           : "请输入 8 位预约码，或直接扫描预约二维码"
             color: ui.muted
             font.pixelSize: ui.body
-            wrapMode: Text.Wrap
+            wrapMode: Text.WordWrap
             horizontalAlignment: Text.AlignHCenter
         }
         Rectangle {
@@ -35,6 +35,11 @@ Item {
             Text {
                 objectName: "codeField"
                 anchors.centerIn: parent
+                // the empty placeholder is wider than 8 digits: shrink to fit the box
+                width: parent.width - 2 * ui.gap
+                horizontalAlignment: Text.AlignHCenter
+                fontSizeMode: Text.HorizontalFit
+                minimumPixelSize: ui.huge * ui.minFit
                 text: vm.code !== "" ? vm.code : "— — — — — — — —"
                 color: vm.code !== "" ? ui.text : ui.muted
                 font.pixelSize: ui.huge
@@ -43,13 +48,27 @@ Item {
             }
         }
         Text {
+            // the ID-card reader (issue 16): a hint when it works, one line when it does not
+            objectName: "readerLine"
+            width: parent.width
+            visible: vm.reader.state !== "none" && vm.reader.state !== "starting"
+            text: vm.reader.state === "ok"
+                  ? (root.en ? "Or place your ID card on the reader." : "也可将身份证放在阅读区签到")
+                  : (root.en ? vm.reader.text_en + " — scan or type the code."
+                             : vm.reader.text_zh + "，请扫码或输入预约码")
+            color: vm.reader.state === "ok" ? ui.muted : ui.accent
+            font.pixelSize: ui.body
+            wrapMode: Text.WordWrap
+            horizontalAlignment: Text.AlignHCenter
+        }
+        Text {
             width: parent.width
             visible: vm.notice.title !== undefined
             text: vm.notice.title ? (root.en ? vm.notice.title.en : vm.notice.title.zh + "，" + vm.notice.body.zh) : ""
             color: ui.accent
             font.pixelSize: ui.body
             font.bold: true
-            wrapMode: Text.Wrap
+            wrapMode: Text.WordWrap
             horizontalAlignment: Text.AlignHCenter
         }
     }

@@ -90,7 +90,7 @@ Item {
             color: ui.muted
             font.pixelSize: ui.small * 0.8
             horizontalAlignment: Text.AlignHCenter
-            wrapMode: Text.Wrap
+            wrapMode: Text.WordWrap
         }
     }
 
@@ -108,7 +108,7 @@ Item {
             font.pixelSize: ui.body
             font.bold: true
             horizontalAlignment: Text.AlignHCenter
-            wrapMode: Text.Wrap
+            wrapMode: Text.WordWrap
         }
         Grid {
             id: extras

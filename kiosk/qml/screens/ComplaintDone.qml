@@ -30,7 +30,8 @@ Item {
             font.bold: true
             horizontalAlignment: Text.AlignHCenter
             fontSizeMode: Text.HorizontalFit
-            minimumPixelSize: 30
+            minimumPixelSize: ui.huge * ui.minFit
+            wrapMode: Text.WordWrap
         }
         Bi {
             width: parent.width

@@ -7,7 +7,14 @@ Item {
     id: page
     property real leftWidth: root.landscape ? width * 0.56 : width
     property real rightWidth: root.landscape ? width - leftWidth - ui.gap : width
-    property int maxShown: root.landscape ? (ui.elder ? 3 : 5) : (ui.elder ? 4 : 9)
+    // The whole list, always (一次性告知): a list longer than its box scrolls, with a hint.
+    property var materialNames: vm.service.materials || []
+    property var materialNamesEn: vm.service.materials_en || []
+    function materialName(i) {
+        return root.en && (materialNamesEn[i] || "") !== "" ? materialNamesEn[i] : materialNames[i]
+    }
+    property real materialsRoom: (root.landscape ? page.height : options.y - ui.gap) - materialsBox.y
+                                 - (printToggle.visible ? printToggle.height + left.spacing : 0)
 
     Column {
         id: left
@@ -33,71 +40,91 @@ Item {
             color: ui.muted
             font.pixelSize: ui.body
             horizontalAlignment: Text.AlignHCenter
-            wrapMode: Text.Wrap
+            wrapMode: Text.WordWrap
         }
         Rectangle {
+            id: materialsBox
             width: parent.width
-            height: materials.implicitHeight + 2 * ui.gap
+            height: Math.max(ui.body * 3, Math.min(materials.implicitHeight + 2 * ui.gap, page.materialsRoom))
             radius: ui.radius
             color: ui.surface
             border.color: ui.border
             border.width: ui.borderWidth
-            Column {
-                id: materials
-                anchors.left: parent.left
-                anchors.right: parent.right
-                anchors.top: parent.top
+            Flickable {
+                id: materialsFlick
+                objectName: "materialsList"
+                anchors.fill: parent
                 anchors.margins: ui.gap
-                spacing: ui.gap / 3
-                Text {
-                    width: parent.width
-                    text: root.en ? "Please have these documents ready" : "请准备以下材料（一次性告知）"
-                    color: ui.text
-                    font.pixelSize: ui.body
-                    font.bold: true
-                    wrapMode: Text.Wrap
-                }
-                Repeater {
-                    // A long list would push the buttons off screen: show the first few and
-                    // offer the printed list (一次性告知单) for the rest.
-                    model: (vm.service.materials || []).slice(0, page.maxShown)
-                    delegate: Text {
-                        required property var modelData
-                        required property int index
-                        width: materials.width
-                        // 免提交: the platform already holds it as an electronic licence
-                        readonly property bool free: (vm.service.materials_electronic || [])
-                                                     .some(function (m) { return m.name === modelData })
-                        text: (index + 1) + ". " + modelData + (free ? (root.en ? "  — not needed (platform e-licence)"
-                                                                              : "  —— 免提交（平台已有电子证照）") : "")
+                contentHeight: materials.implicitHeight
+                clip: true
+                boundsBehavior: Flickable.StopAtBounds
+                interactive: contentHeight > height
+                Column {
+                    id: materials
+                    width: materialsFlick.width
+                    spacing: ui.gap / 3
+                    Text {
+                        width: parent.width
+                        text: root.en ? "Please have these documents ready" : "请准备以下材料（一次性告知）"
                         color: ui.text
                         font.pixelSize: ui.body
-                        wrapMode: Text.Wrap
+                        font.bold: true
+                        wrapMode: Text.WordWrap
+                    }
+                    Repeater {
+                        model: page.materialNames
+                        delegate: Text {
+                            required property var modelData
+                            required property int index
+                            width: materials.width
+                            // 免提交: the platform already holds it as an electronic licence
+                            readonly property bool free: (vm.service.materials_electronic || [])
+                                                         .some(function (m) { return m.name === modelData })
+                            text: (index + 1) + ". " + page.materialName(index)
+                                  + (free ? (root.en ? "  — not needed (platform e-licence)"
+                                                     : "  —— 免提交（平台已有电子证照）") : "")
+                            color: ui.text
+                            font.pixelSize: ui.body
+                            wrapMode: Text.WordWrap
+                        }
+                    }
+                    Text {
+                        visible: page.materialNames.length === 0
+                        width: parent.width
+                        text: root.en ? "No documents needed." : "无需准备材料。"
+                        color: ui.muted
+                        font.pixelSize: ui.body
                     }
                 }
+            }
+            Rectangle {
+                // more below: say so, the list scrolls
+                objectName: "moreMaterials"
+                visible: materialsFlick.contentHeight > materialsFlick.height
+                         && !materialsFlick.atYEnd
+                anchors.bottom: parent.bottom
+                anchors.horizontalCenter: parent.horizontalCenter
+                anchors.bottomMargin: ui.borderWidth
+                width: moreText.implicitWidth + 2 * ui.gap
+                height: moreText.implicitHeight + ui.gap / 2
+                radius: height / 2
+                color: ui.accent
                 Text {
-                    visible: (vm.service.materials || []).length > page.maxShown
-                    width: parent.width
-                    text: root.en ? ("… " + (vm.service.materials || []).length + " items in all: print the list")
-                                  : ("…… 共 " + (vm.service.materials || []).length + " 项，请打印材料清单查看全部")
-                    color: ui.accent
-                    font.pixelSize: ui.body
+                    id: moreText
+                    anchors.centerIn: parent
+                    text: root.en ? "▼ Swipe up for more (" + page.materialNames.length + " in all)"
+                                  : "▼ 上滑查看全部（共 " + page.materialNames.length + " 项）"
+                    color: ui.elder ? "#000000" : "#ffffff"
+                    font.pixelSize: ui.small
                     font.bold: true
-                    wrapMode: Text.Wrap
-                }
-                Text {
-                    visible: (vm.service.materials || []).length === 0
-                    width: parent.width
-                    text: root.en ? "No documents needed." : "无需准备材料。"
-                    color: ui.muted
-                    font.pixelSize: ui.body
                 }
             }
         }
         Tile {
+            id: printToggle
             objectName: "printMaterialsToggle"
             width: parent.width
-            height: root.landscape ? 120 * ui.unit : ui.target
+            height: root.landscape && !ui.elder ? 120 * ui.unit : Math.max(ui.target, implicitHeight)
             visible: (vm.service.materials || []).length > 0
             selected: vm.printMaterials
             title: (vm.printMaterials ? "✔ " : "") + (root.en ? "Also print this list" : "同时打印材料清单")
@@ -109,8 +136,9 @@ Item {
     Grid {
         id: options
         anchors.right: parent.right
-        anchors.top: root.landscape ? parent.top : left.bottom
-        anchors.topMargin: root.landscape ? 0 : ui.gap
+        anchors.top: root.landscape ? parent.top : undefined
+        anchors.bottom: root.landscape ? undefined : issueButton.top
+        anchors.bottomMargin: root.landscape ? 0 : ui.gap
         width: page.rightWidth
         columns: root.landscape ? 1 : 2
         spacing: ui.gap
@@ -118,7 +146,7 @@ Item {
         Tile {
             objectName: "greenTile"
             width: options.cell
-            height: root.landscape ? 130 * ui.unit : implicitHeight
+            height: root.landscape && !ui.elder ? 130 * ui.unit : implicitHeight
             selected: vm.green.zh !== undefined
             title: vm.green.zh !== undefined ? ((root.en ? "Priority: " + vm.green.en : "绿色通道：" + vm.green.zh))
                                              : (root.en ? "Priority lane" : "绿色通道")
@@ -129,7 +157,7 @@ Item {
         Tile {
             objectName: "phoneTile"
             width: options.cell
-            height: root.landscape ? 130 * ui.unit : implicitHeight
+            height: root.landscape && !ui.elder ? 130 * ui.unit : implicitHeight
             selected: vm.phoneValid && vm.phoneConsent
             title: (vm.phoneValid && vm.phoneConsent) ? vm.phone : (root.en ? "Notify my phone" : "手机提醒")
             subtitle: root.en ? "Optional" : "可选，叫号时通知您"
@@ -138,6 +166,7 @@ Item {
         }
     }
     ActionButton {
+        id: issueButton
         objectName: "issueButton"
         anchors.right: parent.right
         anchors.bottom: parent.bottom

@@ -18,7 +18,7 @@ Column {
         color: ui.muted
         font.pixelSize: ui.small
         horizontalAlignment: Text.AlignHCenter
-        wrapMode: Text.Wrap
+        wrapMode: Text.WordWrap
     }
     Grid {
         id: grid
@@ -26,7 +26,8 @@ Column {
         columns: root.landscape ? 3 : 2
         spacing: ui.gap
         property real cell: (width - (columns - 1) * spacing) / columns
-        property real cellHeight: root.landscape ? 170 * ui.unit * (ui.elder ? 1.1 : 1) : ui.target * 1.2
+        property real cellHeight: ui.elder ? (root.landscape ? 280 : 300) * ui.unit
+                                            : (root.landscape ? 170 * ui.unit : ui.target * 1.2)
         Repeater {
             model: vm.greenReasons
             delegate: Tile {
@@ -37,6 +38,7 @@ Column {
                 title: root.en ? modelData.en : modelData.zh
                 subtitle: root.en ? modelData.zh : modelData.en
                 selected: vm.green.id === modelData.id
+                titleSize: ui.body * 1.2
                 onTapped: vm.chooseGreen(modelData.id)
             }
         }
@@ -44,6 +46,7 @@ Column {
             fit: true
             width: grid.cell
             height: grid.cellHeight
+            titleSize: ui.body * 1.2
             title: root.en ? "Not needed" : "不需要"
             subtitle: root.en ? "不需要" : "Not needed"
             onTapped: vm.clearGreen()

@@ -11,7 +11,7 @@ Item {
         spacing: ui.gap * 2
         Rectangle {
             anchors.horizontalCenter: parent.horizontalCenter
-            width: 220 * ui.unit
+            width: 220 * ui.unit * ui.scale
             height: width
             radius: width / 2
             color: page.acked ? ui.good : ui.primary
@@ -19,7 +19,7 @@ Item {
                 anchors.centerIn: parent
                 text: page.acked ? "✔" : "…"
                 color: "#ffffff"
-                font.pixelSize: 130 * ui.unit
+                font.pixelSize: 130 * ui.unit * ui.scale
                 font.bold: true
             }
         }

@@ -4,8 +4,11 @@ import ".."
 // Home: the pinned services and every domain, each one tap away, sized so that all of
 // them fit on one screen (no scrolling for people new to touch screens); the other
 // services (check-in, rating, complaints, help) below, or on the right in landscape.
+// Elder mode (适老模式): fewer, larger tiles (two or three columns) in pages with large
+// 上一页/下一页 buttons; every title 1.45x the size it has in standard mode.
 Item {
     id: home
+    objectName: "home"
     property int nPinned: vm.pinned.length
     property int nDomains: vm.domains.length
     function rowsAt(c) { return Math.ceil(nPinned / c) + Math.ceil(nDomains / c) }
@@ -21,7 +24,24 @@ Item {
                              - 5 * spacing
     property real tileHeight: Math.max(112 * ui.unit,
                                        Math.min(ui.target * 1.25, gridSpace / rows - spacing))
-    property real tileTitle: Math.min(ui.large, root.landscape || cols > 2 ? ui.body * 1.1 : ui.large)
+    // The title size standard mode gives (its own column count), times the elder scale.
+    property int stdCols: root.landscape ? (rowsAt(4) <= 4 ? 4 : 5)
+                                         : (rowsAt(2) <= 6 ? 2 : (rowsAt(3) <= 7 ? 3 : 4))
+    property real tileTitle: ui.scale * Math.min(56, root.landscape || stdCols > 2 ? 44 : 56) * ui.unit
+
+    // -- elder mode: one paged list of the pinned services, then the domains
+    property var elderItems: vm.pinned.map(function (s) { return {"kind": "service", "d": s} })
+                             .concat(vm.domains.map(function (d) { return {"kind": "domain", "d": d} }))
+    property int elderCols: root.landscape ? 3 : 2
+    property real elderSpace: height - title.height - pager.height - 3 * spacing
+                              - (root.landscape ? 0 : moreGrid.height + ui.gap)
+    // rows of at least 230 px (two lines of title and the wait), as many as fit
+    property int elderRows: Math.max(1, Math.floor(elderSpace / (230 * ui.unit + spacing)))
+    property real elderTileHeight: Math.min(320 * ui.unit, elderSpace / elderRows - spacing)
+    property int perPage: elderCols * elderRows
+    property int pages: Math.max(1, Math.ceil(elderItems.length / perPage))
+    property int page: 0
+    onPagesChanged: if (page >= pages) page = 0
 
     function waitLine(s) {
         if (!s.open_now) return root.en ? "Closed now" : "暂停办理"
@@ -51,18 +71,18 @@ Item {
         Text {
             id: hint
             width: parent.width
-            visible: !root.landscape
+            visible: !root.landscape && !ui.elder
             height: visible ? implicitHeight : 0
             text: root.en ? "Have an appointment? Scan its QR code at any time."
                           : "有预约？随时在扫码口扫描预约二维码即可签到"
             color: ui.muted
             font.pixelSize: ui.small
-            wrapMode: Text.Wrap
+            wrapMode: Text.WordWrap
             horizontalAlignment: Text.AlignHCenter
         }
         Text {
             id: pinnedLabel
-            visible: vm.pinned.length > 0 && !root.landscape
+            visible: vm.pinned.length > 0 && !root.landscape && !ui.elder
             height: visible ? ui.body * 1.35 : 0
             text: root.en ? "Most requested" : "常办业务"
             color: ui.text
@@ -75,7 +95,7 @@ Item {
             width: parent.width
             columns: home.cols
             spacing: home.spacing
-            visible: vm.pinned.length > 0
+            visible: vm.pinned.length > 0 && !ui.elder
             Repeater {
                 model: vm.pinned
                 delegate: Tile {
@@ -94,7 +114,7 @@ Item {
         }
         Text {
             id: domainLabel
-            visible: !root.landscape
+            visible: !root.landscape && !ui.elder
             height: visible ? ui.body * 1.35 : 0
             text: root.en ? "By department" : "按部门选择"
             color: ui.text
@@ -104,6 +124,7 @@ Item {
         Grid {
             id: domainGrid
             objectName: "domainGrid"
+            visible: !ui.elder
             width: parent.width
             columns: home.cols
             spacing: home.spacing
@@ -124,6 +145,68 @@ Item {
                 }
             }
         }
+    
+        Grid {
+            id: elderGrid
+            objectName: "elderGrid"
+            visible: ui.elder
+            width: parent.width
+            columns: home.elderCols
+            spacing: home.spacing
+            Repeater {
+                model: ui.elder ? home.elderItems.slice(home.page * home.perPage, (home.page + 1) * home.perPage) : []
+                delegate: Tile {
+                    fit: true
+                    required property var modelData
+                    width: (elderGrid.width - (home.elderCols - 1) * elderGrid.spacing) / home.elderCols
+                    height: home.elderTileHeight
+                    title: modelData.kind === "service" ? (root.en ? modelData.d.name_en : modelData.d.name_zh)
+                                                        : (root.en ? modelData.d.name_en : modelData.d.name)
+                    titleSize: home.tileTitle
+                    subtitle: modelData.kind === "service" ? home.waitLine(modelData.d)
+                            : !modelData.d.open ? (root.en ? "Closed now" : "暂停办理")
+                            : root.en ? (modelData.d.waiting + " waiting") : ("等候 " + modelData.d.waiting + " 人")
+                    active: modelData.kind !== "service" || (modelData.d.open_now && !modelData.d.full)
+                    fill: modelData.kind === "service" ? "#000000" : ui.surface
+                    onTapped: modelData.kind === "service" ? vm.chooseService(modelData.d.id)
+                                                           : vm.openDomain(modelData.d.id)
+                }
+            }
+        }
+        Row {
+            id: pager
+            objectName: "elderPager"
+            visible: ui.elder && home.pages > 1
+            height: visible ? ui.target * 0.9 : 0
+            width: parent.width
+            spacing: ui.gap
+            property real cell: (width - 2 * spacing) / 3
+            Tile {
+                fit: true
+                width: pager.cell; height: pager.height
+                active: home.page > 0
+                title: root.en ? "‹ Previous" : "‹ 上一页"
+                titleSize: ui.body
+                onTapped: home.page = Math.max(0, home.page - 1)
+            }
+            Text {
+                width: pager.cell; height: pager.height
+                text: (home.page + 1) + " / " + home.pages
+                color: ui.text
+                font.pixelSize: ui.body
+                font.bold: true
+                horizontalAlignment: Text.AlignHCenter
+                verticalAlignment: Text.AlignVCenter
+            }
+            Tile {
+                fit: true
+                width: pager.cell; height: pager.height
+                active: home.page < home.pages - 1
+                title: root.en ? "Next ›" : "下一页 ›"
+                titleSize: ui.body
+                onTapped: home.page = Math.min(home.pages - 1, home.page + 1)
+            }
+        }
     }
 
     Grid {
@@ -132,10 +215,11 @@ Item {
         anchors.top: root.landscape ? parent.top : undefined
         anchors.bottom: root.landscape ? undefined : parent.bottom
         width: root.landscape ? parent.width - home.mainWidth - ui.gap : parent.width
-        columns: root.landscape ? 1 : 4
+        columns: root.landscape ? 1 : (ui.elder ? 2 : 4)
         spacing: home.spacing
         property real cell: (width - (columns - 1) * spacing) / columns
-        property real cellHeight: root.landscape ? (home.height - 3 * spacing) / 4 : ui.target
+        property real cellHeight: root.landscape ? (home.height - 3 * spacing) / 4
+                                                 : (ui.elder ? 200 * ui.unit : ui.target)
         Repeater {
             model: [
                 {"zh": "预约签到", "en": "Check-in", "sub": "输入或扫码", "subEn": "Code or QR", "act": "checkin"},

@@ -45,7 +45,7 @@ Grid {
                     text: root.en ? modelData.en : modelData.zh
                     color: ui.text
                     font.pixelSize: ui.body
-                    wrapMode: Text.Wrap
+                    wrapMode: Text.WordWrap
                 }
             }
         }

@@ -51,7 +51,7 @@ Item {
             color: ui.accent
             font.pixelSize: ui.body
             font.bold: true
-            wrapMode: Text.Wrap
+            wrapMode: Text.WordWrap
             horizontalAlignment: Text.AlignHCenter
         }
     }
@@ -60,7 +60,7 @@ Item {
         anchors.bottom: root.landscape ? parent.bottom : actions.top
         anchors.bottomMargin: root.landscape ? 0 : ui.gap
         width: root.landscape ? parent.width * 0.52 : parent.width
-        keyHeight: root.landscape ? (parent.height - 3 * spacing) / 4 : ui.target * 1.05
+        keyHeight: root.landscape ? (parent.height - 3 * spacing) / 4 : (ui.elder ? 175 * ui.unit : ui.target * 1.05)
         onKey: (k) => vm.phoneKey(k)
     }
     Row {

@@ -49,7 +49,7 @@ Item {
             color: ui.accent
             font.pixelSize: ui.body
             horizontalAlignment: Text.AlignHCenter
-            wrapMode: Text.Wrap
+            wrapMode: Text.WordWrap
         }
     }
     Keypad {

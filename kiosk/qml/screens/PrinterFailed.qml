@@ -70,7 +70,7 @@ Item {
                     id: qr
                     objectName: "ticketQr"
                     anchors.centerIn: parent
-                    width: (root.landscape ? 380 : 420) * ui.unit
+                    width: (ui.elder ? (root.landscape ? 300 : 280) : (root.landscape ? 380 : 420)) * ui.unit
                     height: width
                     smooth: false
                     source: vm.ticket.status_url ? "image://qr/" + encodeURIComponent(vm.ticket.status_url) : ""

@@ -4,11 +4,22 @@ import ".."
 // Rate (好差评) a finished service: five levels, reasons for a bad one.
 Item {
     id: page
-    property real levelHeight: root.landscape ? 150 * ui.unit : 125 * ui.unit * (ui.elder ? 1.15 : 1)
-    Column {
-        id: col
+    property real levelHeight: (root.landscape ? 150 : 125) * ui.unit * (ui.elder ? 1.5 : 1)
+    // elder mode: the larger levels and reasons scroll above the fixed submit button
+    Flickable {
+        id: flick
+        anchors.top: parent.top
         anchors.left: parent.left
         anchors.right: parent.right
+        anchors.bottom: submit.top
+        anchors.bottomMargin: ui.gap
+        contentHeight: col.implicitHeight
+        clip: true
+        interactive: contentHeight > height
+        boundsBehavior: Flickable.StopAtBounds
+    Column {
+        id: col
+        width: flick.width
         spacing: ui.gap * 0.8
         Bi {
             width: parent.width
@@ -20,7 +31,7 @@ Item {
         Grid {
             id: levels
             width: parent.width
-            columns: root.landscape ? 5 : 1
+            columns: root.landscape ? (ui.elder ? 3 : 5) : 1
             spacing: ui.gap * 0.8
             Repeater {
                 model: vm.ratingLevels
@@ -41,7 +52,7 @@ Item {
             id: reasons
             width: parent.width
             visible: vm.rating.level > 0 && vm.rating.level <= 2
-            columns: 4
+            columns: ui.elder ? 2 : 4
             spacing: ui.gap * 0.8
             Repeater {
                 model: vm.ratingReasons
@@ -49,7 +60,7 @@ Item {
                     fit: true
                     required property var modelData
                     width: (reasons.width - (reasons.columns - 1) * reasons.spacing) / reasons.columns
-                    height: 118 * ui.unit
+                    height: 118 * ui.unit * (ui.elder ? 1.6 : 1)
                     title: root.en ? modelData.en : modelData.zh
                     titleSize: ui.body
                     selected: (vm.rating.reasons || []).indexOf(modelData.id) >= 0
@@ -58,11 +69,13 @@ Item {
             }
         }
     }
+    }
     ActionButton {
+        id: submit
         anchors.left: parent.left
         anchors.right: parent.right
         anchors.bottom: parent.bottom
-        height: root.landscape ? 120 * ui.unit : ui.target
+        height: (root.landscape ? 120 * ui.unit : ui.target) * (ui.elder ? 1.2 : 1)
         active: vm.rating.level > 0
         text: root.en ? "Submit" : "提交评价"
         onTapped: vm.submitRating()

@@ -14,7 +14,7 @@ Item {
             font.pixelSize: ui.huge
             font.bold: true
             horizontalAlignment: Text.AlignHCenter
-            wrapMode: Text.Wrap
+            wrapMode: Text.WordWrap
         }
         Text {
             width: parent.width
@@ -22,7 +22,7 @@ Item {
             color: ui.text
             font.pixelSize: ui.large
             horizontalAlignment: Text.AlignHCenter
-            wrapMode: Text.Wrap
+            wrapMode: Text.WordWrap
         }
         Text {
             id: dots
@@ -40,7 +40,7 @@ Item {
             color: ui.muted
             font.pixelSize: ui.body
             horizontalAlignment: Text.AlignHCenter
-            wrapMode: Text.Wrap
+            wrapMode: Text.WordWrap
         }
     }
 }
