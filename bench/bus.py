@@ -155,9 +155,12 @@ def main() -> dict:
             engine.issue_ticket(service)
 
         # Baseline: the previous master on the same line, engine and load.
-        binding = DeviceBinding(engine, sim.url, timeout=0.03, retries=1)
+        # Both masters with the hall's configured timeout and retries ([devices.bus]).
+        bus = cfg.devices.bus
+        binding = DeviceBinding(engine, sim.url)
         binding.master = _previous_master()(sim.url, [s.spec for s in binding.master.devices.values()],
-                                            binding._on_bus_event, timeout=0.03, retries=1)
+                                            binding._on_bus_event, timeout=bus.timeout_ms / 1000,
+                                            retries=bus.retries)
         binding.start()
         _all_online(binding.master, 30)
         binding.master.wait_cycles(3)
@@ -165,7 +168,7 @@ def main() -> dict:
         prev_engine, prev_led = _presses(engine, store, sim, binding.master, random.Random(7), prev_cycle)
         binding.stop()
 
-        binding = DeviceBinding(engine, sim.url, timeout=0.03, retries=1).start()
+        binding = DeviceBinding(engine, sim.url).start()
         master = binding.master
         online = _all_online(master, 30)              # routine turns: all 192 devices seen
         # cycle time on fast turns (keypads, and lit pads)
@@ -220,7 +223,8 @@ def main() -> dict:
     result = {
         "bench": "bus",
         "windows": WINDOWS, "devices": WINDOWS * 3, "baud": BAUD, "online": online,
-        "poll_ms": cfg.devices.bus.poll_ms,
+        "poll_ms": cfg.devices.bus.poll_ms, "timeout_ms": cfg.devices.bus.timeout_ms,
+        "retries": cfg.devices.bus.retries,
         "fast_cycle_ms_p50": round(fast_ms, 1),
         "cycle_ms_max": round(max(fast) * 1000, 1),
         "all_192_devices_sweep_ms": round(sweep_ms, 1),

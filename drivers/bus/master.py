@@ -107,10 +107,10 @@ class BusMaster:
        routine_interval, every `slow_every` cycles, staggered by address.
 
     A poll reads one register (events pending) and the event block only when something is
-    pending, so the line carries the fewest bytes while nothing happens. Requests are
-    retried on the spot `retries` times, except routine polls, whose next turn is the
-    retry. A polled device is offline after `retries + 1` failed polls in a row, a written
-    one when a write fails. Events are delivered on a separate dispatcher thread, so slow handlers never
+    pending, so the line carries the fewest bytes while nothing happens. A poll that goes
+    unanswered is not resent on the spot: the device's next turn is the retry, and it is
+    offline after `retries + 1` misses in a row (writes and acknowledgements are retried
+    on the spot, `retries` times). Events are delivered on a separate dispatcher thread, so slow handlers never
     stall the line.
     """
 
@@ -320,8 +320,16 @@ class BusMaster:
         now = time.monotonic()
         due = sorted((st for st in self._routine_pool if st.routine_due <= now),
                      key=lambda s: s.routine_due)
+        if due and due[0].online is False and self.stats.cycles % 10:
+            # The one turn a full line still gives routine polls goes to a device that
+            # answers: an offline one costs a whole timeout, so it waits for slack (or
+            # every 10th cycle) rather than delay the next cycle's keys.
+            due.sort(key=lambda s: s.online is False)
         for i, st in enumerate(due):
             if i and time.monotonic() >= started + self.poll_interval:
+                return
+            if not i and st.online is False and self.stats.cycles % 10 \
+                    and time.monotonic() >= started + self.poll_interval:
                 return
             st.routine_due = time.monotonic() + self.routine_interval
             yield st
@@ -431,10 +439,9 @@ class BusMaster:
         frame = self._poll_frames.get(addr)
         if frame is None:   # the same request every cycle: build it once
             frame = self._poll_frames[addr] = self._codec.read_request(addr, R.REG_EVENT_PENDING, 1)
-        # One register. A key may be waiting behind a keypad's or lit pad's poll, so a miss
-        # there (often only a late answer on a busy line) is retried at once; a routine
-        # poll waits for its next turn.
-        resp = self._transact(addr, frame, 7, retries=0 if routine else None)
+        # One register, one attempt: the device's next turn is the retry. (Resending at once
+        # makes a stalled line worse: every device behind the stall costs two timeouts.)
+        resp = self._transact(addr, frame, 7, retries=0)
         if resp is None or isinstance(resp, ExceptionResponse):
             self._account(st, resp is not None, misses_allowed=self.retries)
             return
