@@ -23,7 +23,7 @@ def test_screenshot_command_writes_every_screen(tmp_path):
         timeout=120)
     assert proc.returncode == 0, proc.stderr[-2000:]
     names = sorted(p.name for p in out.glob("*.png"))
-    assert "landscape_printer_failure.png" in names and "landscape_english_home.png" in names
+    assert "landscape_printer_failure.png" in names and "landscape_en_home.png" in names and "landscape_elder_en_confirm.png" not in names and "landscape_elder_en_materials.png" in names
     assert not [n for n in names if n.startswith("portrait")]
     assert "Traceback" not in proc.stderr
 
@@ -52,7 +52,7 @@ def test_demo_stage_renders_screens_and_prints_real_tickets(tmp_path, qapp):
         ctx.tokens["kiosk"] = hall.device_token("kiosk", "kiosk-demo")
         demo.run(ctx)
     summary = ctx.summary["kiosk"]
-    assert summary["screens"] == 48
+    assert summary["screens"] == 168      # 2 orientations x (4 modes x 20 citizen screens + 2 x 2 staff screens)
     live = summary["live_tickets"]
     assert [t["printed_jobs"] for t in live[:2]] == [1, 2]   # the second adds the materials list
     assert live[2]["shown_on_screen"] is True
