@@ -57,6 +57,8 @@ def canned_services(settings: KioskSettings | None = None) -> list[dict]:
                     "kind": s.kind, "prefix": s.prefix, "waiting": waiting,
                     "eta_minutes": waiting * 3, "open_now": i != 12, "full": i == 9,
                     "pinned": bool(s.pinned), "materials": list(s.material_names),
+                    "materials_en": [next((r.name_en for r in s.material_records if r.name == n), "")
+                                     for n in s.material_names],
                     "materials_electronic": [{"name": m.name, "name_en": m.name_en, "license_type": m.license_type}
                                              for m in s.electronic_materials]})
     return out

@@ -223,10 +223,14 @@ class TakeTicketFlow:
                 printer.print_ticket(ticket, hall_name=p["hall_name"], elder=p["elder"])
                 service = p.get("service") or {}
                 if p.get("print_materials") and service.get("materials"):
+                    # 办理所需材料, not a refusal's 一次性告知单: a first visit's list with
+                    # the hall, the service and the ticket it belongs to
                     free = [m.get("name") for m in service.get("materials_electronic") or []]
-                    printer.print_notice(service.get("name_zh", ""),
-                                         list(service.get("materials") or []), NOTICE_NEXT_STEP,
-                                         **({"free": free} if free else {}))
+                    printer.print_materials_slip(
+                        service.get("name_zh", ""), list(service.get("materials") or []),
+                        number=str(ticket.get("number") or ""), hall_name=p["hall_name"],
+                        service_name_en=service.get("name_en", ""),
+                        materials_en=list(service.get("materials_en") or []), free=free)
                 print_error = None
             except Exception as exc:  # shown on screen and reported; the ticket stands
                 print_error = exc

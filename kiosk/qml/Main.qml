@@ -74,8 +74,12 @@ Rectangle {
                 color: "#ffffff"
                 font.pixelSize: 52 * ui.unit
                 font.bold: true
-                fontSizeMode: Text.HorizontalFit
-                minimumPixelSize: 24
+                // a long name: two lines, shrunk to fit the header
+                fontSizeMode: Text.Fit
+                wrapMode: Text.WordWrap
+                maximumLineCount: 2
+                minimumPixelSize: 20
+                verticalAlignment: Text.AlignVCenter
                 height: 62 * ui.unit
             }
             Text {

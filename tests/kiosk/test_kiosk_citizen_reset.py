@@ -128,3 +128,29 @@ def test_citizen_cancels_the_help_call_and_the_hall_closes_it(kiosk, hall, qtbot
     r = httpx.post(f"{hall.url}/api/v1/help-requests/{open_id}/cancel", headers=helper, timeout=5)
     assert r.status_code == 403
     assert any(r["state"] == "open" for r in _help_rows(hall.db_path))
+
+
+def test_english_material_names_reach_the_kiosk_and_its_confirm_screen(kiosk, hall, qtbot):
+    from PySide6.QtCore import QCoreApplication
+
+    from kiosk.screenshots import layout_problems
+
+    vm = kiosk.vm
+    svc = next(s for s in vm.services if s["id"] == "biz-setup")
+    assert svc["materials_en"][1] == "Articles of association"
+    assert len(svc["materials_en"]) == len(svc["materials"])
+    tap(kiosk.view, "English")
+    vm.chooseService("biz-setup")
+    QCoreApplication.processEvents()
+    texts = []
+
+    def walk(item):
+        for child in item.childItems():
+            if child.isVisible():
+                if child.inherits("QQuickText"):
+                    texts.append(str(child.property("text")))
+                walk(child)
+    walk(kiosk.view.rootObject())
+    assert "2. Articles of association" in texts
+    assert not any("公司章程" in t for t in texts)          # no Chinese name left in English
+    assert layout_problems(kiosk.view) == []
