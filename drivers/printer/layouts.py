@@ -196,6 +196,8 @@ def materials_slip(service_name: str, materials: list[str], *, number: str, hall
         _block(p, profile, "无需携带 Not needed:")
         for m in free:
             _block(p, profile, f" · {m} —— {FREE_MARK}")
+            if english.get(m):
+                _block(p, profile, f"    {english[m]}")
     _rule(p, profile)
     _block(p, profile, "叫号后请带齐材料到窗口办理。Bring these to the window when your number is called.")
     if when is not None:

@@ -21,9 +21,19 @@ from kiosk_hall import Kiosk, tap  # noqa: E402
 from drivers.sim.printer import PrinterSimulator  # noqa: E402
 
 
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "assets" / "hall.example.toml"
+
+
 @pytest.fixture
 def hall(tmp_path):
-    with HallServer(tmp_path) as server:
+    # the example hall, with English names for two of 企业设立登记's materials
+    text = EXAMPLE.read_text(encoding="utf-8").replace(
+        '"公司章程"', '{ name = "公司章程", name_en = "Articles of association" }', 1)
+    assert "Articles of association" in text
+    config = tmp_path / "hall.toml"
+    config.write_text(text, encoding="utf-8")
+    with HallServer(tmp_path, config_path=config) as server:
         yield server
 
 
@@ -138,6 +148,7 @@ def test_english_material_names_reach_the_kiosk_and_its_confirm_screen(kiosk, ha
     vm = kiosk.vm
     svc = next(s for s in vm.services if s["id"] == "biz-setup")
     assert svc["materials_en"][1] == "Articles of association"
+    assert svc["materials_en"][0] == ""                     # none given: the kiosk shows Chinese
     assert len(svc["materials_en"]) == len(svc["materials"])
     tap(kiosk.view, "English")
     vm.chooseService("biz-setup")
@@ -152,5 +163,6 @@ def test_english_material_names_reach_the_kiosk_and_its_confirm_screen(kiosk, ha
                 walk(child)
     walk(kiosk.view.rootObject())
     assert "2. Articles of association" in texts
-    assert not any("公司章程" in t for t in texts)          # no Chinese name left in English
+    assert not any("公司章程" in t for t in texts)          # no Chinese name where English is given
+    assert "1. 公司登记（备案）申请书" in texts
     assert layout_problems(kiosk.view) == []

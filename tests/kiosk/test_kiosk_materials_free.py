@@ -71,7 +71,7 @@ def test_confirm_screen_and_printed_list_mark_free_materials(hall, printer_sim, 
     text = slip.decode("gb18030", "replace")
     assert "示范市政务服务中心" in text and "企业设立登记" in text
     assert number and number in text
-    assert "Articles of association" in text.replace("\n", "")       # English where the config has it
+    assert "ID of the legal representative" in text.replace("\n", "")   # English where the config has it
     flat = text.replace("\n", "")            # long lines are wrapped by printer columns
     assert "· 法定代表人身份证件 —— " + MARK in flat
     # it is not in the numbered list of what to bring
