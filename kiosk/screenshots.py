@@ -394,6 +394,8 @@ def render_all(out_dir: Path, orientations=("portrait", "landscape"),
             if not cfg.complaint_url:
                 # Shows the "write it on your phone" QR as a hall with that page would.
                 cfg.complaint_url = cfg.hall_url.rstrip("/") + "/complaint"
+            if not cfg.booking_url:
+                cfg.booking_url = "https://zwfw.example.gov.cn/book?hall=demo"
             vm = KioskViewModel(None, PrinterPort(None), cfg, start_timers=False)
             view = build_view(vm, cfg.size())
             view.show()

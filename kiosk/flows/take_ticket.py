@@ -98,9 +98,21 @@ class TakeTicketFlow:
             why = (_text("今日号已取完", "All of today's tickets have been taken")
                    if svc.get("full") else
                    _text("该业务当前不在办理时间", "This service is closed at the moment"))
+            next_step = _text("可选择其他业务，或咨询工作人员",
+                              "Choose another service, or ask a staff member")
+            booking = self.settings.booking_url
+            if svc.get("full"):
+                # 另约他日: full today, so book another day (a QR to the booking page)
+                next_step = (_text("另约他日：扫描二维码，在手机上预约其他日期",
+                                   "Book another day: scan the QR code with your phone")
+                             if booking else
+                             _text("另约他日：请到咨询台预约其他日期",
+                                   "Book another day at the enquiry desk"))
             self._show_message(why, _text(svc.get("name_zh", ""), svc.get("name_en", "")),
-                               "info", _text("可选择其他业务，或咨询工作人员",
-                                             "Choose another service, or ask a staff member"))
+                               "info", next_step)
+            if svc.get("full") and booking:
+                self._notice = dict(self._notice, qr=booking)
+                emit(self.stateChanged)
             return
         self._service = svc
         self._green = {}

@@ -20,7 +20,6 @@ from kiosk_hall import Kiosk, tap  # noqa: E402
 
 from drivers.sim.printer import PrinterSimulator  # noqa: E402
 
-
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "assets" / "hall.example.toml"
 
@@ -166,3 +165,15 @@ def test_english_material_names_reach_the_kiosk_and_its_confirm_screen(kiosk, ha
     assert not any("公司章程" in t for t in texts)          # no Chinese name where English is given
     assert "1. 公司登记（备案）申请书" in texts
     assert layout_problems(kiosk.view) == []
+
+
+def test_booking_page_for_another_day_comes_from_the_hall_config():
+    from hall.config import booking_url, parse_config
+
+    text = EXAMPLE.read_text(encoding="utf-8")
+    cfg = parse_config(text)
+    derived = f"{cfg.sync.central_url.rstrip('/')}/book?hall={cfg.hall.id}" \
+        if cfg.sync.enabled and cfg.sync.central_url else ""
+    assert booking_url(cfg) == derived
+    own = parse_config(text.replace("[kiosk]\n", '[kiosk]\nbooking_url = "https://zwfw.example.gov.cn/yy"\n', 1))
+    assert booking_url(own) == "https://zwfw.example.gov.cn/yy"

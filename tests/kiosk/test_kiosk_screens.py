@@ -130,6 +130,20 @@ def test_printer_failure_and_ticket_screen_qrs_scan_to_the_ticket_page(rendered)
             assert [c.text for c in codes] == [CANNED_TICKET["status_url"]], (orientation, screen)
 
 
+def test_a_full_service_offers_another_day_with_a_qr_to_the_booking_page(rendered):
+    """另约他日: the message for a service that is full today scans to the booking page."""
+    import zxingcpp
+    from PIL import Image
+
+    out, result = rendered
+    for orientation in ("portrait", "landscape"):
+        for mode in ("", "en_", "elder_", "elder_en_"):
+            codes = zxingcpp.read_barcodes(Image.open(out / f"{orientation}_{mode}service_full.png"))
+            assert [c.text for c in codes] == ["https://zwfw.example.gov.cn/book?hall=demo"]
+            texts = result["sizes"][f"{orientation}_{mode}service_full.png"]
+            assert any("另约他日" in t or "Book another day" in t for t in texts)
+
+
 def test_layout_checker_catches_text_that_cannot_fit(qapp):
     """Negative control: an English word longer than an elder-mode tile is wide must be
     flagged (elder text never shrinks, and English never breaks inside a word); with

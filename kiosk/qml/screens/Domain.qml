@@ -42,7 +42,7 @@ Item {
                 height: page.rowHeight
                 title: root.en ? modelData.name_en : modelData.name_zh
                 subtitle: !modelData.open_now ? (root.en ? "Closed now" : "暂停办理")
-                        : modelData.full ? (root.en ? "All tickets taken today" : "今日号已取完")
+                        : modelData.full ? (root.en ? "Full today · book another day" : "今日号已取完 · 可另约他日")
                         : modelData.no_window ? (root.en ? "No window serves this now" + (modelData.opens_at ? "; opens " + modelData.opens_at : "")
                                                          : "当前无窗口办理" + (modelData.opens_at ? "，预计 " + modelData.opens_at + " 开放" : ""))
                         : root.en ? ("Waiting " + modelData.waiting + " · about " + modelData.eta_minutes + " min")
