@@ -27,7 +27,7 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests"))  # the display tests' real-hall harness
+sys.path.insert(0, str(ROOT / "tests" / "support"))  # the one test hall
 
 CALLS = int(os.environ.get("BENCH_DISPLAY_CALLS", "200"))
 MEMORY_CALLS = int(os.environ.get("BENCH_DISPLAY_MEMORY_CALLS", "10000"))
@@ -50,10 +50,9 @@ def percentile(values: list[float], p: float) -> float:
 
 CLERK_SCRIPT = """
 import sys
-from display.hall_process import HallProcess
+from hallserver import HallServer
 url, manager, kiosk = sys.argv[1:4]
-hall = HallProcess.__new__(HallProcess)
-hall.url, hall.manager, hall.tokens = url, manager, {"kiosk-1": kiosk}
+hall = HallServer.attached(url, manager=manager, tokens={"kiosk-1": kiosk})
 for line in sys.stdin:
     try:
         hall.serve_and_call(line.strip())
@@ -64,11 +63,11 @@ for line in sys.stdin:
 
 
 def event_to_pixel(workdir: Path) -> dict:
-    from display.hall_process import HallProcess
+    from hallserver import HallServer
 
     from caller_display.app import DisplayApp
 
-    hall = HallProcess(workdir / "hall", windows=WINDOWS).start()
+    hall = HallServer(workdir / "hall", process=True, windows=WINDOWS).start()
     app = DisplayApp(hall.url, hall.tokens["display-1"], min_backoff=0.1, max_backoff=1.0)
     committed: dict[int, float] = {}   # seq -> event `at` (wall clock at commit)
     arrived: dict[int, float] = {}     # seq -> wall clock when the event reached the display
@@ -99,7 +98,7 @@ def event_to_pixel(workdir: Path) -> dict:
     clerk = subprocess.Popen(
         [sys.executable, "-c", CLERK_SCRIPT, hall.url, hall.manager, hall.tokens["kiosk-1"]],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{ROOT / 'tests'}"})
+        env={**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{ROOT / 'tests' / 'support'}"})
 
     def drive():
         try:

@@ -33,6 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests" / "kiosk"))
+sys.path.insert(0, str(ROOT / "tests" / "support"))  # the one test hall
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 TICKETS = 200
@@ -138,7 +139,7 @@ def main() -> int:
     start = cold_start()
     print(json.dumps(start), file=sys.stderr)
 
-    from kiosk_hall import HallProcess
+    from hallserver import HallServer
     from PySide6.QtCore import QCoreApplication, QEvent, QPoint, QPointF, Qt
     from PySide6.QtQuick import QQuickItem
     from PySide6.QtTest import QTest
@@ -153,12 +154,12 @@ def main() -> int:
 
     app = make_app()
     workdir = Path(tempfile.mkdtemp(prefix="ow-bench-kiosk-"))
-    hall = HallProcess(workdir)
-    hall.start()
+    hall = HallServer(workdir, process=True).start()
+    token = hall.device_token("kiosk", "kiosk-bench")
     sim = PrinterSimulator.tcp()
     clock = JobClock(sim)
-    client = HallClient(hall.url, hall.token)
-    settings = KioskSettings(hall_url=hall.url, token=hall.token, printer_url=sim.url,
+    client = HallClient(hall.url, token)
+    settings = KioskSettings(hall_url=hall.url, token=token, printer_url=sim.url,
                              poll_seconds=3600, printer_poll_seconds=3600, idle_seconds=3600)
     settings.apply_hall_config(hall.config)
     vm = KioskViewModel(client, PrinterPort(sim.url), settings)
@@ -220,7 +221,7 @@ def main() -> int:
                 print(f"{n} tickets, rss {rss[n]} MB", file=sys.stderr)
 
         # Baseline: the same two steps with no Qt, no lanes, on this thread.
-        base_client = HallClient(hall.url, hall.token)
+        base_client = HallClient(hall.url, token)
         printer = open_printer(sim.url)
         base: list[float] = []
         for n in range(TICKETS):

@@ -7,7 +7,9 @@ size. Then times, on the last full month:
 - the month report (every table and figure), the advice (with the previous month for 五减),
   and the four plots rendered to PNG.
 Prints one JSON object on the last line; `ratio` is (report + advice) / baseline.
-Target: report + advice <= 3 s on the 2-core development machine.
+Target: report + advice <= 3 s on the 2-core development machine. The advice includes the
+one-visit figures of the month's matters (办件); the one-visit report is also timed alone, for the
+month and for the year the /admin/matters page opens on.
 
     .venv/bin/python bench/reports.py [--events 5000000] [--days 250] [--per-day 1000] [--db PATH]
 """
@@ -69,7 +71,7 @@ def build(path: Path, events: int, days: int, per_day: int, seed: int = 1) -> di
     services = [s for s in cfg.services]
     by_service = {s.id: [w.id for w in cfg.windows if s.id in w.services] for s in services}
     weights = [3.0 if s.pinned else 1.0 for s in services]
-    materials = {s.id: s.materials or ["补充材料"] for s in services}
+    materials = {s.id: s.material_names or ["补充材料"] for s in services}
     n_tickets = 0
     events_per_ticket = max(1, events // (days * per_day))
     ev_left = events
@@ -80,6 +82,7 @@ def build(path: Path, events: int, days: int, per_day: int, seed: int = 1) -> di
         date = day.isoformat()
         t0 = dt.datetime(day.year, day.month, day.day, 8, 30, tzinfo=tz).timestamp()
         tickets, ratings, refusals, cases, evs = [], [], [], [], []
+        matters, visits = [], []
         counters: dict[str, int] = {}
         for i in range(per_day):
             svc = rng.choices(services, weights)[0]
@@ -93,13 +96,30 @@ def build(path: Path, events: int, days: int, per_day: int, seed: int = 1) -> di
             roll = rng.random()
             state = "done" if roll < 0.9 else ("no_show" if roll < 0.95 else ("refused" if roll < 0.98 else "walked_out"))
             tid = f"{date}-{i}"
-            outcome = "accepted_pending" if state == "done" and rng.random() < 0.05 else ("completed" if state == "done" else None)
+            r_out = rng.random()
+            outcome = (("accepted_pending" if r_out < 0.05 else "accepted" if r_out < 0.15 else "completed")
+                       if state == "done" else None)
             detail = json.dumps({"pending_materials": [rng.choice(materials[svc.id])]}, ensure_ascii=False) if outcome == "accepted_pending" else None
             tickets.append((tid, date, svc.id, f"{svc.prefix}{seq:03d}", seq, "normal", 2, "kiosk", f"tok{tid}", state,
                             issued, issued, None if state == "walked_out" else called,
                             started if state in ("done", "refused") else None,
                             finished if state in ("done", "refused") else (called if state == "no_show" else issued + 600),
                             window, f"c{int(window[1:]):02d}", outcome, detail, None))
+            if outcome in ("accepted", "accepted_pending"):
+                # A matter (办件) with 1-3 visits; decided within 0.2-1.3 of its promise.
+                mid = f"m{tid}"
+                owed = [{"name": rng.choice(materials[svc.id]), "supplied_at": finished + 86400, "supplied_by": "c01"}] \
+                    if outcome == "accepted_pending" else []
+                decided = finished + 86400 * max(1, round(svc.promise_days * rng.uniform(0.2, 1.3)))
+                matters.append((mid, f"BJ{date.replace('-', '')}-{i:04d}", svc.id, tid, window, finished, date,
+                                svc.matter_kind, svc.promise_days, date, "collected",
+                                json.dumps(materials[svc.id], ensure_ascii=False), json.dumps(owed, ensure_ascii=False),
+                                decided, decided, decided + 86400, finished))
+                visits.append((f"v{tid}", mid, tid, "accept", finished, date))
+                if owed:
+                    visits.append((f"w{tid}", mid, None, "supply", finished + 86400, date))
+                if rng.random() < 0.85:
+                    visits.append((f"p{tid}", mid, None, "pickup", decided + 86400, date))
             if state in ("done", "refused") and rng.random() < 0.7:
                 level = rng.choices([5, 4, 3, 2, 1], [70, 18, 7, 3, 2])[0]
                 rid = f"r{tid}"
@@ -120,6 +140,11 @@ def build(path: Path, events: int, days: int, per_day: int, seed: int = 1) -> di
             c.executemany("INSERT INTO cases (id, source, rating_id, ticket_id, window_id, service_id, summary, state, "
                           "opened_at, business_date, revisit_due, rectify_due, reply_due, closed_at) "
                           "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", cases)
+            c.executemany("INSERT INTO matters (id, code, service_id, ticket_id, window_id, accepted_at, business_date, "
+                          "kind, promise_days, due_date, state, received, owed, decided_at, ready_at, closed_at, "
+                          "updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", matters)
+            c.executemany("INSERT INTO matter_visits (id, matter_id, ticket_id, kind, at, business_date) "
+                          "VALUES (?,?,?,?,?,?)", visits)
             n = min(ev_left, events_per_ticket * len(tickets)) if day != dates[-1] else ev_left
             types = ("ticket.issued", "ticket.called", "ticket.started", "ticket.finished", "rating.given")
             for k in range(n):
@@ -179,6 +204,13 @@ def main() -> int:
                                              data=load_period(store, month_start, month_end)),
                                advice(store, month_start, month_end, "Asia/Shanghai", prev_range=prev)))
     t_plots, _ = timed(lambda: [render_plot(rep, name) for name in PLOTS], repeat=1)
+    # 一次办好率 (hall/matters_report.py): the month, and the year the /admin/matters page opens on.
+    from hall.matters_report import one_visit_report
+    from hall.workdays import WorkCalendar
+
+    cal = WorkCalendar()
+    t_matters_month, mrep = timed(lambda: one_visit_report(store, cal, month_start, month_end, today=last))
+    t_matters_year, _ = timed(lambda: one_visit_report(store, cal, None, last, today=last))
     store.close()
     total = t_report + t_advice
     out = {
@@ -189,6 +221,8 @@ def main() -> int:
         "ratio": round(total / t_base, 1) if t_base else None, "target_s": 3.0, "within_target": total <= 3.0,
         "advice_items": {k: len(adv[k]) for k in ("staffing", "bad_ratings", "materials")},
         "month_tickets_issued": rep["totals"]["tickets_issued"], "report_and_advice_one_fetch_s": round(t_both, 3),
+        "one_visit_month_s": round(t_matters_month, 3), "one_visit_year_s": round(t_matters_year, 3),
+        "month_matters": (mrep["total"] or {}).get("matters"),
     }
     if tmp is not None:
         tmp.cleanup()

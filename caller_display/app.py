@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from hall.display_layouts import Layout, builtin_layouts
 from onewindow.qtcompat import emit
 
 log = logging.getLogger(__name__)
+STATUS_EVERY_MS = 60_000
 
 
 class DisplayController(QObject):
@@ -118,6 +120,11 @@ class DisplayApp:
         self.screen = DisplayScreen(self.vm, size)
         self.announcer = announcer
         self.controller = DisplayController(self.vm, self.screen, announcer, screenshot_dir)
+        self._hall_url, self._token = hall_url, token
+        # Every minute, from the Qt loop: "this screen is alive" for the hall's health report
+        # (the central's fleet view); a frozen loop stops the reports too.
+        self._status_timer = QTimer(interval=STATUS_EVERY_MS)
+        self._status_timer.timeout.connect(self._report_screen)
         self.follower = HallFollower(hall_url, token, self.controller.callbacks(),
                                      layout_name=layout_name, **follower_options)
 
@@ -127,6 +134,8 @@ class DisplayApp:
         self.vm.start_clock()
         self.notifier = attach(self.screen.view, "display")   # READY=1 at the first frame
         self.screen.show(full_screen)
+        self._status_timer.start()
+        QTimer.singleShot(2000, self._report_screen)
         self.follower.start()
         return self
 
@@ -135,6 +144,7 @@ class DisplayApp:
         import shiboken6
 
         self.controller.closed = True
+        self._status_timer.stop()
         if getattr(self, "notifier", None) is not None:
             self.notifier.stop()
         self.follower.stop()
@@ -147,6 +157,22 @@ class DisplayApp:
         for obj in (self.controller, self.vm):
             if shiboken6.isValid(obj):
                 shiboken6.delete(obj)
+
+    def _report_screen(self) -> None:
+        if self.controller.closed:
+            return
+        threading.Thread(target=self._post_status, name="display-status", daemon=True).start()
+
+    def _post_status(self) -> None:
+        from onewindow.client import HallClient
+
+        client = HallClient(self._hall_url, self._token, timeout=5)
+        try:
+            client.report_status({"screen": {"state": "ok"}})
+        except Exception as exc:  # noqa: BLE001 - an older hall, or the link is down
+            log.debug("display status not reported: %s", exc)
+        finally:
+            client.close()
 
     def pump(self, seconds: float) -> None:
         """Run the Qt event loop for a while (tests, demo, bench run without exec())."""

@@ -80,8 +80,15 @@ class DisplayState:
         ]
 
     def set_layout(self, layout: Layout) -> None:
+        """A new layout: the recent list and the banner keep only the windows it shows."""
         self.layout = layout
-        self.recent = deque(list(self.recent)[: layout.recent_count])
+
+        def shown(c: Call) -> bool:
+            return layout.shows_window({"number": c.window_number, "kind": c.window_kind})
+
+        self.recent = deque([c for c in self.recent if shown(c)][: layout.recent_count])
+        if self.banner is not None and not shown(self.banner):
+            self.banner = None
 
     def apply(self, event: dict, now: float | None = None) -> Call | None:
         """Fold one event in. Returns the Call when it is a call this layout shows."""
@@ -93,6 +100,7 @@ class DisplayState:
         etype = event.get("type", "")
         payload = event.get("payload") or {}
         # A payload value is one row or a list of rows (e.g. a day close touching every window).
+        tickets = {str(t.get("id")): t for t in _rows(payload.get("ticket")) if t.get("id") is not None}
         for window_row in _rows(payload.get("window")):
             if window_row.get("id") is None:
                 continue
@@ -105,15 +113,26 @@ class DisplayState:
                 # The hall's row says who is at the counter: nobody means an empty tile.
                 if etype == "window.closed" or ("current_ticket_id" in window_row
                                                 and not window_row["current_ticket_id"]):
-                    tile.current = ""
+                    self._release(tile)
+                elif str(window_row.get("current_ticket_id")) in tickets:
+                    # e.g. a held ticket resumed: the counter has someone again
+                    tile.current = str(tickets[str(window_row["current_ticket_id"])].get("number") or "")
         if etype in CALL_TYPES:
             return self._call(seq, etype, payload, now)
         if etype in RELEASE_TYPES:
             for ticket in _rows(payload.get("ticket")):
                 for tile in self.windows.values():  # numbers are unique within the day
                     if tile.current and tile.current == ticket.get("number"):
-                        tile.current = ""
+                        self._release(tile)
         return None
+
+    def _release(self, tile: WindowTile) -> None:
+        """Nobody is at the counter now. The main call must agree with the tiles: a banner
+        still sending that number to this window is taken down."""
+        if self.banner is not None and tile.current and self.banner.number == tile.current \
+                and self.banner.window_number == tile.number:
+            self.banner = None
+        tile.current = ""
 
     def _tile_of(self, ticket: dict, window_row: dict | None) -> WindowTile | None:
         wid = (window_row or {}).get("id") or ticket.get("window_id")

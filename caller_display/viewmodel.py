@@ -104,6 +104,7 @@ class DisplayViewModel(QObject):
 
     @Slot(object)
     def apply_event(self, event: dict, quiet: bool = False) -> Call | None:
+        banner_before = self.state.banner
         call = self.state.apply(event)
         etype = event.get("type", "")
         if call is not None:
@@ -117,6 +118,8 @@ class DisplayViewModel(QObject):
                 emit(self.bannerChanged)
         elif etype.startswith(("ticket.", "window.")):
             self._sync_windows()
+            if self.state.banner is not banner_before:   # its ticket left the window
+                emit(self.bannerChanged)
         return call
 
     def load_snapshot(self, windows: list[dict] | None, services: list[dict] | None) -> None:

@@ -91,7 +91,12 @@ def create_app(db: CentralDB, *, admin_token: str | None = None, clock=time.time
 
     @app.exception_handler(Refused)
     async def _refused(_request: Request, exc: Refused):
-        return _error(exc.status, exc.code, exc.message, exc.message_en, **exc.extra)
+        extra = dict(exc.extra)
+        if exc.status in (400, 401, 413):
+            # Refused before (all of) the body was read: the connection is closed after the
+            # answer rather than drained, and says so, so no client reuses it.
+            extra["_headers"] = {**(extra.get("_headers") or {}), "Connection": "close"}
+        return _error(exc.status, exc.code, exc.message, exc.message_en, **extra)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, exc: RequestValidationError):
@@ -159,11 +164,27 @@ def create_app(db: CentralDB, *, admin_token: str | None = None, clock=time.time
                           acked_upto=exc.hwm) from None
 
     @app.get("/sync/v1/events")
-    async def pull_own_events(request: Request, after: int = 0, limit: int = 1000):
+    async def pull_own_events(request: Request, after: int = Query(0, ge=0, le=2**62),
+                              limit: int = Query(1000, ge=1, le=MAX_BATCH)):
         """A hall takes back its own events (after a restore from a backup): as stored."""
         hall_id, _ = await authenticate(request)
-        return await run_in_threadpool(db.events_after, hall_id, max(0, after),
-                                       max(1, min(limit, MAX_BATCH)))
+        return await run_in_threadpool(db.events_after, hall_id, after, limit)
+
+    @app.post("/sync/v1/report")
+    async def push_report(request: Request):
+        """Each sync round's small health report (version, devices, disk, backup, clock)."""
+        hall_id, body = await authenticate(request)
+        if len(body) > 64 * 1024:
+            raise Refused(413, "too_large", "健康报告过大", "health report too large")
+        try:
+            report = json.loads(body)
+        except ValueError:
+            report = None
+        if not isinstance(report, dict):
+            raise Refused(422, "invalid_report", "健康报告格式不正确", "the health report is not a JSON object")
+        await run_in_threadpool(db.store_report, hall_id,
+                                json.dumps(report, ensure_ascii=False, separators=(",", ":")), clock())
+        return {"ok": True}
 
     @app.get("/sync/v1/config")
     async def pull_config(request: Request):
@@ -207,6 +228,19 @@ def create_app(db: CentralDB, *, admin_token: str | None = None, clock=time.time
     def summary_page(request: Request, date: str | None = None):
         _admin(request)
         return _summary_html(hall_summaries(db, date, clock()))
+
+    @app.get("/api/v1/fleet")
+    def fleet_json(request: Request):
+        _admin(request)
+        from central.fleet import fleet
+        return {"at": clock(), "halls": fleet(db, clock())}
+
+    @app.get("/fleet", response_class=HTMLResponse)
+    def fleet_page(request: Request):
+        _admin(request)
+        from central.fleet import fleet, fleet_html
+        return _page("大厅运行状态", "Fleet: every hall's health", fleet_html(fleet(db, clock())),
+                     wide=True)
 
     @app.get("/book", response_class=HTMLResponse)
     def book_form(hall: str | None = None):
@@ -365,10 +399,13 @@ def _book_html(db: CentralDB, hall_id: str | None, error, form: dict) -> str:
         f"{' checked' if s['id'] == chosen else ''} required> {e(s['name_zh'])}"
         f"<small>{e(s['name_en'])}</small></label>" for s in offer.services)
     weekdays = "一二三四五六日"
+    now = booking.hall_now(offer)
+    # Only days with a slot still ahead (today is dropped once its last slot has started).
+    days = [d for d in offer.open_days() if booking.slots(offer, d, now)]
     dates = "".join(
         f"<option value='{d.isoformat()}'{' selected' if d.isoformat() == form.get('date') else ''}>"
         f"{d.month}月{d.day}日 星期{weekdays[d.weekday()]} · {d.isoformat()}</option>"
-        for d in offer.open_days())
+        for d in days)
     slot_opts = "".join(
         f"<option value='{a}'{' selected' if a == form.get('slot') else ''}>{a}–{b}</option>"
         for a, b in booking.slots(offer))

@@ -44,6 +44,7 @@ class HallOffer:
     weekdays: tuple = (1, 2, 3, 4, 5)
     holidays: frozenset = frozenset()
     workdays: frozenset = frozenset()
+    ticket_cutoff: str = "23:59"
 
     def is_open(self, day: dt.date) -> bool:
         """The hall's own calendar: its weekdays, minus holidays, plus make-up working days."""
@@ -78,19 +79,33 @@ def hall_offer(db: CentralDB, hall_id: str) -> HallOffer | None:
                      day.get("open", "08:30"), day.get("close", "17:30"),
                      hall.get("timezone", "Asia/Shanghai"),
                      tuple(day.get("weekdays", (1, 2, 3, 4, 5))),
-                     frozenset(calendar.get("holidays", [])), frozenset(calendar.get("workdays", [])))
+                     frozenset(calendar.get("holidays", [])), frozenset(calendar.get("workdays", [])),
+                     day.get("ticket_cutoff", "23:59"))
 
 
-def slots(offer: HallOffer) -> list[tuple[str, str]]:
-    """Half-hour slots from opening time, the last one ending an hour before closing."""
+def slots(offer: HallOffer, day: dt.date | None = None, now: dt.datetime | None = None) -> list[tuple[str, str]]:
+    """Half-hour slots inside the opening hours: from opening time, the last one ending an hour
+    before closing and by the ticket cut-off. For today (`day` == the hall's date of `now`),
+    only slots that have not started yet."""
     start = dt.datetime.strptime(offer.open, "%H:%M")
-    end = dt.datetime.strptime(offer.close, "%H:%M") - dt.timedelta(minutes=60)
+    end = min(dt.datetime.strptime(offer.close, "%H:%M") - dt.timedelta(minutes=60),
+              dt.datetime.strptime(offer.ticket_cutoff, "%H:%M"))
+    earliest = None
+    if day is not None and now is not None and day == now.date():
+        earliest = now.strftime("%H:%M")
     out = []
     while start + dt.timedelta(minutes=SLOT_MINUTES) <= end:
         stop = start + dt.timedelta(minutes=SLOT_MINUTES)
-        out.append((start.strftime("%H:%M"), stop.strftime("%H:%M")))
+        if earliest is None or start.strftime("%H:%M") > earliest:
+            out.append((start.strftime("%H:%M"), stop.strftime("%H:%M")))
         start = stop
     return out
+
+
+def hall_now(offer: HallOffer) -> dt.datetime:
+    from zoneinfo import ZoneInfo
+
+    return dt.datetime.now(ZoneInfo(offer.timezone))
 
 
 def _pepper(db: CentralDB) -> bytes:
@@ -142,6 +157,9 @@ def book(db: CentralDB, *, hall_id: str, service_id: str, date: str, slot: str, 
     slot_map = dict(slots(offer))
     if slot not in slot_map:
         raise BookingRefused("bad_slot", "请选择预约时段", "choose a time slot")
+    if day == today and slot not in dict(slots(offer, day, hall_now(offer))):
+        raise BookingRefused("slot_passed", "该时段已过，请选择稍后的时段或其他日期",
+                             "this time has passed; choose a later slot or another day")
     name = (name or "").strip()
     if not (1 <= len(name) <= 30):
         raise BookingRefused("bad_name", "请填写姓名", "enter your name")

@@ -47,14 +47,16 @@ def unsafe_listen_reason(host: str, admin_token: str | None, tls_cert: str | Non
 
 
 class RedactQuery(logging.Filter):
-    """Access-log lines never carry a credential from a query string."""
+    """Access-log lines never carry a credential from a query string, nor a citizen's ticket
+    token from the relayed phone page's paths (/t/TOKEN, /api/v1/tickets/TOKEN…)."""
 
     _pattern = re.compile(r"((?:token|key|secret|pin)[^=&]*=)[^&\s\"]*", re.IGNORECASE)
+    _ticket = re.compile(r"(/t/|/api/v1/tickets/)[A-Za-z0-9_-]+")
 
     def filter(self, record: logging.LogRecord) -> bool:
         if isinstance(record.args, tuple):
-            record.args = tuple(self._pattern.sub(r"\1***", a) if isinstance(a, str) else a
-                                for a in record.args)
+            record.args = tuple(self._ticket.sub(r"\1***", self._pattern.sub(r"\1***", a))
+                                if isinstance(a, str) else a for a in record.args)
         return True
 
 
@@ -138,8 +140,12 @@ def _hall_list(args) -> int:
 
 
 def strip_sync_section(text: str) -> str:
-    """The pushed configuration never carries a hall's own [sync] section (its credential)."""
-    return re.sub(r"(?ms)^\[sync\][^\[]*", "", text)
+    """The pushed configuration never carries a hall's own [sync] section (its credential).
+
+    Whole TOML tables are removed (a "[" inside a comment or a value does not end one)."""
+    from sync.config_guard import without_tables
+
+    return without_tables(text, ("sync",))
 
 
 def _config_push(args) -> int:

@@ -85,6 +85,14 @@ SCHEMA += [
     "CREATE INDEX IF NOT EXISTS hotline_pull ON hotline_items (hall_id, rev)",
 ]
 
+# -- ops (issue 11): the fleet view's latest health report per hall ------------------------
+SCHEMA += [
+    # The fleet view: each hall's latest health report (central/fleet.py).
+    """CREATE TABLE IF NOT EXISTS hall_reports (
+        hall_id TEXT PRIMARY KEY REFERENCES halls(id), report TEXT NOT NULL,
+        received_at DOUBLE PRECISION NOT NULL)""",
+]
+
 
 class SeqConflict(Exception):
     """A batch reuses a seq the central already holds with a different event id."""
@@ -245,19 +253,19 @@ class CentralDB:
             old = [e for e in events if int(e["seq"]) <= hwm]
             healed = []
             if old:
-                # A resent event must be the same event (id, type, time, day and payload): a
-                # different one under a known seq means the hall's database was reset or
-                # restored, and skipping it as a "duplicate" would lose data.
+                # A resent event must be the same event (id, type, time and day): a different
+                # one under a known seq means the hall's database was reset or restored, and
+                # skipping it as a "duplicate" would lose data. The payload is not compared:
+                # a hall upgraded between a send and its resend may filter it differently.
                 stored = {int(r[0]): tuple(r[1:]) for r in self.execute(
-                    "SELECT seq, event_id, type, at, business_date, payload FROM events "
+                    "SELECT seq, event_id, type, at, business_date FROM events "
                     "WHERE hall_id = ? AND seq BETWEEN ? AND ?",
                     (hall_id, int(old[0]["seq"]), int(old[-1]["seq"]))).fetchall()}
                 for e in old:
                     have = stored.get(int(e["seq"]))
                     if have is None:
                         healed.append(e)   # a hole left by an older central: fill it now
-                    elif have != (e["id"], e["type"], float(e["at"]), e["business_date"],
-                                  e["payload_json"]):
+                    elif have != (e["id"], e["type"], float(e["at"]), e["business_date"]):
                         raise SeqConflict(int(e["seq"]), hwm)
             fresh = [e for e in events if int(e["seq"]) > hwm]
             new = healed + fresh
@@ -298,6 +306,16 @@ class CentralDB:
             rev = self.next_counter("appointment_rev")
             self.execute("UPDATE appointments SET status = 'checked_in', rev = ? "
                          "WHERE id = ? AND hall_id = ?", (rev, appointment_id, hall_id))
+
+    def store_report(self, hall_id: str, report_json: str, now: float) -> None:
+        with self.transaction():
+            self.execute("INSERT INTO hall_reports (hall_id, report, received_at) VALUES (?, ?, ?) "
+                         "ON CONFLICT (hall_id) DO UPDATE SET report = excluded.report, "
+                         "received_at = excluded.received_at", (hall_id, report_json, now))
+
+    def hall_reports(self) -> list[dict]:
+        return [{"hall_id": r[0], "report": r[1], "received_at": float(r[2])}
+                for r in self.query("SELECT hall_id, report, received_at FROM hall_reports")]
 
     def events_after(self, hall_id: str, after: int, limit: int) -> dict:
         """The hall's own events after `after`, in seq order, as the hall sent them."""

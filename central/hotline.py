@@ -18,7 +18,7 @@ import time
 import uuid
 from urllib.parse import parse_qs
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
@@ -153,9 +153,9 @@ def register(app: FastAPI, db: CentralDB, *, hall_auth, admin, clock=time.time) 
         """The 12345 system hands in a complaint or rating about a hall (idempotent by hall and ref)."""
         try:
             client = await client_for(request)
-            body = await request.body()
-            if len(body) > 16 * 1024:
-                raise ApiRefused(413, "too_large", "请求过大", "request too large")
+            from central.app import read_body  # streamed, refused as soon as it is too big
+
+            body = await read_body(request, 16 * 1024)
             try:
                 item = HotlineIn.model_validate_json(body or b"{}")
             except ValidationError as exc:
@@ -180,9 +180,10 @@ def register(app: FastAPI, db: CentralDB, *, hall_auth, admin, clock=time.time) 
             return err(exc)
 
     @app.get("/sync/v1/hotline")
-    async def pull_hotline(request: Request, after: int = 0, limit: int = 200):
+    async def pull_hotline(request: Request, after: int = Query(0, ge=0, le=2**62),
+                           limit: int = Query(200, ge=1, le=1000)):
         hall_id, _ = await hall_auth(request)
-        return await run_in_threadpool(changes, db, hall_id, max(0, after), max(1, min(limit, 1000)))
+        return await run_in_threadpool(changes, db, hall_id, after, limit)
 
     @app.get("/hotline", response_class=HTMLResponse)
     def hotline_form(request: Request):
@@ -192,7 +193,10 @@ def register(app: FastAPI, db: CentralDB, *, hall_auth, admin, clock=time.time) 
     @app.post("/hotline", response_class=HTMLResponse)
     async def hotline_form_submit(request: Request):
         admin(request)
-        form = {k: v[0] for k, v in parse_qs((await request.body()).decode("utf-8", "replace")).items()}
+        from central.app import MAX_FORM, read_body
+
+        form = {k: v[0] for k, v in parse_qs((await read_body(request, MAX_FORM)).decode(
+            "utf-8", "replace")).items()}
         token = request.query_params.get("token", "")
         try:
             level = int(form["level"]) if form.get("level") else None

@@ -10,11 +10,12 @@ Updates are queued by an operator or an integration with the admin token:
 
 from __future__ import annotations
 
+import json
 import re
 import time
 import uuid
 
-from fastapi import Request
+from fastapi import Query, Request
 from starlette.concurrency import run_in_threadpool
 
 SCHEMA = [
@@ -69,9 +70,10 @@ def mount(app, db, authenticate, admin, refused, admin_token: str | None) -> Non
     ensure_schema(db)
 
     @app.get("/sync/v1/matter-updates")
-    async def pull_matter_updates(request: Request, after: int = 0, limit: int = 200):
+    async def pull_matter_updates(request: Request, after: int = Query(0, ge=0, le=2**62),
+                                  limit: int = Query(200, ge=1, le=1000)):
         hall_id, _ = await authenticate(request)
-        return await run_in_threadpool(changes, db, hall_id, max(0, after), max(1, min(limit, 1000)))
+        return await run_in_threadpool(changes, db, hall_id, after, limit)
 
     @app.post("/api/v1/halls/{hall_id}/matter-updates", status_code=201)
     async def post_matter_update(hall_id: str, request: Request):
@@ -79,8 +81,10 @@ def mount(app, db, authenticate, admin, refused, admin_token: str | None) -> Non
             raise refused(403, "admin_token_required", "中心未设置管理令牌（--admin-token），不能写入办件更新",
                           "start the central with --admin-token to accept matter updates")
         admin(request)
+        from central.app import read_body
+
         try:
-            body = await request.json()
+            body = json.loads(await read_body(request, 64 * 1024))
         except ValueError:
             body = None
         if not isinstance(body, dict):

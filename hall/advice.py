@@ -273,6 +273,27 @@ def advice(store: Store, start: str, end: str, tz: str | ZoneInfo = "Asia/Shangh
             "matters": matter_advice(store, start, end, zone)}
 
 
+def matter_alerts(engine) -> list[dict]:
+    """Matters past their promised date and results waiting too long to be collected."""
+    if not hasattr(engine, "uncollected_matters"):
+        return []
+    today = engine.business_date()
+    with engine.store.read() as c:
+        late = c.execute("SELECT COUNT(*) FROM matters WHERE closed_at IS NULL AND state != 'ready' "
+                         "AND due_date < ?", (today,)).fetchone()[0]
+    waiting = len(engine.uncollected_matters())
+    out = []
+    if late:
+        out.append({"kind": "matters_overdue", "count": late,
+                    "text_zh": f"{late} 件办件已超过承诺办结日期（后台审批 /backoffice）",
+                    "text_en": f"{late} matters are past their promised date (back office)"})
+    if waiting:
+        out.append({"kind": "matters_uncollected", "count": waiting,
+                    "text_zh": f"{waiting} 件办结结果超过 {engine.config.matters.uncollected_days} 天未领取（/admin/matters）",
+                    "text_en": f"{waiting} results not collected for over {engine.config.matters.uncollected_days} days"})
+    return out
+
+
 def matter_advice(store: Store, start: str, end: str, zone: ZoneInfo) -> dict:
     """一次办好: services whose matters needed most visits, and the materials most often owed
     (容缺), to announce once and up front (一次性告知) — hall/matters_report.py."""
@@ -318,6 +339,13 @@ def live_view(engine, *, wait_alert_minutes: float | None = None,
             svc_rows.append({"id": s["id"], "name_zh": s["name_zh"], "name_en": s["name_en"], "waiting": s["waiting"],
                              "open_windows": s["open_windows"], "eta_minutes": s["eta_minutes"],
                              "longest_wait_min": longest, "alert": alert})
+        if s["waiting"] and not s["open_windows"]:
+            # People wait and no open window serves them: nobody will ever call them.
+            alerts.append({"kind": "no_window", "service_id": s["id"], "waiting": s["waiting"],
+                           "text_zh": f"{s['name_zh']}：{s['waiting']} 人在等，但没有开放的窗口办理此业务",
+                           "text_en": f"{s['name_en'] or s['id']}: {s['waiting']} waiting and no open window "
+                                      f"serves it"})
+            svc_rows[-1]["alert"] = True
         if alert:
             alerts.append({"kind": "wait", "service_id": s["id"], "minutes": longest,
                            "text_zh": f"{s['name_zh']}：最长已等候 {longest:.0f} 分钟（阈值 {wait_alert_minutes} 分钟）",
@@ -339,6 +367,7 @@ def live_view(engine, *, wait_alert_minutes: float | None = None,
     if clock_warning:
         alerts.append({"kind": "clock", "synchronized": clock["synchronized"],
                        "text_zh": clock_warning[0], "text_en": clock_warning[1]})
+    alerts += matter_alerts(engine)
     overdue = sum(1 for case in engine.list_cases(overdue=True))
     longest_all = max((r["longest_wait_min"] for r in svc_rows if r["longest_wait_min"] is not None), default=None)
     return {"at": now, "business_date": engine.business_date(), "timezone": engine.config.hall.timezone,

@@ -6,7 +6,8 @@ Rules kept here:
   the old day is closed (open tickets expire, windows are cleared and everyone signed out),
   default ratings are given, and day.opened carries the rows;
 - contacts past their retention are deleted at roll-over, not as events (they never were);
-  with sync on, the sync process purges instead, once central has acknowledged them.
+  with sync on, the sync process purges instead, once central has acknowledged them;
+- idempotency keys (issue_requests) of earlier days are deleted at every roll-over.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ class BusinessDayMixin:
         self._default_ratings(op)
         op.emit("day.opened", business_date=today)     # carries every row written above
         self._purge_contacts(op, today)
+        self._purge_matter_phones(op, today)          # hall/matters.py
         return today
 
     def business_date(self) -> str:
@@ -77,6 +79,9 @@ class BusinessDayMixin:
         """Personal data past its retention is deleted (not an event: it never was one).
         With sync on, the sync process purges instead, once central has acknowledged the
         ticket's events (sync.hallside), so nothing is deleted that central has not got."""
+        # Idempotency keys only serve a kiosk's retries of the same minute; they are hall-only
+        # (never synced), so they go at every roll-over, sync or not.
+        op.c.execute("DELETE FROM issue_requests WHERE business_date < ?", (today,))
         if self.config.sync.enabled:
             return
         op.c.execute("DELETE FROM ticket_contacts WHERE purge_after < ?", (today,))

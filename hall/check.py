@@ -63,4 +63,24 @@ def check_invariants(store: Store) -> list[str]:
             if latest and latest > row[1]:
                 problems.append(f"tickets exist for {latest}, after the business date {row[1]}")
         _ = json  # payloads are checked through json_extract above
+        problems += _matter_problems(c)
     return problems
+
+
+def _matter_problems(c) -> list[str]:
+    """Matters (hall/matters.py): one acceptance visit each, closed states closed, nothing
+    ready while materials are owed, every matter reachable by its citizen's keys."""
+    out = []
+    for code, n in c.execute("SELECT m.code, COUNT(v.id) FROM matters m LEFT JOIN matter_visits v ON v.matter_id = m.id "
+                             "AND v.kind = 'accept' GROUP BY m.id HAVING COUNT(v.id) != 1"):
+        out.append(f"matter {code} has {n} acceptance visits (should be 1)")
+    for code, state in c.execute("SELECT code, state FROM matters WHERE (state IN ('collected', 'mailed', 'rejected')) "
+                                 "!= (closed_at IS NOT NULL)"):
+        out.append(f"matter {code} is {state} but its closed time says otherwise")
+    for code, owed in c.execute("SELECT code, owed FROM matters WHERE state = 'ready'"):
+        if any(not o.get("supplied_at") for o in json.loads(owed or "[]")):
+            out.append(f"matter {code} is ready for pickup while materials are still owed")
+    for (code,) in c.execute("SELECT DISTINCT m.code FROM matters m LEFT JOIN matter_access a ON a.code = m.code "
+                             "WHERE a.code IS NULL"):
+        out.append(f"matter {code} has no page token or pickup code (matter_access)")
+    return out

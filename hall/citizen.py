@@ -63,9 +63,18 @@ def refusal_story(c: sqlite3.Connection, config: HallConfig, ticket: dict) -> di
     if r["kind"] == "missing_materials":
         missing = json.loads(r["materials"] or "[]")
         svc = config.service(r["service_id"])
-        required = list(svc.materials) if svc else []
-        out["materials_missing"] = missing
-        out["materials_handed_in"] = [m for m in required if m not in missing]
+        names = [str(m) for m in svc.materials] if svc else []
+        records = {m.name: m for m in getattr(svc, "material_records", [])} if svc else {}
+        electronic = {m.name for m in records.values() if m.electronic}
+
+        def item(name: str) -> dict:
+            rec = records.get(name)
+            return {"zh": name, "en": (rec.name_en if rec and rec.name_en else name)}
+
+        out["materials_missing"] = [item(m) for m in missing]
+        out["materials_handed_in"] = [item(n) for n in names if n not in missing and n not in electronic]
+        # 免提交: the platform holds these as electronic licences; nobody needs to bring them
+        out["materials_electronic"] = [item(n) for n in names if n in electronic]
     elif r["kind"] == "escalate":
         zh, en = ESCALATE_NAMES.get(r["escalate_to"] or "", ("大厅负责人", "the hall manager"))
         days = config.citizen.escalate_reply_working_days

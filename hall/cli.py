@@ -11,10 +11,21 @@ from pathlib import Path
 from hall.config import ConfigError
 from hall.errors import DomainError
 
+PACKAGED_CONFIG_DIR = Path("/etc/onewindow")
+PACKAGED_STATE_DIR = Path("/var/lib/onewindow")
+
 
 def db_path_for(config_path: Path, db: str | None) -> Path:
-    """--db, else $ONEWINDOW_DB, else hall.db beside the config file."""
-    return Path(db) if db else Path(os.environ.get("ONEWINDOW_DB") or config_path.parent / "hall.db")
+    """--db, else $ONEWINDOW_DB, else /var/lib/onewindow/hall.db for the packages' config
+    /etc/onewindow/hall.toml (so every command a technician types finds the hall's
+    database), else hall.db beside the config file."""
+    if db:
+        return Path(db)
+    if os.environ.get("ONEWINDOW_DB"):
+        return Path(os.environ["ONEWINDOW_DB"])
+    if config_path.absolute().parent == PACKAGED_CONFIG_DIR and PACKAGED_STATE_DIR.is_dir():
+        return PACKAGED_STATE_DIR / "hall.db"
+    return config_path.parent / "hall.db"
 
 
 def _common(p) -> None:
@@ -127,6 +138,9 @@ def _cmd_restore(args, cfg, db: Path) -> int:
     if not args.file:
         print("用法 usage: onewindow db restore BACKUP_FILE --config hall.toml", file=sys.stderr)
         return 2
+    from hall.restore import give_back, owner_of
+
+    owner = owner_of(db)
     try:
         lock = dblock.take_exclusive(db)
     except dblock.DatabaseBusy:
@@ -147,6 +161,7 @@ def _cmd_restore(args, cfg, db: Path) -> int:
         return _recover(cfg, db, skip=False)
     finally:
         dblock.release(lock)
+        give_back(db, owner)
 
 
 def _cmd_recover(args, cfg, db: Path) -> int:
@@ -157,10 +172,14 @@ def _cmd_recover(args, cfg, db: Path) -> int:
     except dblock.DatabaseBusy:
         print(f"数据库正在使用中 / {db} is in use by a running process; stop it first", file=sys.stderr)
         return 1
+    from hall.restore import give_back, owner_of
+
+    owner = owner_of(db)
     try:
         return _recover(cfg, db, skip=args.skip_central)
     finally:
         dblock.release(lock)
+        give_back(db, owner)
 
 
 def _recover(cfg, db: Path, *, skip: bool) -> int:
@@ -231,6 +250,21 @@ def _cmd_sim_day(args) -> int:
     return 0
 
 
+def _cmd_sim_month(args) -> int:
+    from hall.simmonth import format_month, simulate_month
+
+    cfg, db = _load(args)
+    store = _open_store(db)
+    start = dt.date.fromisoformat(args.start)
+    try:
+        result = simulate_month(store, cfg, start, working_days=args.days, tickets=args.tickets, seed=args.seed)
+    except DomainError as exc:
+        print(f"错误：{exc.message}\nError: {exc.message_en}", file=sys.stderr)
+        return 1
+    print(json.dumps(result.report, ensure_ascii=False, indent=2) if args.json else format_month(result))
+    return 0
+
+
 def add_commands(sub) -> None:
     p = sub.add_parser("config", help="check a hall.toml")
     csub = p.add_subparsers(dest="action", required=True)
@@ -269,3 +303,13 @@ def add_commands(sub) -> None:
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_cmd_sim_day)
+
+    p = sub.add_parser("sim-month", help="simulate working days back to back with the back office, "
+                                         "missing materials and pickups; prints the one-visit rate")
+    _common(p)
+    p.add_argument("--start", required=True, help="YYYY-MM-DD, the first day (after the database's business day)")
+    p.add_argument("--days", type=int, default=20, help="working days (default 20)")
+    p.add_argument("--tickets", type=int, default=300, help="citizens per day (default 300)")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=_cmd_sim_month)

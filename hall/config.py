@@ -161,6 +161,8 @@ class SyncSection(Strict):
     ca_file: str = ""
     client_cert: str = Field(default="", description="mutual TLS: this hall's certificate (PEM)")
     client_key: str = Field(default="", description="mutual TLS: its private key (PEM)")
+    staff_names: bool = Field(default=False, description="send staff names to the central "
+                              "(default: staff appear there as ids only)")
     interval_seconds: float = Field(default=10, gt=0, le=3600)
     batch_size: int = Field(default=500, ge=1, le=5000)
 
@@ -440,6 +442,10 @@ def public_choices(cfg: HallConfig) -> dict:
         "default_elder": cfg.kiosk.default_elder,
         "booking_url": booking_url(cfg),
         "voice_enabled": cfg.voice.enabled,
+        # 一件事 (hall/matters.py): one kiosk tile, one ticket, one combined material list.
+        "themes": [{"id": t.id, "name_zh": t.name_zh, "name_en": t.name_en, "materials": list(t.materials),
+                    "ticket_service": t.ticket_service or t.services[0], "services": list(t.services)}
+                   for t in cfg.themes],
     }
 
 

@@ -143,6 +143,36 @@ def _readable_key(key: str, data: dict | None) -> tuple[str, str]:
     return key, " · ".join(label)
 
 
+class ConfigFieldError(InvalidInput):
+    """An invalid configuration value, with the field it belongs to, so the page can show the
+    message beside that field (in Chinese and English)."""
+
+    def __init__(self, message: str, message_en: str, field: dict | None):
+        super().__init__("invalid_config", message, message_en)
+        self.field = field
+
+    def to_json(self) -> dict:
+        out = super().to_json()
+        if self.field:
+            out["error"]["field"] = self.field
+        return out
+
+
+def _field(key: str) -> dict | None:
+    """'services[1].daily_cap' -> {section: services, index: 1, key: daily_cap, zh, en};
+    'day.close' -> {section: day, key: close}; 'ratings.reasons.1' -> {section: ratings, key: 1}."""
+    m = re.match(r"^([a-z_]+)(?:\[(\d+)\])?(?:\.(.+))?$", key or "")
+    if not m:
+        return None
+    out: dict = {"section": m.group(1)}
+    if m.group(2) is not None:
+        out["index"] = int(m.group(2))
+    rest = m.group(3) or ""
+    if rest:
+        out["key"] = re.sub(r"\[\d+\]", "", rest).split(".")[-1]
+    return out
+
+
 def explain(exc: ConfigError, data: dict | None = None) -> InvalidInput:
     """A ConfigError as a two-language message a manager can act on (Chinese first)."""
     zh = "取值不正确"
@@ -153,8 +183,10 @@ def explain(exc: ConfigError, data: dict | None = None) -> InvalidInput:
             break
     key, label = _readable_key(exc.key, data)
     where = f"{label}（{key}）" if label else key
-    return InvalidInput("invalid_config", f"配置无效：{where}{zh}",
-                        f"Invalid configuration: {key}: {exc.problem}")
+    field = _field(exc.key)
+    if field:
+        field.update({"zh": zh, "en": exc.problem, "label_zh": label})
+    return ConfigFieldError(f"配置无效：{where}{zh}", f"Invalid configuration: {key}: {exc.problem}", field)
 
 
 def _check_section(section: str) -> None:

@@ -25,7 +25,11 @@ class DatabaseBusy(RuntimeError):
 def _open(db_path) -> int:
     path = lock_path(db_path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    return os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o660)
+    try:
+        return os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o660)
+    except PermissionError:
+        # Made by another user (root running `db restore`): flock needs no write access.
+        return os.open(path, os.O_RDONLY | os.O_CLOEXEC)
 
 
 def hold_shared(db_path) -> int:

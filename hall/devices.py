@@ -16,6 +16,8 @@ from hall.models import BAD_RATING_MAX
 log = logging.getLogger(__name__)
 
 THANKS_SECONDS = 3.0     # the pad says thank you this long, then shows the clerk again
+ROUTINE_SECONDS = 3.0    # LED screens and idle pads: polled this often, just to know they are there
+LIT_PAD_EVERY = 10       # a pad lit for a rating: every 10th cycle (about 1 s); every cycle after a key
 
 
 @dataclass
@@ -67,9 +69,14 @@ class DeviceBinding:
         url = url or bus.port
         if not url:
             raise ValueError("未配置窗口总线端口 [devices.bus] port / no window bus port configured")
+        # Keypads (and lit pads) every poll_ms, or back to back when the line needs longer;
+        # LED screens and idle pads have no keys to fetch: a routine poll every few seconds
+        # tells they are there, and what they show is written to them when it changes.
         self.master = BusMaster(url, specs, self._on_bus_event,
                                 timeout=(timeout if timeout is not None else bus.timeout_ms / 1000),
-                                retries=retries if retries is not None else bus.retries)
+                                retries=retries if retries is not None else bus.retries,
+                                poll_interval=bus.poll_ms / 1000, routine_interval=ROUTINE_SECONDS,
+                                pad_every=LIT_PAD_EVERY)
         self._pending: dict[str, _PendingRating] = {}
         self._pad_texts: dict[str, str] = {}           # window -> what its pad shows when idle
         self.bad_without_reason = 0                    # bad levels whose reason never came

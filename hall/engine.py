@@ -28,11 +28,12 @@ import contextlib
 import hashlib
 from collections.abc import Iterator
 
+from hall import tokens
 from hall.appointments import AppointmentsMixin
 from hall.businessday import BusinessDayMixin
 from hall.config import HallConfig
 from hall.errors import DomainError
-from hall.events import EventFeed
+from hall.events import HALL_ONLY_COLUMNS, EventFeed
 from hall.feedback import CASE_STEP_ZH, CASE_STEPS, FeedbackMixin
 from hall.helpdesk import HelpdeskMixin
 from hall.issuing import IssuingMixin
@@ -68,6 +69,9 @@ class Engine(IssuingMixin, QueueMixin, AppointmentsMixin, WindowsMixin, Feedback
                 info = c.execute(f"PRAGMA table_info({table})").fetchall()
                 self._cols[table] = [r["name"] for r in info]
                 self._pk[table] = tuple(r["name"] for r in sorted(info, key=lambda r: r["pk"]) if r["pk"])
+            self._secret = tokens.load_secret(c)
+        self._upserts: dict[str, tuple[str, list[str], str, set[str]]] = {}
+        self._window_cache = None     # hall/views.py: the active windows' profiles
         self.apply_config(config)
         with store.read() as c:
             self.feed.notify(c.execute("SELECT COALESCE(MAX(seq),0) FROM events").fetchone()[0])
@@ -75,6 +79,23 @@ class Engine(IssuingMixin, QueueMixin, AppointmentsMixin, WindowsMixin, Feedback
     def _table(self, key: str) -> tuple[str, list[str]]:
         table = self._row_keys[key]
         return table, self._cols[table]
+
+    def _upsert_sql(self, key: str) -> tuple[str, list[str], str, set[str]]:
+        """(table, columns, upsert statement, hall-only columns) for a payload key; built once."""
+        hit = self._upserts.get(key)
+        if hit is None:
+            table, cols = self._table(key)
+            pk = self._pk[table]
+            updates = ",".join(f"{c}=excluded.{c}" for c in cols if c not in pk)
+            sql = (f"INSERT INTO {table} ({','.join(cols)}) VALUES ({','.join('?' * len(cols))}) "
+                   f"ON CONFLICT ({','.join(pk)}) DO UPDATE SET {updates}")
+            hall_only = set(HALL_ONLY_COLUMNS.get(table, ()))
+            hit = self._upserts[key] = (table, cols, sql, hall_only)
+        return hit
+
+    def token_for(self, ticket_id: str) -> str:
+        """The citizen's token for a ticket: derived, never stored (hall/tokens.py)."""
+        return tokens.ticket_token(self._secret, ticket_id)
 
     @contextlib.contextmanager
     def _op(self) -> Iterator[Op]:
@@ -86,8 +107,12 @@ class Engine(IssuingMixin, QueueMixin, AppointmentsMixin, WindowsMixin, Feedback
                 now = self._last_now + 1e-6
             self._last_now = now
             op = Op(self, c, now)
-            op.business_date = self._ensure_day(op)
-            yield op
+            try:
+                op.business_date = self._ensure_day(op)
+                yield op
+            except BaseException:
+                self._window_cache = None      # it may hold a window change rolled back
+                raise
             if op._rows:    # a state change no event carries would break replay and sync
                 raise RuntimeError(f"rows written without an event: {sorted(op._rows)}")
         if op.last_seq:

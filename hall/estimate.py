@@ -19,9 +19,11 @@ windows that can call it, and their work (each at its service's running average 
 |W_S| windows share that work, plus half a service for each of them that is busy now:
 eta = (work + residual) / |W_S|. With one window the order of calls is exact.
 
-Cost per estimate: one query for the open windows serving S, and one count per service those
-windows serve, each a range seek on the partial index of waiting tickets (service, rank,
-sort_at). Nothing is simulated and nothing scans history.
+Cost per estimate: one query for the open windows serving S, one read of waiting_counts
+(per service, rank and checked-in flag, kept by triggers in the ticket's own transaction) for
+the services those windows serve, and, for a ticket already waiting, one range count per such
+service of its own rank up to it. For a new ticket (issue, the kiosk's tiles) the cost does
+not depend on how many wait. Nothing is simulated and nothing scans history.
 """
 
 from __future__ import annotations
@@ -48,13 +50,26 @@ def _marks(n: int) -> str:
     return ",".join("?" * n)
 
 
-def _counts(c: sqlite3.Connection, services: list[str], rank: int, sort_at: float) -> dict[str, tuple[int, int]]:
-    """Per service: (all waiting, waiting that rank before t), one seek per service on the
-    partial index of waiting tickets."""
-    rows = c.execute(f"SELECT service_id, COUNT(*), COALESCE(SUM(rank < ? OR (rank = ? AND sort_at < ?)), 0) "
-                     f"FROM tickets WHERE state = 'waiting' AND checked_in = 1 AND service_id IN ({_marks(len(services))}) "
-                     f"GROUP BY service_id", (rank, rank, sort_at, *services)).fetchall()
-    return {r[0]: (int(r[1]), int(r[2])) for r in rows}
+def _counts(c: sqlite3.Connection, services: list[str], rank: int,
+            sort_at: float | None) -> dict[str, tuple[int, int]]:
+    """Per service: (all waiting, waiting that rank before t). Totals and the better ranks come
+    from waiting_counts (kept by triggers on tickets: constant cost whatever the queue's length);
+    t's own rank is counted up to t on the partial index of waiting tickets, a range that ends
+    at t. `sort_at` None: a ticket being issued, behind everyone at its rank (no range at all)."""
+    total: dict[str, int] = {}
+    before: dict[str, int] = {}
+    for s, r, n in c.execute(f"SELECT service_id, rank, n FROM waiting_counts WHERE checked_in = 1 "
+                             f"AND service_id IN ({_marks(len(services))})", tuple(services)):
+        total[s] = total.get(s, 0) + n
+        if r < rank or (sort_at is None and r == rank):
+            before[s] = before.get(s, 0) + n
+    if sort_at is not None:
+        for s in services:
+            if total.get(s):
+                before[s] = before.get(s, 0) + c.execute(
+                    "SELECT COUNT(*) FROM tickets WHERE service_id = ? AND state = 'waiting' AND rank = ? "
+                    "AND sort_at < ? AND checked_in = 1", (s, rank, sort_at)).fetchone()[0]
+    return {s: (n, before.get(s, 0)) for s, n in total.items()}
 
 
 def _open_windows_per_service(c: sqlite3.Connection, services: list[str]) -> dict[str, int]:
@@ -74,27 +89,46 @@ def average_seconds(c: sqlite3.Connection, services: list[str], default_minutes:
     return {s: out.get(s, 60.0 * default_minutes) for s in services}
 
 
-def estimate(c: sqlite3.Connection, service_id: str, rank: int, sort_at: float,
-             default_minutes: float) -> Estimate:
-    """The estimate for a waiting ticket (or a new one: sort_at = now) of `service_id`."""
-    windows = [dict(r) for r in c.execute(_OPEN_SERVING, (service_id,)).fetchall()]
+def estimate(c: sqlite3.Connection, service_id: str, rank: int, sort_at: float | None,
+             default_minutes: float, open_windows: dict[str, int] | None = None,
+             windows: list[dict] | None = None) -> Estimate:
+    """The estimate for a waiting ticket of `service_id`, or for a new one (sort_at None).
+
+    The engine passes what it keeps decoded (hall/views.py): `open_windows`, the open windows
+    per service, and `windows`, the open windows serving `service_id` (services, mode, weights,
+    current_ticket_id); without them both are read here. Windows with the same profile are
+    counted once, times how many share it (a hall has rows of identical windows)."""
+    if windows is None:
+        windows = []
+        for r in c.execute(_OPEN_SERVING, (service_id,)).fetchall():
+            services = json.loads(r["services"])
+            weights = json.loads(r["weights"] or "{}")
+            windows.append({"services": services, "mode": r["mode"], "weights": weights,
+                            "current_ticket_id": r["current_ticket_id"],
+                            "key": (r["mode"], tuple(services), tuple(sorted(weights.items())))})
     if not windows:
         ahead = _counts(c, [service_id], rank, sort_at).get(service_id, (0, 0))[1]
         return Estimate(ahead=ahead, eta_minutes=None, open_windows=0)
-    profiles = []
+    profiles: dict[tuple, list] = {}
     group: dict[str, None] = {service_id: None}
+    busy = 0
     for w in windows:
-        services = json.loads(w["services"])
-        profiles.append((w["mode"], services, json.loads(w["weights"] or "{}")))
-        group.update(dict.fromkeys(services))
+        same = profiles.get(w["key"])
+        if same is None:
+            profiles[w["key"]] = [w, 1]
+            group.update(dict.fromkeys(w["services"]))
+        else:
+            same[1] += 1
+        busy += bool(w["current_ticket_id"])
     names = list(group)
     counts = _counts(c, names, rank, sort_at)
-    n_open = _open_windows_per_service(c, names)
+    n_open = open_windows if open_windows is not None else _open_windows_per_service(c, names)
     avg = average_seconds(c, names, default_minutes)
     ahead_s = counts.get(service_id, (0, 0))[1]
     people = 0.0
     work = 0.0
-    for mode, services, weights in profiles:
+    for w, k in profiles.values():
+        mode, services, weights = w["mode"], w["services"], w["weights"]
         pos = services.index(service_id)
         w_s = max(weights.get(service_id, 1), 1)
         for i, g in enumerate(services):
@@ -108,11 +142,11 @@ def estimate(c: sqlite3.Connection, service_id: str, rank: int, sort_at: float,
             else:
                 n = before
             if n:
-                share = n / max(n_open.get(g, 1), 1)
+                share = k * n / max(n_open.get(g, 1), 1)
                 people += share
                 work += share * avg[g]
     # A busy window frees up after about half a service on average.
-    work += sum(0.5 * avg[service_id] for w in windows if w["current_ticket_id"])
+    work += busy * 0.5 * avg[service_id]
     eta = 0 if work <= 0 else max(1, math.ceil(work / len(windows) / 60))
     return Estimate(ahead=int(round(people)), eta_minutes=eta, open_windows=len(windows))
 

@@ -9,10 +9,10 @@ the state tables exactly (see hall/replay.py).
 from __future__ import annotations
 
 import json
+import secrets
 import sqlite3
 import threading
 import time
-import uuid
 from typing import Any
 
 # payload key -> state table; a payload value is one row (dict) or a list of rows.
@@ -37,6 +37,14 @@ ROW_KEYS = {
     "matter_step": "matter_steps",
     "matter_visit": "matter_visits",
     "hotline_item": "hotline_items",       # issue 16: 12345 items
+}
+
+# Columns of event-sourced tables that only make retries idempotent on this hall: never put in
+# an event (issue 15: no idempotency key or request hash in any payload), so not rebuilt by
+# replay (hall/replay.py). Tickets keep theirs in issue_requests instead.
+HALL_ONLY_COLUMNS = {
+    "complaints": ("idempotency_key", "request_hash"),
+    "ratings": ("idempotency_key",),
 }
 
 EVENT_TYPES = {
@@ -81,6 +89,12 @@ class EventFeed:
             return True
 
 
+def time_ordered_id(at: float) -> str:
+    """32 hex digits: the time in milliseconds, then 80 random bits. Rows and index entries
+    keyed by it are appended at the end of their B-tree instead of landing on a random page."""
+    return f"{int(at * 1000) & 0xFFFFFFFFFFFF:012x}{secrets.token_hex(10)}"
+
+
 def append_event(conn: sqlite3.Connection, type_: str, payload: dict[str, Any], *,
                  at: float, business_date: str) -> int:
     """Append one event inside the caller's transaction; returns its seq."""
@@ -88,7 +102,7 @@ def append_event(conn: sqlite3.Connection, type_: str, payload: dict[str, Any], 
         raise ValueError(f"unknown event type {type_!r}")
     cur = conn.execute(
         "INSERT INTO events (id, type, at, business_date, payload) VALUES (?, ?, ?, ?, ?)",
-        (uuid.uuid4().hex, type_, at, business_date,
+        (time_ordered_id(at), type_, at, business_date,
          json.dumps(payload, ensure_ascii=False, separators=(",", ":"), default=str)),
     )
     return cur.lastrowid
@@ -116,3 +130,31 @@ def read_events(store, after_seq: int = 0, limit: int = 500, types: list[str] | 
 def last_seq(store) -> int:
     with store.read() as c:
         return c.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()[0]
+
+
+def last_seq_before(conn: sqlite3.Connection, business_date: str, *, inclusive: bool = False) -> int:
+    """The last seq whose business date is before `business_date` (or on it, `inclusive`);
+    0 if none. The engine's business date never goes backwards along seq, so this bisects on
+    the primary key (about 25 seeks for a year) instead of keeping an index on the date,
+    which every event would pay a page for."""
+    lo, hi = conn.execute("SELECT MIN(seq), MAX(seq) FROM events").fetchone()
+    if lo is None:
+        return 0
+    best = 0
+    while lo <= hi:
+        mid = (lo + hi) // 2
+        seq, date = conn.execute("SELECT seq, business_date FROM events WHERE seq >= ? ORDER BY seq LIMIT 1",
+                                 (mid,)).fetchone()
+        if date < business_date or (inclusive and date == business_date):
+            best = max(best, seq)
+            lo = seq + 1
+        else:
+            hi = mid - 1
+    return best
+
+
+def count_events_of_day(conn: sqlite3.Connection, business_date: str) -> int:
+    """How many events belong to one business day (a seq range: see last_seq_before)."""
+    first, last = last_seq_before(conn, business_date), last_seq_before(conn, business_date, inclusive=True)
+    return conn.execute("SELECT COUNT(*) FROM events WHERE seq > ? AND seq <= ?", (first, last)).fetchone()[0]
+

@@ -5,6 +5,8 @@ Rules kept here:
 - no ticket outside the hall's working days, before opening or after the (service's) cut-off;
 - a service's daily cap is enforced for walk-in tickets (not for appointments);
 - the same idempotency key returns the same ticket; with a different request it is refused;
+  the key and a keyed MAC of the request live in issue_requests (not an event, purged at the
+  day's roll-over), never in the ticket row;
 - a phone number lives only in ticket_contacts (with a purge date), never in the ticket row;
 - the estimate at issue is taken before the ticket is written, so it does not count itself;
 - a remote ticket is callable once checked in; only a waiting ticket can be cancelled.
@@ -15,9 +17,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
-import secrets
-import uuid
 
+from hall import tokens
 from hall.errors import (
     IdempotencyConflict,
     IllegalTransition,
@@ -28,7 +29,7 @@ from hall.models import (
     PRIORITY_RANK,
     Priority,
 )
-from hall.op import Op, _j, _mobile
+from hall.op import Op, _j, _mobile, new_id
 
 
 class IssuingMixin:
@@ -83,39 +84,45 @@ class IssuingMixin:
             priority = Priority.GREEN
         if idempotency_key is not None and not re.match(r"^[A-Za-z0-9_.:-]{8,128}$", idempotency_key):
             raise InvalidInput("bad_idempotency_key", "请求标识格式不正确", "Idempotency-Key: 8-128 letters, digits or _.:-")
-        rhash = request_hash or self.request_hash(service_id, priority_reason, phone, lang, source)
+        mac = None
+        if idempotency_key:
+            digest = request_hash or self.request_hash(service_id, priority_reason, phone, lang, source)
+            mac = tokens.request_mac(self._secret, digest)
         with self._op() as op:
             if idempotency_key:
-                row = op.c.execute("SELECT * FROM tickets WHERE idempotency_key = ?", (idempotency_key,)).fetchone()
+                row = op.c.execute("SELECT ticket_id, request_mac FROM issue_requests WHERE idempotency_key = ?",
+                                   (idempotency_key,)).fetchone()
                 if row:
-                    if row["request_hash"] != rhash:
+                    if row["request_mac"] != mac:
                         raise IdempotencyConflict("idempotency_conflict", "同一请求标识用于不同的取号请求",
                                                   "this Idempotency-Key was already used for a different request")
-                    return dict(row), False
+                    return self._ticket(op.c, row["ticket_id"]), False
             service = self._service(op.c, service_id)
             self._check_open_for_tickets(op, service)
             ticket = self._new_ticket(op, service, priority=priority, priority_reason=priority_reason,
                                       source=source, source_detail=source_detail, lang=lang,
-                                      idempotency_key=idempotency_key, request_hash=rhash,
                                       checked_in=checked_in, phone=phone)
+            if idempotency_key:
+                # Hall-only, not an event: a retry's key and the request's MAC (hall/tokens.py).
+                op.c.execute("INSERT INTO issue_requests (idempotency_key, ticket_id, request_mac, business_date) "
+                             "VALUES (?, ?, ?, ?)", (idempotency_key, ticket["id"], mac, op.business_date))
             return ticket, True
 
     def _new_ticket(self, op: Op, service: dict, *, priority: Priority, priority_reason=None, source="kiosk",
-                    source_detail=None, lang="zh", idempotency_key=None, request_hash=None, checked_in=True,
+                    source_detail=None, lang="zh", checked_in=True,
                     phone=None, not_before=None, appointment_id=None, enforce_cap=True) -> dict:
         seq_no, number = self._next_number(op, service, enforce_cap=enforce_cap)
         ticket = {
-            "id": uuid.uuid4().hex, "business_date": op.business_date, "service_id": service["id"],
+            "id": new_id(op.now), "business_date": op.business_date, "service_id": service["id"],
             "number": number, "seq_no": seq_no, "priority": str(priority), "priority_reason": priority_reason,
             "rank": PRIORITY_RANK[priority], "not_before": not_before, "target_window_id": None,
             "return_window_id": None, "source": source, "source_detail": source_detail,
-            "token": secrets.token_urlsafe(16), "state": "waiting", "checked_in": int(checked_in),
+            "state": "waiting", "checked_in": int(checked_in),
             "issued_at": op.now, "sort_at": op.now, "recalls": 0, "has_phone": int(bool(phone)), "lang": lang,
-            "appointment_id": appointment_id, "idempotency_key": idempotency_key, "request_hash": request_hash,
+            "appointment_id": appointment_id,
         }
         # Estimate before writing so the ticket does not count itself.
-        ticket_for_estimate = {**ticket}
-        ahead, eta = self._estimate(op.c, ticket_for_estimate)
+        ahead, eta = self._estimate(op.c, ticket, new=True)
         ticket["ahead_at_issue"], ticket["eta_at_issue"] = ahead, eta
         ticket = op.put("ticket", ticket)
         if phone:

@@ -3,6 +3,7 @@
 Rules kept here:
 - only active services and windows can be acted on; a ticket is looked up by id or token;
 - a citizen's token leads to the ticket they hold now: transfers are followed (at most 20 hops);
+  a token is derived from the ticket id (hall/tokens.py), or one printed before that (legacy);
 - the full phone number is read only for the notice sender (`phone_for`).
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from hall import tokens
 from hall.errors import (
     IllegalTransition,
     NotFound,
@@ -54,7 +56,7 @@ class LookupsMixin:
         row = c.execute("SELECT * FROM tickets WHERE id = ?", (ticket_id,)).fetchone()
         if not row:
             raise NotFound("unknown_ticket", "找不到这张号票", f"no such ticket: {ticket_id}")
-        return dict(row)
+        return {**row, "token": self.token_for(ticket_id)}
 
     def _current(self, c, window: dict, states=(TicketState.CALLED, TicketState.SERVING)) -> dict:
         tid = window["current_ticket_id"]
@@ -84,11 +86,15 @@ class LookupsMixin:
         """The live ticket behind a citizen's token (transfers followed)."""
         if not isinstance(token, str) or not re.match(r"^[A-Za-z0-9_-]{10,64}$", token):
             raise NotFound("unknown_token", "号票链接无效", "invalid ticket link")
+        ticket_id = tokens.ticket_id_of(self._secret, token)
         with self.store.read() as c:
-            row = c.execute("SELECT * FROM tickets WHERE token = ?", (token,)).fetchone()
+            if ticket_id is None:       # a link printed before tokens were derived
+                row = c.execute("SELECT ticket_id FROM ticket_legacy_tokens WHERE token = ?", (token,)).fetchone()
+                ticket_id = row[0] if row else None
+            row = c.execute("SELECT id FROM tickets WHERE id = ?", (ticket_id,)).fetchone() if ticket_id else None
             if not row:
                 raise NotFound("unknown_token", "找不到这张号票，请核对链接", "no ticket for this link")
-            return self._live_ticket(c, dict(row))
+            return self._live_ticket(c, self._ticket(c, ticket_id))
 
     def phone_for(self, ticket_id: str) -> str | None:
         """The full phone number: only for the notice sender (and masked display by callers)."""

@@ -61,6 +61,12 @@ def _key() -> str:
     return secrets.token_hex(12)
 
 
+def mask_name(name: str) -> str:
+    """张三 -> 张*, 欧阳娜娜 -> 欧***: enough for the record, not a person's full name."""
+    name = (name or "").strip()
+    return name[:1] + "*" * max(1, len(name) - 1) if name else ""
+
+
 def overdue(matter: dict, today: str) -> bool:
     return matter["state"] not in FINAL_STATES and matter["state"] != "ready" and today > matter["due_date"]
 
@@ -81,7 +87,11 @@ class MattersMixin:
 
     def _open_matters(self, op, ticket: dict, window: dict, *, pending: list[str],
                       received: list[str] | None = None, theme_id: str | None = None) -> list[dict]:
-        """Open the matter(s) a 受理 / 容缺受理 finish creates, inside the finishing transaction."""
+        """Open the matter(s) a 受理 / 容缺受理 finish creates, inside the finishing transaction.
+        A ticket taken for a theme (一件事) opens the theme's matters without being told."""
+        detail = ticket.get("source_detail") or ""
+        if not theme_id and detail.startswith("theme:"):
+            theme_id = detail[6:]
         if theme_id:
             theme = next((t for t in self.config.themes if t.id == theme_id), None)
             if theme is None:
@@ -103,7 +113,7 @@ class MattersMixin:
         matters = []
         for sid in service_ids:
             svc = self._matter_service(sid)
-            got = _clean(received) if received is not None else [m for m in svc.materials if m not in pending]
+            got = _clean(received) if received is not None else [m for m in svc.material_names if m not in pending]
             instant = svc.matter_kind == "instant" and not pending
             matter = {
                 "id": uuid.uuid4().hex, "code": code, "theme_id": theme_id, "service_id": sid,
@@ -127,8 +137,7 @@ class MattersMixin:
             op.emit("matter.opened", code=code, service_id=service_ids[0])
         else:
             op.emit("matter.opened", code=code, theme_id=theme_id, services=service_ids)
-        if instant and len(matters) == 1:
-            self._close_access(op, code)
+        self._close_access(op, code)      # every matter settled at the window (即办件)
         return matters
 
     @staticmethod
@@ -145,6 +154,22 @@ class MattersMixin:
         purge = (dt.date.fromisoformat(op.business_date)
                  + dt.timedelta(days=self.config.privacy.phone_retention_days)).isoformat()
         op.c.execute("UPDATE matter_access SET purge_after = ? WHERE code = ?", (purge, code))
+
+    def issue_theme_ticket(self, theme_id: str, **kw) -> tuple[dict, bool]:
+        """一件事: one ticket for a theme, in its ticket service's queue; the window that
+        accepts it opens one matter per service of the theme."""
+        theme = next((t for t in self.config.themes if t.id == theme_id), None)
+        if theme is None:
+            raise NotFound("unknown_theme", f"没有这个主题事项：{theme_id}", f"no such theme: {theme_id}")
+        return self.issue_ticket(theme.ticket_service or theme.services[0], source_detail=f"theme:{theme_id}", **kw)
+
+    @staticmethod
+    def _purge_matter_phones(op, today: str) -> None:
+        """A closed matter's phone goes after the retention (matter_access.purge_after). It
+        never was in an event, so there is nothing central must have first; the keys stay so
+        the citizen's page still shows the outcome."""
+        op.c.execute("UPDATE matter_access SET phone = NULL, handed_to = NULL WHERE purge_after < ? "
+                     "AND (phone IS NOT NULL OR handed_to IS NOT NULL)", (today,))
 
     # ------------------------------------------------------------------ reading
     def _matter(self, c, matter_id: str) -> dict:
@@ -294,7 +319,8 @@ class MattersMixin:
                 upd["closed_at"] = op.now
             if step == "ask_more":
                 owed = json.loads(m["owed"])
-                have = {o["name"] for o in owed}
+                # Asked again for something already supplied (a corrected version): owed anew.
+                have = {o["name"] for o in owed if not o.get("supplied_at")}
                 owed += [{"name": x, "supplied_at": None, "supplied_by": None} for x in extra if x not in have]
                 upd["owed"] = _j(owed)
                 upd["owed_due"] = self.calendar.add_working_days(
@@ -318,10 +344,11 @@ class MattersMixin:
             if m["closed_at"]:
                 raise IllegalTransition("matter_closed", "该办件已办结", "the matter is closed")
             owed = json.loads(m["owed"])
-            item = next((o for o in owed if o["name"] == name), None)
-            if item is None:
+            items = [o for o in owed if o["name"] == name]
+            if not items:
                 raise NotFound("not_owed", f"该办件没有待补交的“{name}”", f"'{name}' is not owed for this matter")
-            if item["supplied_at"]:
+            item = next((o for o in items if not o.get("supplied_at")), None)
+            if item is None:
                 raise IllegalTransition("already_supplied", f"“{name}”已登记补交", f"'{name}' was already supplied")
             item.update(supplied_at=op.now, supplied_by=staff_id)
             upd = {**m, "owed": _j(owed), "updated_at": op.now}
@@ -419,7 +446,9 @@ class MattersMixin:
                 self._ticket(op.c, ticket_id)
                 op.put("matter_visit", {"id": uuid.uuid4().hex, "matter_id": matter_id, "ticket_id": ticket_id,
                                         "kind": "pickup", "at": op.now, "business_date": op.business_date})
-            m = op.put("matter", {**m, "state": "collected", "closed_at": op.now, "handed_to": to_name,
+            # Events (and central) get the masked name; the full name stays in matter_access.
+            op.c.execute("UPDATE matter_access SET handed_to = ? WHERE code = ?", (to_name, m["code"]))
+            m = op.put("matter", {**m, "state": "collected", "closed_at": op.now, "handed_to": mask_name(to_name),
                                   "by_proxy": int(bool(by_proxy)), "updated_at": op.now})
             self._matter_step(op, m, "handover", "ready", "collected", staff_id,
                               ("代领：" if by_proxy else "") + note)

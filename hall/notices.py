@@ -8,8 +8,6 @@ import sqlite3
 import time
 import uuid
 
-from hall import policy
-
 # Events after which the queue may have moved, so a waiting ticket may now be near the front.
 # Issuing is left out: a citizen who just took a ticket is standing at the kiosk.
 _QUEUE_MOVES = {"ticket.called", "ticket.no_show", "ticket.walked_out", "ticket.transferred",
@@ -17,6 +15,10 @@ _QUEUE_MOVES = {"ticket.called", "ticket.no_show", "ticket.walked_out", "ticket.
                 "ticket.finished", "ticket.checked_in"}
 
 _TICKET_COLUMNS = "t.id, t.number, t.service_id, t.state, t.rank, t.sort_at, t.business_date"
+
+
+def _rows(value) -> list[dict]:
+    return [r for r in (value if isinstance(value, list) else [value]) if isinstance(r, dict)]
 
 
 def queue_notices(conn: sqlite3.Connection, event_type: str, payload: dict, config) -> int:
@@ -41,17 +43,25 @@ def queue_notices(conn: sqlite3.Connection, event_type: str, payload: dict, conf
                                                   window=window)
             queued += _insert(conn, ticket, "called", call.get("id") or f"call@{now}", text, now)
     if event_type in _QUEUE_MOVES or event_type == "ticket.recalled":
-        rows = conn.execute(
-            f"SELECT {_TICKET_COLUMNS} FROM tickets t JOIN ticket_contacts c ON c.ticket_id = t.id "
-            "WHERE t.state = 'waiting' AND t.checked_in = 1 AND NOT EXISTS (SELECT 1 FROM notices n "
-            "WHERE n.ticket_id = t.id AND n.kind = 'near')").fetchall()
-        for row in rows:
-            ticket = dict(zip(("id", "number", "service_id", "state", "rank", "sort_at",
-                               "business_date"), tuple(row), strict=True))
-            ahead = policy.count_ahead(conn, ticket)
-            if ahead <= notices.near_front:
-                text = notices.template_near.format(hall=hall_name, number=ticket["number"],
-                                                    ahead=ahead)
+        # Only the queues of the services this event touched moved. In each, the first
+        # near_front + 1 checked-in waiting tickets in call order (rank, then sort time) are
+        # the ones with at most near_front ahead: the k-th has k ahead (policy.count_ahead).
+        # A few index steps per service, whatever the queue's length (issue 12).
+        touched = {t.get("service_id") for t in _rows(payload.get("ticket")) if t.get("service_id")}
+        for service_id in sorted(touched):
+            rows = conn.execute(
+                f"SELECT {_TICKET_COLUMNS}, EXISTS (SELECT 1 FROM ticket_contacts c WHERE c.ticket_id = t.id) "
+                "FROM tickets t WHERE t.service_id = ? AND t.state = 'waiting' AND t.checked_in = 1 "
+                "ORDER BY t.rank, t.sort_at LIMIT ?", (service_id, notices.near_front + 1)).fetchall()
+            for ahead, row in enumerate(rows):
+                if not row[-1]:
+                    continue
+                ticket = dict(zip(("id", "number", "service_id", "state", "rank", "sort_at",
+                                   "business_date"), tuple(row)[:-1], strict=True))
+                if conn.execute("SELECT 1 FROM notices WHERE ticket_id = ? AND kind = 'near'",
+                                (ticket["id"],)).fetchone():
+                    continue
+                text = notices.template_near.format(hall=hall_name, number=ticket["number"], ahead=ahead)
                 queued += _insert(conn, ticket, "near", "near", text, now)
     if event_type.startswith("matter.") or event_type == "day.opened":
         queued += _matter_notices(conn, event_type, payload, config, now)

@@ -3,7 +3,10 @@
 Rules kept here:
 - a state change and its events commit together or not at all (transactional outbox);
 - every write to a state table goes through `Op.put`, which also puts the full new row in
-  the next event's payload, so the events alone rebuild the state (hall/replay.py);
+  the next event's payload, so the events alone rebuild the state (hall/replay.py); a ticket
+  row leaves its NULL columns out (compact), so a missing column means NULL;
+- no payload carries a phone number, a token, an idempotency key or a hash of a request:
+  those live in hall-only tables that are not event-sourced (see hall/replay.py);
 - an illegal move raises a DomainError before anything is written, and the transaction rolls
   back, so it changes nothing;
 - a phone number is a mainland mobile number (11 digits, starting with 1), normalised once here.
@@ -18,7 +21,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from hall.errors import InvalidInput
-from hall.events import append_event
+from hall.events import append_event, time_ordered_id
 from onewindow import import_if_present
 
 if TYPE_CHECKING:
@@ -62,6 +65,9 @@ def _mobile(phone: str | None) -> str | None:
     return phone
 
 
+new_id = time_ordered_id     # ticket and other row ids: time-ordered (see hall/events.py)
+
+
 def _j(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
@@ -78,16 +84,26 @@ class Op:
         self.last_seq = 0
 
     def put(self, key: str, row: dict) -> dict:
-        """Upsert one full row of a state table and keep it for the next event."""
-        table, cols = self.engine._table(key)
+        """Upsert one full row of a state table and keep it for the next event.
+        A ticket comes back with its derived token (hall/tokens.py); the event never has it."""
+        table, cols, sql, hall_only = self.engine._upsert_sql(key)
         values = [row.get(c) for c in cols]
-        pk = self.engine._pk[table]
-        updates = ",".join(f"{c}=excluded.{c}" for c in cols if c not in pk)
-        self.c.execute(
-            f"INSERT INTO {table} ({','.join(cols)}) VALUES ({','.join('?' * len(cols))}) "
-            f"ON CONFLICT ({','.join(pk)}) DO UPDATE SET {updates}", values)
+        self.c.execute(sql, values)
         full = dict(zip(cols, values, strict=True))
-        self._rows.setdefault(key, []).append(full)
+        # The event carries the full row, less its hall-only columns (HALL_ONLY_COLUMNS). A
+        # ticket row (the widest, in most events) also leaves its NULL columns out: replay
+        # reads a missing column as NULL (hall/replay.py).
+        if key == "ticket":
+            event_row = {c: v for c, v in full.items() if v is not None}
+        elif hall_only:
+            event_row = {c: v for c, v in full.items() if c not in hall_only}
+        else:
+            event_row = full
+        self._rows.setdefault(key, []).append(event_row)
+        if key == "ticket":
+            return {**full, "token": self.engine.token_for(full["id"])}
+        if key == "window":
+            self.engine._window_put(full)
         return full
 
     def emit(self, type_: str, **extra: Any) -> int:

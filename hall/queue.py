@@ -16,7 +16,6 @@ Rules kept here:
 from __future__ import annotations
 
 import json
-import secrets
 import uuid
 
 from hall import policy
@@ -32,7 +31,7 @@ from hall.models import (
     RefusalKind,
     TicketState,
 )
-from hall.op import Op, _j
+from hall.op import Op, _j, new_id
 
 ESCALATE_TO = {"chief_representative": "首席代表", "manager": "大厅负责人"}
 
@@ -180,7 +179,8 @@ class QueueMixin:
             op.emit("ticket.finished", number=ticket["number"], window_number=window["number"],
                     outcome_zh=OUTCOME_ZH[outcome])
             if outcome in (Outcome.ACCEPTED, Outcome.ACCEPTED_PENDING):
-                self._open_matters(op, ticket, window, pending=pending, received=received_materials,
+                owed = pending if outcome == Outcome.ACCEPTED_PENDING else []
+                self._open_matters(op, ticket, window, pending=owed, received=received_materials,
                                    theme_id=theme_id)
             self._after_service(op, ticket, window)
             return ticket
@@ -194,7 +194,7 @@ class QueueMixin:
 
     def _after_service(self, op: Op, ticket: dict, window: dict) -> None:
         """After a service: ask for a rating; send a 'return to me' citizen back."""
-        op.emit("rating.requested", ticket_id=ticket["id"], token=ticket["token"], window_id=window["id"],
+        op.emit("rating.requested", ticket_id=ticket["id"], window_id=window["id"],
                 window_number=window["number"], staff_id=window["staff_id"], number=ticket["number"])
         if ticket["return_window_id"]:
             origin = self._ticket(op.c, ticket["transferred_from"])
@@ -206,12 +206,12 @@ class QueueMixin:
                    return_window_id=None) -> dict:
         """A new waiting ticket for another service that keeps the citizen's number and place."""
         return op.put("ticket", {
-            "id": uuid.uuid4().hex, "business_date": ticket["business_date"], "service_id": service_id,
+            "id": new_id(op.now), "business_date": ticket["business_date"], "service_id": service_id,
             "number": ticket["number"], "seq_no": None, "priority": ticket["priority"],
             "priority_reason": ticket["priority_reason"], "rank": ticket["rank"],
             "not_before": ticket["not_before"], "target_window_id": target_window_id,
             "return_window_id": return_window_id, "source": "transfer", "source_detail": ticket["id"],
-            "token": secrets.token_urlsafe(16), "state": "waiting", "checked_in": 1,
+            "state": "waiting", "checked_in": 1,
             "issued_at": ticket["issued_at"], "sort_at": ticket["sort_at"], "recalls": 0,
             "has_phone": ticket["has_phone"], "lang": ticket["lang"], "transferred_from": ticket["id"],
             "appointment_id": ticket["appointment_id"]})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import statistics
 
+from hall.events import count_events_of_day
 from hall.store import Store
 
 
@@ -34,7 +35,7 @@ def day_summary(store: Store, date: str) -> dict:
         cases_open = c.execute("SELECT COUNT(*) FROM cases WHERE state != 'closed'").fetchone()[0]
         help_raised = c.execute("SELECT COUNT(*) FROM help_requests WHERE business_date = ?", (date,)).fetchone()[0]
         names = dict(c.execute("SELECT id, name_zh FROM services").fetchall())
-        events = c.execute("SELECT COUNT(*) FROM events WHERE business_date = ?", (date,)).fetchone()[0]
+        events = count_events_of_day(c, date)
     issued = [t for t in tickets if t["seq_no"] is not None]
     by_state: dict[str, int] = {}
     for t in tickets:

@@ -133,9 +133,13 @@ def _rating_cols(prefix: str = "") -> list[tuple[str, str, str]]:
 
 
 def period_report(store: Store, start: str, end: str, tz: str | ZoneInfo = "Asia/Shanghai",
-                  data: PeriodData | None = None) -> dict:
-    """Every figure and table of the manager's report for business dates start..end."""
+                  data: PeriodData | None = None, today: str | None = None) -> dict:
+    """Every figure and table of the manager's report for business dates start..end.
+
+    `today` (the hall's business date) decides which cases are due: a case counts in the
+    in-time rate (按时办结率) once it is closed or its reply date has passed."""
     zone = ZoneInfo(tz) if isinstance(tz, str) else tz
+    today = today or dt.datetime.now(zone).date().isoformat()
     d = data or load_period(store, start, end)
     svc_name = {k: v["name_zh"] for k, v in d.services.items()}
     win_name = {k: f"{v['number']}号 {v['name_zh']}" for k, v in d.windows.items()}
@@ -260,11 +264,15 @@ def period_report(store: Store, start: str, end: str, tz: str | ZoneInfo = "Asia
     for source, zh in (("rating", "差评"), ("complaint", "投诉/建议")):
         rows = [c for c in d.cases if c[0] == source]
         closed = [c for c in rows if c[1] == "closed"]
+        # Due: closed, or open past its reply date. A case not yet due is neither late nor
+        # in time, so it stays out of the rate.
+        due = [c for c in rows if c[1] == "closed" or c[3] < today]
         in_time = [c for c in closed if c[2] is not None
                    and dt.datetime.fromtimestamp(c[2], zone).date().isoformat() <= c[3]]
         case_rows.append({"source": source, "source_zh": zh, "opened": len(rows), "closed": len(closed),
-                          "closed_in_time": len(in_time), "open": len(rows) - len(closed),
-                          "closed_in_time_rate": _rate(len(in_time), len(rows))})
+                          "due": len(due), "closed_in_time": len(in_time), "open": len(rows) - len(closed),
+                          "not_yet_due": len(rows) - len(due),
+                          "closed_in_time_rate": _rate(len(in_time), len(due))})
         closure[source] = case_rows[-1]
     complaints = {"complaints": sum(1 for c in d.complaints if c[0] == "complaint"),
                   "suggestions": sum(1 for c in d.complaints if c[0] == "suggestion"),
@@ -283,6 +291,7 @@ def period_report(store: Store, start: str, end: str, tz: str | ZoneInfo = "Asia
         "days_open": len(days),
         **complaints,
         "cases_opened": len(d.cases), "cases_closed_in_time": sum(r["closed_in_time"] for r in case_rows),
+        "cases_due": sum(r["due"] for r in case_rows),
     }
     wait_cols = [("wait_median_min", "等候中位(分)", "Wait median (min)"), ("wait_p90_min", "等候P90(分)", "Wait p90 (min)"),
                  ("service_median_min", "办理中位(分)", "Service median (min)"),
@@ -309,7 +318,8 @@ def period_report(store: Store, start: str, end: str, tz: str | ZoneInfo = "Asia
                refusal_service_rows),
         _table("cases", "工单办结情况", "Case closure",
                [("source_zh", "来源", "Source"), ("opened", "新增", "Opened"), ("closed", "办结", "Closed"),
-                ("closed_in_time", "按时办结", "Closed in time"), ("open", "未办结", "Open"),
+                ("due", "已到期", "Due"), ("closed_in_time", "按时办结", "Closed in time"),
+                ("open", "未办结", "Open"), ("not_yet_due", "未到期", "Not yet due"),
                 ("closed_in_time_rate", "按时办结率", "In-time rate")], case_rows),
     ]
     return {"start": start, "end": end, "totals": totals, "ratings": ratings, "closure": closure,
@@ -375,7 +385,10 @@ def render_plot(report: dict, name: str, fmt: str = "png") -> bytes:
             for label in ax.get_xticklabels():
                 label.set_rotation(45)
         elif name == "waits":
-            rows = [r for r in tables["services"]["rows"] if r["wait_p90_min"] is not None][:12][::-1]
+            # The 12 worst waits (by p90), not the 12 busiest services: the plot is there to
+            # show where people wait longest.
+            rows = sorted((r for r in tables["services"]["rows"] if r["wait_p90_min"] is not None),
+                          key=lambda r: -r["wait_p90_min"])[:12][::-1]
             names = [r["service"][:10] for r in rows]
             ax.barh(names, [r["wait_p90_min"] for r in rows], color="#d98c1f", label="P90")
             ax.barh(names, [r["wait_median_min"] for r in rows], color=color, label="中位 median")

@@ -19,7 +19,6 @@ import datetime as dt
 import json
 import logging
 import os
-import secrets
 import sqlite3
 import sys
 import time
@@ -104,8 +103,9 @@ def check_backup(backup: Path, work_dir: Path) -> tuple[Path, list[str]]:
     except sqlite3.DatabaseError as exc:
         raise RestoreRefused(f"无法读取备份文件 {backup}：{exc}",
                              f"cannot read the backup {backup}: {exc}") from None
-    store = Store.open(staged)      # brings an older backup to this software's schema
+    store = Store.open(staged, migrate=False)
     try:
+        store.migrate(backup=False)     # an older backup, brought to this software's schema
         problems = check_invariants(store)
     finally:
         store.close()
@@ -164,30 +164,33 @@ def restore(backup: Path, db: Path) -> dict:
     return {"kept": kept, "max_seq": max_seq}
 
 
+def owner_of(db: Path) -> tuple[int, int]:
+    """Whose the database is (its directory's owner for a new one): a restore run by root
+    must leave the files to the service user, or the hall cannot open them."""
+    st = (db if db.exists() else db.parent).stat()
+    return st.st_uid, st.st_gid
+
+
+def give_back(db: Path, owner: tuple[int, int]) -> None:
+    """The database, its -wal/-shm and lock file back to `owner` (only root can chown)."""
+    if os.geteuid() != 0:
+        return
+    for path in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm"),
+                 db.with_name(db.name + ".lock")):
+        if path.exists():
+            os.chown(path, *owner)
+
+
 # -- recovery from the central -----------------------------------------------------------
-def _ticket_tokens(conn: sqlite3.Connection, payload: dict) -> None:
-    """Uploaded ticket rows carry no page token (PIPL): a ticket the restored database does
-    not know gets a fresh one (its printed QR no longer opens the page; the number and
-    the queue position are what matter)."""
-    rows = payload.get("ticket")
-    for row in rows if isinstance(rows, list) else [rows]:
-        if isinstance(row, dict) and "id" in row and not row.get("token"):
-            known = conn.execute("SELECT token FROM tickets WHERE id = ?", (row["id"],)).fetchone()
-            row["token"] = known[0] if known else secrets.token_urlsafe(16)
-
-
 def apply_own_events(store, events: list[dict]) -> int:
     """Append the hall's own events (same seq and id) and upsert their rows, in one transaction."""
-    from hall.events import ROW_KEYS
-    from hall.replay import STATE_TABLES
+    # Rows are applied exactly as replay applies them (hall/replay.py). Ticket rows carry no
+    # page token: tokens are derived from the ticket id with the hall's secret, which the
+    # restored database kept, so printed QR codes keep working.
+    from hall.replay import RowApplier
 
-    cols: dict[str, list[str]] = {}
-    pks: dict[str, tuple[str, ...]] = {}
     with store.read() as c:
-        for table in STATE_TABLES:
-            info = c.execute(f"PRAGMA table_info({table})").fetchall()
-            cols[table] = [r["name"] for r in info]
-            pks[table] = tuple(r["name"] for r in sorted(info, key=lambda r: r["pk"]) if r["pk"])
+        applier = RowApplier(c)
     n = 0
     with store.transaction() as c:
         c.execute("PRAGMA defer_foreign_keys=ON")
@@ -195,36 +198,30 @@ def apply_own_events(store, events: list[dict]) -> int:
             if c.execute("SELECT 1 FROM events WHERE seq = ?", (e["seq"],)).fetchone():
                 continue
             payload = e.get("payload") or {}
-            _ticket_tokens(c, payload)
             c.execute("INSERT INTO events (seq, id, type, at, business_date, payload) "
                       "VALUES (?, ?, ?, ?, ?, ?)",
                       (int(e["seq"]), e["id"], e["type"], float(e["at"]), e["business_date"],
                        json.dumps(payload, ensure_ascii=False, separators=(",", ":"))))
-            for key, rows in payload.items():
-                table = ROW_KEYS.get(key)
-                if table is None or not isinstance(rows, dict | list):
-                    continue
-                for row in rows if isinstance(rows, list) else [rows]:
-                    names = [k for k in cols[table] if k in row]
-                    updates = ",".join(f"{k}=excluded.{k}" for k in names if k not in pks[table])
-                    conflict = (f"DO UPDATE SET {updates}" if updates else "DO NOTHING")
-                    c.execute(f"INSERT INTO {table} ({','.join(names)}) VALUES "
-                              f"({','.join('?' * len(names))}) ON CONFLICT "
-                              f"({','.join(pks[table])}) {conflict}", [row[k] for k in names])
+            applier.apply(c, payload)
             n += 1
     return n
+
+
+def central_client(cfg, hall_key: str | None = None):
+    """A client as `onewindow sync` builds it (sync.client.CentralClient.from_config)."""
+    from sync.client import CentralClient
+
+    return CentralClient.from_config(cfg, hall_key=hall_key, timeout=15)
 
 
 def recover_from_central(db: Path, cfg, *, client=None, page: int = 1000) -> dict:
     """Take back this hall's events after its local maximum seq from the central."""
     from hall.store import Store
     from sync import hallside
-    from sync.client import CentralClient
 
     own_client = client is None
     if own_client:
-        client = CentralClient(cfg.sync.central_url, cfg.hall.id, cfg.sync.hall_key,
-                               ca_file=cfg.sync.ca_file or None, timeout=15)
+        client = central_client(cfg)
     store = Store.open(db)
     conn = hallside.open_hall_db(db)
     try:

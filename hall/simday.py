@@ -231,7 +231,8 @@ def _step_desk(engine: Engine, desk: _Desk, rng: random.Random, now: float, atte
             desk.phase = "refused"
         else:
             r = rng.random()
-            outcome = "completed" if r < 0.8 else ("accepted" if r < 0.95 else "accepted_pending")
+            # Only services a window accepts for the back office open matters (hall/matters.py).
+            outcome = "completed" if r < 0.8 or svc.kind != "accept" else ("accepted" if r < 0.95 else "accepted_pending")
             pending = rng.sample(svc.material_names, 1) if outcome == "accepted_pending" and svc.materials else ["补充材料"]
             attempt(engine.finish, wid, outcome, pending_materials=pending)
         if served and rng.random() < 0.7:

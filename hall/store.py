@@ -199,12 +199,13 @@ class Store:
             done = set(self.applied_migrations())
         return [f for f in migration_files() if f.stem not in done]
 
-    def migrate(self) -> list[str]:
-        """Apply each pending schema file in its own transaction, recorded in that transaction."""
+    def migrate(self, *, backup: bool = True) -> list[str]:
+        """Apply each pending schema file in its own transaction, recorded in that transaction.
+        A database that has data is backed up first (`backup=False`: it is itself a copy)."""
         applied = []
         with self.lock:
             done = set(self.applied_migrations())
-            if done and any(f.stem not in done for f in migration_files()):
+            if backup and done and any(f.stem not in done for f in migration_files()):
                 # A database with data is about to change schema: keep a copy first.
                 from hall.backup import take_backup
                 take_backup(self, Path(self.path).parent / "backups", kind="pre-migrate")
@@ -212,10 +213,23 @@ class Store:
                 if f.stem in done:
                     continue
                 sql = f.read_text(encoding="utf-8")
-                with self.transaction() as c:
-                    for statement in _split_sql(sql):
-                        c.execute(statement)
-                    c.execute("INSERT INTO migrations (name, applied_at) VALUES (?, ?)", (f.stem, time.time()))
+                # A file that rebuilds a table others reference asks for foreign keys off
+                # (SQLite cannot switch them inside a transaction): it then runs SQLite's
+                # documented procedure, and foreign_key_check must be clean before it commits.
+                fk_off = sql.startswith("-- onewindow: foreign_keys=off")
+                if fk_off:
+                    self.conn.execute("PRAGMA foreign_keys=OFF")
+                try:
+                    with self.transaction() as c:
+                        for statement in _split_sql(sql):
+                            c.execute(statement)
+                        if fk_off and c.execute("PRAGMA foreign_key_check").fetchone():
+                            raise StoreError("migration_fk", f"迁移 {f.stem} 破坏了外键关系",
+                                             f"migration {f.stem} leaves broken foreign keys")
+                        c.execute("INSERT INTO migrations (name, applied_at) VALUES (?, ?)", (f.stem, time.time()))
+                finally:
+                    if fk_off:
+                        self.conn.execute("PRAGMA foreign_keys=ON")
                 log.info("applied migration %s", f.stem)
                 applied.append(f.stem)
         return applied
@@ -242,18 +256,27 @@ class Store:
 
 def _private_file(path: Path) -> None:
     """Create `path` 0600 (phone numbers and PIN hashes are inside), or take group/world bits
-    off an existing one. SQLite gives the -wal and -shm files the database file's mode."""
+    off an existing one. SQLite gives the -wal and -shm files the database file's mode.
+
+    An existing database is never opened here: closing any descriptor of a file drops every
+    POSIX lock this process holds on it, including those of a live SQLite connection (SQLite's
+    "how to corrupt" §2.2) — a second Store in the same process then lost committed tickets
+    after a kill -9 (tests/hall/test_crash_kill.py). chmod by path takes no descriptor."""
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        try:   # a new file: nobody can hold a lock on it yet
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        except OSError:
+            pass  # created meanwhile, or sqlite3.connect reports what is wrong with the path
+        return
     except OSError:
-        return  # sqlite3.connect reports what is wrong with the path
-    try:
-        if os.fstat(fd).st_mode & 0o077:
-            os.fchmod(fd, 0o600)
-    except OSError as exc:  # not our file (e.g. read by root for a report): leave it
-        log.debug("cannot make %s private: %s", path, exc)
-    finally:
-        os.close(fd)
+        return
+    if mode & 0o077:
+        try:
+            os.chmod(path, 0o600)
+        except OSError as exc:  # not our file (e.g. read by root for a report): leave it
+            log.debug("cannot make %s private: %s", path, exc)
 
 
 def _split_sql(sql: str) -> list[str]:

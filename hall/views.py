@@ -19,6 +19,26 @@ from hall.errors import (
 )
 
 
+class _WindowCache:
+    __slots__ = ("version", "rows", "counts", "open_counts", "serving")
+
+    def __init__(self, version: tuple[int, int], rows: dict[str, dict]):
+        self.version = version
+        self.rows = rows
+        self.counts: dict[str, tuple[int, int]] | None = None
+        self.open_counts: dict[str, int] = {}
+        self.serving: dict[str, list[str]] | None = None
+
+
+def _profile(row) -> dict:
+    services = json.loads(row["services"])
+    weights = json.loads(row["weights"] or "{}")
+    return {"id": row["id"], "state": row["state"], "mode": row["mode"], "services": services,
+            "weights": weights, "current_ticket_id": row["current_ticket_id"],
+            "services_json": row["services"], "weights_json": row["weights"],
+            "key": (row["mode"], tuple(services), tuple(sorted(weights.items())))}
+
+
 class ViewsMixin:
     """Engine methods: read models for screens: estimates, the citizen's view of a ticket, services and windows. Composed into hall.engine.Engine."""
 
@@ -28,22 +48,90 @@ class ViewsMixin:
             return row[0]
         return 60.0 * (service["avg_minutes"] or self.config.queue.default_service_minutes)
 
-    def _open_windows_for(self, c, service_id: str) -> int:
-        # In SQL: decoding every window's JSON in Python cost ~1 ms per issue at 200 windows.
-        return c.execute("SELECT COUNT(*) FROM windows w WHERE w.state = 'open' AND w.active = 1 AND EXISTS "
-                         "(SELECT 1 FROM json_each(w.services) j WHERE j.value = ?)", (service_id,)).fetchone()[0]
+    def _windows(self, c) -> _WindowCache:
+        """The active windows' profiles, decoded once. Kept up to date by Op.put (which calls
+        `_window_put`); rebuilt when another connection committed (PRAGMA data_version moves)
+        or an operation rolled back (Engine._op drops it)."""
+        version = (c.execute("PRAGMA data_version").fetchone()[0], getattr(self.store, "window_writes", 0))
+        cache = self._window_cache
+        if cache is None or cache.version != version:
+            rows = {r["id"]: _profile(r) for r in c.execute(
+                "SELECT id, state, services, mode, weights, current_ticket_id FROM windows WHERE active = 1")}
+            cache = self._window_cache = _WindowCache(version, rows)
+        return cache
 
-    def _estimate_full(self, c, ticket: dict):
-        """hall/estimate.py: per open window serving the ticket's service, by its profile."""
+    def _window_put(self, row: dict) -> None:
+        """A window row was written in this operation: bring the cache along (no re-read).
+        The store counts window writes, so another Engine on the same connection (which
+        PRAGMA data_version cannot see) makes this one re-read."""
+        writes = getattr(self.store, "window_writes", 0)
+        self.store.window_writes = writes + 1
+        cache = self._window_cache
+        if cache is None or cache.version[1] != writes:
+            self._window_cache = None
+            return
+        cache.version = (cache.version[0], writes + 1)
+        old = cache.rows.get(row["id"])
+        if not row.get("active"):
+            if old is not None:
+                del cache.rows[row["id"]]
+                cache.counts = cache.serving = None
+            return
+        if (old is not None and old["services_json"] == row["services"] and old["mode"] == row["mode"]
+                and old["weights_json"] == row["weights"]):
+            if old["state"] != row["state"]:
+                cache.counts = None
+            old["state"] = row["state"]
+            old["current_ticket_id"] = row["current_ticket_id"]
+            return
+        cache.rows[row["id"]] = _profile(row)
+        cache.counts = cache.serving = None
+
+    def _window_counts(self, c) -> dict[str, tuple[int, int]]:
+        """Per service: (open windows, active windows) that serve it."""
+        cache = self._windows(c)
+        if cache.counts is None:
+            counts: dict[str, tuple[int, int]] = {}
+            for w in cache.rows.values():
+                for s in set(w["services"]):
+                    n_open, n_all = counts.get(s, (0, 0))
+                    counts[s] = (n_open + (w["state"] == "open"), n_all + 1)
+            cache.counts = counts
+            cache.open_counts = {s: n for s, (n, _) in counts.items() if n}
+        return cache.counts
+
+    def _open_serving(self, c, service_id: str) -> list[dict]:
+        """The open windows that serve a service, as hall/estimate.py takes them."""
+        cache = self._windows(c)
+        if cache.serving is None:
+            serving: dict[str, list[str]] = {}
+            for w in cache.rows.values():
+                for s in dict.fromkeys(w["services"]):
+                    serving.setdefault(s, []).append(w["id"])
+            cache.serving = serving
+        rows = cache.rows
+        return [rows[i] for i in cache.serving.get(service_id, ()) if rows[i]["state"] == "open"]
+
+    def _open_window_counts(self, c) -> dict[str, int]:
+        self._window_counts(c)
+        return self._window_cache.open_counts
+
+    def _open_windows_for(self, c, service_id: str) -> int:
+        return self._window_counts(c).get(service_id, (0, 0))[0]
+
+    def _estimate_full(self, c, ticket: dict, *, new: bool = False):
+        """hall/estimate.py: per open window serving the ticket's service, by its profile.
+        `new`: a ticket about to be issued, behind everyone waiting at its rank."""
         from hall.estimate import estimate
 
-        return estimate(c, ticket["service_id"], ticket["rank"], ticket["sort_at"],
-                        self.config.queue.default_service_minutes)
+        return estimate(c, ticket["service_id"], ticket["rank"], None if new else ticket["sort_at"],
+                        self.config.queue.default_service_minutes, self._open_window_counts(c),
+                        self._open_serving(c, ticket["service_id"]))
 
-    def _estimate(self, c, ticket: dict) -> tuple[int, int | None]:
+    def _estimate(self, c, ticket: dict, *, new: bool = False) -> tuple[int, int | None]:
         if ticket["state"] != "waiting":
             return 0, 0
-        est = self._estimate_full(c, ticket)
+        est = self._estimate_full(c, ticket, new=new)
         return est.ahead, est.eta_minutes
 
     def opens_at(self) -> str | None:
@@ -53,8 +141,7 @@ class ViewsMixin:
         return self.config.day.open if now < self.config.day.open else None
 
     def _windows_for(self, c, service_id: str) -> int:
-        return c.execute("SELECT COUNT(*) FROM windows w WHERE w.active = 1 AND EXISTS "
-                         "(SELECT 1 FROM json_each(w.services) j WHERE j.value = ?)", (service_id,)).fetchone()[0]
+        return self._window_counts(c).get(service_id, (0, 0))[1]
 
     def public_ticket(self, ticket: dict) -> dict:
         """What a citizen may see of a ticket: no phone, no name, no staff."""
@@ -91,14 +178,13 @@ class ViewsMixin:
         local = self._local(now).strftime("%H:%M")
         day_open = self.hall_days.is_working_day(dt.date.fromisoformat(bd))
         with self.store.read() as c:
-            waiting = dict(c.execute("SELECT service_id, COUNT(*) FROM tickets WHERE state = 'waiting' "
-                                     "GROUP BY service_id").fetchall())
+            waiting = dict(c.execute("SELECT service_id, SUM(n) FROM waiting_counts GROUP BY service_id").fetchall())
             issued = dict(c.execute("SELECT service_id, last_number FROM counters WHERE business_date = ?", (bd,)).fetchall())
             out = []
-            for s in c.execute("SELECT * FROM services WHERE active = 1 ORDER BY position").fetchall():
-                s = dict(s)
+            rows = [dict(s) for s in c.execute("SELECT * FROM services WHERE active = 1 ORDER BY position")]
+            for s in rows:
                 n = waiting.get(s["id"], 0)
-                est = self._estimate_full(c, {"service_id": s["id"], "rank": 2, "sort_at": now})
+                est = self._estimate_full(c, {"service_id": s["id"], "rank": 2, "sort_at": now}, new=True)
                 windows = est.open_windows
                 cutoff = min(self.config.day.ticket_cutoff, s["ticket_cutoff"] or "23:59")
                 full = issued.get(s["id"], 0) >= s["daily_cap"]

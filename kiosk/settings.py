@@ -81,6 +81,7 @@ class KioskSettings:
     rating_reasons: dict = field(default_factory=lambda: dict(DEFAULT_RATING_REASONS))
     domain_names: dict = field(default_factory=lambda: dict(DEFAULT_DOMAIN_NAMES))
     hall_config_path: str | None = None    # set by apply_hall_config
+    themes: list = field(default_factory=list)   # 一件事 tiles (kiosk/flows/theme.py)
     # What each new citizen finds (hall.toml [kiosk] default_language / default_elder):
     # the kiosk returns to these on home, on idle and after a ticket.
     default_lang: str = "zh"
@@ -108,6 +109,8 @@ class KioskSettings:
             known = {p["zh"]: p["en"] for p in DEFAULT_COMPLAINT_PHRASES}
             self.complaint_phrases = [{"id": p, "zh": p, "en": known.get(p, "")}
                                       for p in choices["complaint_phrases"]]
+        if "themes" in choices:
+            self.themes = [dict(t) for t in choices["themes"] or []]
         if choices.get("idle_seconds"):
             self.idle_seconds = float(choices["idle_seconds"])
         if choices.get("default_language") in ("zh", "en"):

@@ -110,6 +110,10 @@ class HallClient:
     def health(self) -> dict:
         return self.get("/health", timeout=min(self.timeout, 3.0))
 
+    def report_status(self, status: dict) -> dict:
+        """This device's own state (printer paper, scanner) for the hall and the fleet view."""
+        return self.post("/devices/me/status", status)
+
     def kiosk_config(self) -> dict:
         return self.get("/kiosk-config")
 
@@ -135,6 +139,18 @@ class HallClient:
     def check_in(self, code: str) -> dict:
         return self.post("/appointments/checkin", {"code": code})
 
+    def issue_theme_ticket(self, theme_id: str, *, idempotency_key: str, priority_reason: str | None = None,
+                           phone: str | None = None, lang: str = "zh") -> dict:
+        """一件事: one ticket for a theme (hall/matters.py); retries reuse the idempotency key."""
+        body: dict[str, Any] = {"lang": lang}
+        if priority_reason:
+            body["priority_reason"] = priority_reason
+        if phone:
+            body["phone"] = phone
+        log.info("issue theme ticket theme=%s phone=%s key=%s", theme_id, mask_phone(phone) or "-",
+                 idempotency_key[:8])
+        return self.post(f"/themes/{theme_id}/tickets", body, headers={"Idempotency-Key": idempotency_key})
+
     def scan_matter(self, code: str) -> dict:
         """A matter's pickup code: a 统一出件 ticket, or owed materials filed (hall/matters.py)."""
         return self.post("/matters/scan", {"code": code})
@@ -142,14 +158,20 @@ class HallClient:
     def ticket(self, token: str) -> dict:
         return self.get(f"/tickets/{quote(token, safe='')}")
 
-    def rate(self, token: str, level: int, reasons: list[str] | None = None) -> dict:
+    def rate(self, token: str, level: int, reasons: list[str] | None = None, *,
+             idempotency_key: str | None = None) -> dict:
+        """Rate a ticket. Retrying with the same idempotency_key returns the rating given."""
         body: dict[str, Any] = {"token": token, "level": int(level)}
         if reasons:
             body["reasons"] = list(reasons)
-        return self.post("/ratings", body)
+        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
+        return self.post("/ratings", body, headers=headers)
 
     def file_complaint(self, category: str, *, text: str = "", phrases: list[str] | None = None,
-                       phone: str | None = None, kind: str = "complaint") -> dict:
+                       phone: str | None = None, kind: str = "complaint",
+                       contact_consent: bool = False, idempotency_key: str | None = None) -> dict:
+        """File a complaint. Retrying with the same idempotency_key returns the same code;
+        `contact_consent`: the citizen agreed to be called back on `phone` (电话回访)."""
         body: dict[str, Any] = {"category": category, "kind": kind}
         if text:
             body["text"] = text
@@ -157,7 +179,9 @@ class HallClient:
             body["phrases"] = list(phrases)
         if phone:
             body["phone"] = phone
-        return self.post("/complaints", body)
+            body["contact_consent"] = bool(contact_consent)
+        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
+        return self.post("/complaints", body, headers=headers)
 
     def raise_help(self, note: str | None = None) -> dict:
         return self.post("/help-requests", {"note": note} if note else {})

@@ -31,7 +31,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import httpx
-from httpx_sse import ServerSentEvent, connect_sse
 
 DEFAULT_TIMEOUT = 5.0
 CONNECT_TIMEOUT = 3.0
@@ -75,6 +74,9 @@ class EventStream:
 
     def __init__(self, client: httpx.Client, url: str, *, headers: dict | None = None,
                  read_timeout: float = 30.0, params: dict | None = None):
+        # Imported here: only the display reads a stream (the kiosk box does not carry it).
+        from httpx_sse import connect_sse
+
         self._cm = connect_sse(client, "GET", url, headers=dict(headers or {}), params=params,
                                timeout=timeout(client.timeout.connect or CONNECT_TIMEOUT,
                                                read=read_timeout))
@@ -92,7 +94,7 @@ class EventStream:
     def __exit__(self, *exc) -> None:
         self._cm.__exit__(*exc)
 
-    def events(self) -> Iterator[ServerSentEvent]:
+    def events(self) -> Iterator[Any]:
         assert self._source is not None, "use EventStream in a with-block"
         for event in self._source.iter_sse():
             if self._aborted.is_set():

@@ -39,10 +39,13 @@ def notify(*lines: str) -> bool:
     message = "\n".join(lines).encode("utf-8")
     try:
         with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC) as sock:
+            # Never block: a manager that does not read (a full queue) must not freeze the
+            # serving loop the ping is sent from; that message is dropped instead.
+            sock.setblocking(False)
             sock.connect(addr)
-            sock.sendall(message)
+            sock.send(message)
         return True
-    except OSError as exc:   # the manager went away: the service keeps running
+    except OSError as exc:   # the manager went away or is not reading: keep serving
         log.debug("sd_notify to %s failed: %s", addr, exc)
         return False
 

@@ -82,10 +82,17 @@ def download(cache: Path) -> None:
     if index:
         cmd += ["--index-url", index]
     env = os.environ.copy() if not index else clean_pip_env()
-    subprocess.run(cmd, check=True, env=env)
+    run = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    if run.returncode:
+        sys.stderr.write(run.stdout + run.stderr)
+        raise SystemExit("wheelhouse: downloading the locked wheels failed (see above)")
 
 
 def build_own_wheel(dest: Path) -> Path:
+    # setuptools builds in ./build/lib and does not remove what is gone from the source: a
+    # stale copy there would end up in the wheel.
+    shutil.rmtree(ROOT / "build" / "lib", ignore_errors=True)
+    shutil.rmtree(ROOT / "build" / "bdist.linux-x86_64", ignore_errors=True)
     with tempfile.TemporaryDirectory() as tmp:
         run = subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps",
                               "-w", tmp, str(ROOT)], capture_output=True, text=True)
@@ -102,10 +109,14 @@ def closure(wheels: Path, extras: str) -> list[str]:
     """Names of the distributions onewindow[extras] installs, resolved from `wheels` only."""
     with tempfile.TemporaryDirectory() as tmp:
         report = Path(tmp) / "r.json"
-        subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--dry-run",
-                        "--ignore-installed", "--no-index", "--find-links", str(wheels),
-                        "--report", str(report), f"onewindow[{extras}]"],
-                       check=True, env=clean_pip_env())
+        run = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--dry-run",
+                              "--ignore-installed", "--no-index", "--find-links", str(wheels),
+                              "--report", str(report), f"onewindow[{extras}]"],
+                             env=clean_pip_env(), capture_output=True, text=True)
+        if run.returncode:
+            sys.stderr.write(run.stderr[-3000:])
+            raise SystemExit(f"wheelhouse: onewindow[{extras}] needs something the lock does not "
+                             "have (a dependency added to setup.cfg?): run `make lock`")
         return [i["metadata"]["name"].lower().replace("_", "-")
                 for i in json.loads(report.read_text())["install"]]
 
@@ -158,7 +169,7 @@ def main() -> int:
     size = sum(f.stat().st_size for f in out.iterdir()) / 1e6
     print(f"wheelhouse: {out} ({len(list(out.glob('*.whl')))} wheels, {size:.0f} MB)")
     if args.tar:
-        tar = out.with_suffix(".tar")
+        tar = out.parent / (out.name + ".tar")
         subprocess.run(["tar", "-cf", str(tar), "-C", str(out.parent), out.name], check=True)
         print(f"wheelhouse: {tar}")
     return 0

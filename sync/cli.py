@@ -29,6 +29,37 @@ def _load(args):
     return cfg, config_path, db
 
 
+def _recover_after_restore(cfg, db: Path, hall_key: str, stop, *, once: bool) -> int | None:
+    """A database restored from a backup first takes back from the central what the hall
+    wrote after that backup (docs/sync-protocol.md §10), before anything here writes an
+    event. None when done (or nothing to do); an exit code when stopping instead."""
+    from hall.restore import central_client, recover_from_central, recovery_pending
+    from sync.client import SyncError
+
+    attempt = 0
+    while recovery_pending(db):
+        client = central_client(cfg, hall_key)
+        try:
+            got = recover_from_central(db, cfg, client=client)
+            log.info("restored database: took back %d events from the central (up to seq %d)",
+                     got["recovered"], got["last_seq"])
+            print(f"已从中心取回 {got['recovered']} 条事件 / took back {got['recovered']} events "
+                  f"from the central after the restore (up to seq {got['last_seq']})")
+            return None
+        except SyncError as exc:
+            log.warning("restored database: cannot take back the events written after the "
+                        "backup yet (%s); retrying", exc.message_en)
+            if once:
+                print(f"错误：{exc.message}\nError: {exc.message_en}", file=sys.stderr)
+                return 3
+        finally:
+            client.close()
+        attempt += 1
+        if stop.wait(min(60.0, 2.0 * attempt)):
+            return 0
+    return None
+
+
 def _hold_db(db: Path) -> int | None:
     """A shared lock on the database for this process's life (`db restore` waits for it)."""
     from hall import dblock
@@ -90,6 +121,11 @@ def _cmd_status(args) -> int:
     lines.append(f"  大厅时间 hall time: {dt.datetime.fromtimestamp(now, tz):%Y-%m-%d %H:%M:%S} "
                  f"{zone['timezone']} (UTC{zone['utc_offset']})；本机时钟 clock {synced}")
     lines.append(f"  配置版本 configuration version: {st['config_version'] or '本地 local'}")
+    from hall.restore import recovery_pending
+
+    if recovery_pending(db):
+        lines.append("  从备份恢复后待取回 restored from a backup, not yet recovered: "
+                     "run `onewindow db recover` (the hall will not start before)")
     if st["config_refused"]:
         lines.append(f"  已拒绝的配置 refused configuration: {st['config_refused']}")
     if st.get("config_ignored"):
@@ -137,16 +173,17 @@ def _cmd_sync(args) -> int:
     lock = _hold_db(db)
     if lock is None:
         return 1
+    stop = _stop_on_signals()
+    recovered = _recover_after_restore(cfg, db, hall_key, stop, once=args.once)
+    if recovered is not None:
+        return recovered
     store = Store.open(db)
     engine = Engine(store, cfg)
     conn = hallside.open_hall_db(db)
-    client = CentralClient(cfg.sync.central_url, cfg.hall.id, hall_key,
-                           ca_file=cfg.sync.ca_file or None,
-                           client_cert=cfg.sync.client_cert or None,
-                           client_key=cfg.sync.client_key or None)
+    client = CentralClient.from_config(cfg, hall_key=hall_key)
     syncer = Syncer(conn, client, batch_size=cfg.sync.batch_size, config_path=config_path,
+                    staff_names=cfg.sync.staff_names,
                     **engine_hooks(engine))
-    stop = _stop_on_signals()
     log.info("sync: %s → %s every %.0f s", cfg.hall.id, cfg.sync.central_url, cfg.sync.interval_seconds)
     try:
         if args.once:

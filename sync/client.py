@@ -48,6 +48,20 @@ class CentralClient:
         self.http = http.make_client(headers={"User-Agent": "onewindow-sync/1"},
                                      timeout_s=timeout, verify=verify, trust_env=True)
 
+    @classmethod
+    def from_config(cls, cfg, *, hall_key: str | None = None, timeout: float = 30.0) -> CentralClient:
+        """The client a hall process uses: its central, credential, CA and (mutual TLS) its
+        own certificate, all from `[sync]`. The hall key comes from a key file or the systemd
+        credential (onewindow.secrets) when one is there, else from hall.toml."""
+        if hall_key is None:
+            from onewindow.secrets import HALL_KEY, read_secret
+
+            hall_key = read_secret(HALL_KEY)
+        return cls(cfg.sync.central_url, cfg.hall.id, hall_key or cfg.sync.hall_key,
+                   ca_file=cfg.sync.ca_file or None,
+                   client_cert=getattr(cfg.sync, "client_cert", "") or None,
+                   client_key=getattr(cfg.sync, "client_key", "") or None, timeout=timeout)
+
     def close(self) -> None:
         self.http.close()
 
@@ -124,6 +138,13 @@ class CentralClient:
     def get_appointments(self, date: str, after: int, limit: int = 500) -> dict:
         path = "/sync/v1/appointments?" + urlencode({"date": date, "after": after, "limit": limit})
         resp = self._request("GET", path)
+        self._raise_for(resp)
+        return _json(resp)
+
+    def post_report(self, report: dict) -> dict:
+        """The hall's small health report for the central's fleet view."""
+        body = json.dumps(report, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        resp = self._request("POST", "/sync/v1/report", body)
         self._raise_for(resp)
         return _json(resp)
 

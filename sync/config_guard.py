@@ -44,6 +44,11 @@ def _blocks(text: str) -> list[tuple[str | None, str]]:
     return [(name, "".join(lines)) for name, lines in blocks]
 
 
+def without_tables(text: str, names: tuple[str, ...]) -> str:
+    """`text` without the TOML tables `names` (and their sub-tables), comments kept elsewhere."""
+    return "".join(block for name, block in _blocks(text) if name not in names)
+
+
 def _local_key_lines(block: str, keys: tuple[str, ...]) -> list[str]:
     return [line for line in block.splitlines(keepends=True)
             if re.match(r"^\s*(" + "|".join(keys) + r")\s*=", line)]

@@ -7,6 +7,8 @@ import sqlite3
 import time
 from pathlib import Path
 
+from hall import exits
+from hall.events import last_seq_before
 from sync.client import SyncError
 
 SCHEMA_FILE = Path(__file__).resolve().parent.parent / "hall" / "schema" / "0300_sync.sql"
@@ -63,7 +65,8 @@ class HallGap(SyncError):
                          "be uploaded in order and a person must look", retry=False)
 
 
-def batch_body(conn: sqlite3.Connection, after: int, limit: int) -> tuple[bytes, int, int]:
+def batch_body(conn: sqlite3.Connection, after: int, limit: int, *,
+               staff_names: bool = False) -> tuple[bytes, int, int]:
     """The request body for the next batch: (body, number of events, last seq in it).
 
     Payloads are stored as JSON text by the engine and spliced in as they are: the hall
@@ -80,7 +83,7 @@ def batch_body(conn: sqlite3.Connection, after: int, limit: int) -> tuple[bytes,
                 raise HallGap(expected, seq)
             break   # send what is contiguous; the next batch starts at the gap and says so
         expected += 1
-        payload = minimise(payload)
+        payload = minimise(payload, etype, staff_names=staff_names)
         head = json.dumps({"seq": seq, "id": event_id, "type": etype, "at": at,
                            "business_date": business_date}, ensure_ascii=False,
                           separators=(",", ":"))
@@ -89,27 +92,16 @@ def batch_body(conn: sqlite3.Connection, after: int, limit: int) -> tuple[bytes,
     return body.encode("utf-8"), len(parts), expected - 1
 
 
-# Ticket columns the central has no use for: the token is the key to a citizen's ticket page,
-# the other two only make the kiosk's retries idempotent.
-_HALL_ONLY_TICKET_KEYS = ("token", "idempotency_key", "request_hash")
+def minimise(payload: str | None, event_type: str = "", *, staff_names: bool = False) -> str:
+    """The payload as the central gets it (PIPL Art. 6): only the keys on the central's
+    allow-list (hall/exits.py), typed text scrubbed of phone and ID numbers, staff as ids.
 
-
-def minimise(payload: str | None) -> str:
-    """The payload as the central gets it: without what only the hall needs (PIPL Art. 6).
-
-    Phone numbers never reach this point (they live in ticket_contacts, not in events); this
-    removes the ticket's page token and idempotency data, and leaves everything else as is.
+    Never a phone number, a ticket token, an idempotency key or a request hash, whatever
+    the engine put into the event.
     """
     if not payload:
         return "{}"
-    if '"token"' not in payload and '"idempotency_key"' not in payload:
-        return payload
-    data = json.loads(payload)
-    tickets = data.get("ticket")
-    for ticket in tickets if isinstance(tickets, list) else [tickets]:
-        if isinstance(ticket, dict):
-            for key in _HALL_ONLY_TICKET_KEYS:
-                ticket.pop(key, None)
+    data = exits.for_central(json.loads(payload), event_type=event_type, staff_names=staff_names)
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 
@@ -171,8 +163,7 @@ def purge_phones(conn: sqlite3.Connection, today: str) -> int:
         "WHERE c.purge_after < ?", (today,)).fetchone()[0]
     if newest_day is None:
         return 0
-    last_seq = conn.execute("SELECT MAX(seq) FROM events WHERE business_date <= ?",
-                            (newest_day,)).fetchone()[0] or 0
+    last_seq = last_seq_before(conn, newest_day, inclusive=True)   # no date index on events
     if cursor(conn) < last_seq:
         return 0  # not yet acknowledged: keep them until the central has those days
     conn.execute("BEGIN IMMEDIATE")

@@ -107,9 +107,7 @@ class RelayPusher:
         hall = {"hall_name_zh": config.hall.name_zh, "hall_name_en": config.hall.name_en}
         out: dict[str, tuple[str, str]] = {}
         for row in rows:
-            token = row.get("token")
-            if not token:
-                continue
+            token = engine.token_for(row["id"])      # derived, not stored (hall/tokens.py)
             try:
                 view = {**citizen_view(shim, row), **hall}
             except DomainError:
@@ -173,19 +171,18 @@ class RelayPusher:
                 self.sent.pop(key, None)  # resend that view, now the hall's truth
 
     def _token_for(self, key: str | None) -> str | None:
+        """The token behind a relay key (derived from the ticket id, hall/tokens.py): the
+        tickets this relay pushed, else today's tickets."""
         if not key:
             return None
-        ticket_id = self.keys.get(key)
         engine = self.app.state.engine
-        with engine.store.read() as c:
-            if ticket_id:
-                row = c.execute("SELECT token FROM tickets WHERE id = ?", (ticket_id,)).fetchone()
-                return row[0] if row else None
-            for (token,) in c.execute("SELECT token FROM tickets WHERE business_date >= ?",
-                                      (engine.business_date(),)):
-                if token and token_key(token) == key:
-                    return token
-        return None
+        ticket_id = self.keys.get(key)
+        if ticket_id is None:
+            with engine.store.read() as c:
+                ids = [r[0] for r in c.execute("SELECT id FROM tickets WHERE business_date >= ?",
+                                               (engine.business_date(),))]
+            ticket_id = next((i for i in ids if token_key(engine.token_for(i)) == key), None)
+        return engine.token_for(ticket_id) if ticket_id else None
 
 
 def start_for(app) -> RelayPusher | None:
@@ -194,12 +191,12 @@ def start_for(app) -> RelayPusher | None:
     relay = getattr(config, "relay", None)
     if relay is None or not relay.enabled:
         return None
-    if not (config.sync.central_url and config.sync.hall_key):
-        log.warning("relay: [relay] enabled but [sync] central_url/hall_key are not set; "
-                    "phones on mobile data will not reach the ticket page")
-        return None
     from sync.client import CentralClient
 
-    client = CentralClient(config.sync.central_url, config.hall.id, config.sync.hall_key,
-                           ca_file=config.sync.ca_file or None, timeout=10.0)
+    client = CentralClient.from_config(config, timeout=10.0)
+    if not (config.sync.central_url and client.secret):
+        log.warning("relay: [relay] enabled but [sync] central_url or the hall key is not set; "
+                    "phones on mobile data will not reach the ticket page")
+        client.close()
+        return None
     return RelayPusher(app, client, heartbeat=relay.heartbeat_seconds).start()

@@ -80,7 +80,8 @@ class Syncer:
                  clock: Callable[[], float] = time.time,
                  apply_matter_updates: Callable[[list[dict]], dict] | None = None,
                  receive_hotline: Callable[[list[dict]], object] | None = None,
-                 store_id_salt: Callable[[str], object] | None = None):
+                 store_id_salt: Callable[[str], object] | None = None,
+                 staff_names: bool = False):
         # `clock` is the hall's business clock (which dates to pull); status stamps use
         # wall time, which is what `sync status` compares them with.
         self.conn, self.client = conn, client
@@ -93,6 +94,7 @@ class Syncer:
         self.apply_matter_updates = apply_matter_updates
         self.receive_hotline = receive_hotline
         self.store_id_salt = store_id_salt
+        self.staff_names = staff_names
         self.client.clock_offset = float(hallside.get_state(conn, "clock_offset", "0"))
         self._stop: threading.Event | None = None
 
@@ -100,7 +102,8 @@ class Syncer:
     def push_once(self) -> int:
         """Send the next batch; returns how many events the cursor moved past."""
         before = hallside.cursor(self.conn)
-        body, n, last = hallside.batch_body(self.conn, before, self.batch_size)
+        body, n, last = hallside.batch_body(self.conn, before, self.batch_size,
+                                            staff_names=self.staff_names)
         if n == 0:
             return 0
         try:
@@ -277,7 +280,12 @@ class Syncer:
         after = int(hallside.get_state(self.conn, "matter_cursor", "0"))
         total = 0
         while True:
-            page = self.client.get_matter_updates(after)
+            try:
+                page = self.client.get_matter_updates(after)
+            except SyncError as exc:
+                if exc.code == "http_404":      # a central without matter updates: nothing to pull
+                    return total
+                raise
             items = page.get("updates") or []
             if items:
                 out = self.apply_matter_updates(items)
@@ -334,11 +342,30 @@ class Syncer:
                 or result["hotline"]:
             result["pushed"] += self.push_all()   # what the pull just recorded, same round
         result["phones_purged"] = hallside.purge_phones(self.conn, self.sync_dates()[0])
+        result["report"] = self.send_report()
         if failures:
             raise failures[0]
         hallside.set_state(self.conn, last_success_at=time.time(),
                            clock_offset=self.client.clock_offset)
         return result
+
+    def send_report(self) -> bool:
+        """Each round carries the hall's health report to the central's fleet view. A
+        central without the endpoint (older) or a refusal is logged, never fatal."""
+        from hall.health_report import build_report
+
+        try:
+            db_path = self.conn.execute("PRAGMA database_list").fetchone()[2]
+            report = build_report(self.conn, db_path, pending_events=hallside.pending(self.conn))
+            self.client.post_report(report)
+            return True
+        except SyncError as exc:
+            if exc.code in ("network", "timeout", "tls"):
+                raise
+            log.warning("health report refused: %s", exc.message_en)
+        except Exception:  # noqa: BLE001 - the report must never hold up sync
+            log.exception("health report failed")
+        return False
 
     def record_error(self, exc: Exception) -> None:
         if isinstance(exc, SyncError):

@@ -18,6 +18,9 @@ from .codec import ModbusCodec
 
 log = logging.getLogger(__name__)
 
+HOT_SECONDS = 5.0      # after a key, the next one (a pad's reason, a clerk's next key) comes soon
+LIT_HOT_SECONDS = 0.6  # a pad just lit for a rating: polled every cycle this long
+
 
 @dataclass(frozen=True)
 class DeviceSpec:
@@ -37,10 +40,12 @@ class DeviceState:
     spec: DeviceSpec
     online: bool | None = None      # None until first contact
     last_seq: int | None = None     # last event seq handed on, None before first contact
-    failures: int = 0
+    failures: int = 0               # consecutive requests without an answer
     polls: int = 0
     lit: bool = False               # pad: showing a rating request, so keys may come
     last_seen: float | None = None
+    routine_due: float = 0.0        # routine polls: when this device is next due
+    hot_until: float = 0.0          # reported a key lately: a person is at it, poll every cycle
 
 
 @dataclass(frozen=True)
@@ -65,6 +70,8 @@ class BusStats:
     reconnects: int = 0
     cycles: int = 0
     last_cycle_s: float = 0.0
+    idle_s: float = 0.0             # time the line stood idle between cycles (poll_interval)
+    drained: int = 0                # queued key presses fetched at once, ahead of routine polls
     events: int = 0
     duplicates_suppressed: int = 0
 
@@ -84,14 +91,33 @@ class _Write:
 class BusMaster:
     """One thread owns the port: every frame on the line is serialised through it.
 
-    Writes (LED text, pad modes) go before the next poll, so a screen update never waits for
-    a whole cycle. See `_schedule` for who is polled when; a dead device costs little. Events are delivered on
-    a separate dispatcher thread, so slow handlers never stall the line.
+    Priorities, highest first:
+    1. Queued writes (LED text, pad modes) go before the next request, and at once while the
+       line is idle between cycles: a screen update never waits for a cycle.
+    2. A device that just reported a key and has more queued is read again at once: a
+       burst of presses is fetched in one go, ahead of every routine poll. For HOT_SECONDS
+       after a key it is polled every cycle (a citizen choosing a reason on a pad), and so
+       is a pad for LIT_HOT_SECONDS after it was lit for a rating.
+    3. The cycle: keypads every cycle, lit pads every `pad_every` cycles (see `_schedule`).
+       A cycle starts every `poll_interval` seconds (config `poll_ms`), or back to back
+       when the line needs longer than that.
+    4. Routine polls (LED screens, idle pads, offline devices): every `routine_interval`
+       seconds each, in the slack the cycle leaves within poll_interval and at least one
+       per cycle (so a full line stretches them, never the keys' turn); or, without a
+       routine_interval, every `slow_every` cycles, staggered by address.
+
+    A poll reads one register (events pending) and the event block only when something is
+    pending, so the line carries the fewest bytes while nothing happens. Requests are
+    retried on the spot `retries` times, except routine polls, whose next turn is the
+    retry. A polled device is offline after `retries + 1` failed polls in a row, a written
+    one when a write fails. Events are delivered on a separate dispatcher thread, so slow handlers never
+    stall the line.
     """
 
     def __init__(self, url: str, devices: list[DeviceSpec], on_event: Callable[[BusEvent], None] | None = None,
                  *, timeout: float = 0.05, retries: int = 1, slow_every: int = 10, pad_every: int = 5,
-                 reconnect_delay: float = 0.3, idle_sleep: float = 0.0):
+                 reconnect_delay: float = 0.3, idle_sleep: float = 0.0, poll_interval: float = 0.0,
+                 routine_interval: float | None = None):
         addrs = [d.address for d in devices]
         if len(set(addrs)) != len(addrs):
             raise ValueError("总线上设备地址重复 / duplicate addresses on the bus")
@@ -104,6 +130,11 @@ class BusMaster:
         self.pad_every = max(1, pad_every)
         self.reconnect_delay = reconnect_delay
         self.idle_sleep = idle_sleep
+        self.poll_interval = max(0.0, poll_interval)
+        self.routine_interval = routine_interval
+        start = time.monotonic()
+        for i, st in enumerate(self.devices.values()):   # routine polls spread out, not bunched
+            st.routine_due = start + (routine_interval or 0) * i / max(1, len(self.devices))
         self.stats = BusStats()
         self.connected = False
         self._codec = ModbusCodec()
@@ -116,6 +147,7 @@ class BusMaster:
         self._events: queue.Queue = queue.Queue()
         self._threads: list[threading.Thread] = []
         self._cycle_done = threading.Condition()
+        self._routine_pool: list[DeviceState] = []
 
     # lifecycle -----------------------------------------------------------------------------
     def start(self) -> BusMaster:
@@ -162,6 +194,8 @@ class BusMaster:
         st = self.devices.get(address)
         if st is not None:
             st.lit = mode in (R.PadMode.RATING, R.PadMode.REASON)
+            if st.lit:   # the citizen is at the pad now: the first key most often comes at once
+                st.hot_until = max(st.hot_until, time.monotonic() + LIT_HOT_SECONDS)
         return self.write(address, R.REG_PAD_MODE, [int(mode), request_id & 0xFFFF])
 
     def status(self) -> list[dict]:
@@ -202,6 +236,11 @@ class BusMaster:
                         return
                     self._flush_writes()
                     self._poll(st)
+                for st in self._routine_turns(started):
+                    if self._stop.is_set():
+                        return
+                    self._flush_writes()
+                    self._poll(st, routine=True)
                 self._flush_writes()
             except TransportError as exc:
                 log.warning("bus %s lost: %s; reconnecting", self.url, exc.message_en)
@@ -216,30 +255,76 @@ class BusMaster:
                 self.stats.cycles += 1
                 self.stats.last_cycle_s = time.monotonic() - started
                 self._cycle_done.notify_all()
-            if self.idle_sleep:
-                self._wake.wait(self.idle_sleep)
+            try:
+                self._idle_until(started + self.poll_interval if self.poll_interval
+                                 else time.monotonic() + self.idle_sleep)
+            except TransportError as exc:
+                log.warning("bus %s lost: %s; reconnecting", self.url, exc.message_en)
+                self.stats.reconnects += 1
+                self._close_link()
+                self._mark_all_offline()
+                self._fail_writes()
+                self._stop.wait(self.reconnect_delay)
+
+    def _idle_until(self, until: float) -> None:
+        """Leave the line quiet until `until`, sending any write the moment it is queued."""
+        while not self._stop.is_set():
+            left = until - time.monotonic()
+            if left <= 0:
+                return
+            t0 = time.monotonic()
+            woke = self._wake.wait(left)
+            self.stats.idle_s += time.monotonic() - t0
+            if woke:
                 self._wake.clear()
+                self._flush_writes()
 
     def _schedule(self, cycle: int) -> list[DeviceState]:
         """Who is polled in this cycle.
 
         Keypads every cycle: a clerk is waiting on them. Pads lit for a rating every
         `pad_every` cycles (the pad thanks the citizen by itself; only the stored rating
-        waits). Everything else (LED screens, idle pads, offline devices) every `slow_every`
-        cycles. The slower groups are staggered by address, so every cycle costs about the
-        same and no single cycle makes a key press wait for the whole bus.
+        waits), every cycle for a while after a key or after lighting (hot). A keypad or
+        lit pad that missed a poll or two keeps its turn (a busy moment is not a dead
+        device); after `retries + 1` misses it is offline and routine. Everything else (LED
+        screens, idle pads, offline devices) is routine: see `_routine`. Groups are
+        staggered by address, so every cycle costs about the same and no single cycle makes
+        a key press wait for the whole bus.
         """
-        out = []
+        out, routine = [], []
+        now = time.monotonic()
         for st in self.devices.values():
             a = st.spec.address
-            if st.online is not False and st.spec.kind == "keypad":
+            alive = st.online is not False or st.failures <= self.retries
+            if alive and st.spec.kind == "keypad":
                 out.append(st)
-            elif st.online is not False and st.spec.kind == "pad" and st.lit:
-                if a % self.pad_every == cycle % self.pad_every:
+            elif alive and st.spec.kind == "pad" and st.lit:
+                if st.hot_until > now or a % self.pad_every == cycle % self.pad_every:
                     out.append(st)
-            elif a % self.slow_every == cycle % self.slow_every:
-                out.append(st)
-        return out
+            else:
+                routine.append(st)
+        return out + self._routine(routine, cycle)
+
+    def _routine(self, devices: list[DeviceState], cycle: int) -> list[DeviceState]:
+        if self.routine_interval is None:
+            return [st for st in devices if st.spec.address % self.slow_every == cycle % self.slow_every]
+        self._routine_pool = devices     # polled after the cycle, in its slack: _routine_turns
+        return []
+
+    def _routine_turns(self, started: float):
+        """Routine polls after the cycle's keys: the devices due (each every
+        routine_interval), most overdue first, while the cycle is within poll_interval, and
+        at least one per cycle so none is starved when the line is full."""
+        if self.routine_interval is None:
+            return
+        now = time.monotonic()
+        due = sorted((st for st in self._routine_pool if st.routine_due <= now),
+                     key=lambda s: s.routine_due)
+        for i, st in enumerate(due):
+            if i and time.monotonic() >= started + self.poll_interval:
+                return
+            st.routine_due = time.monotonic() + self.routine_interval
+            yield st
 
     def _mark_all_offline(self) -> None:
         for st in self.devices.values():
@@ -275,11 +360,11 @@ class BusMaster:
             except Exception:   # a handler bug must not stop the bus
                 log.exception("bus event handler failed for %s", ev)
 
-    def _transact(self, address: int, frame: bytes, expect_len: int):
+    def _transact(self, address: int, frame: bytes, expect_len: int, retries: int | None = None):
         """Send a request and return the response PDU, or None after retries (counted)."""
         link = self._link
         assert link is not None
-        for attempt in range(self.retries + 1):
+        for attempt in range((self.retries if retries is None else retries) + 1):
             if attempt:
                 self.stats.retries += 1
             self.stats.transactions += 1
@@ -328,41 +413,65 @@ class BusMaster:
                 self._account(st, resp is not None)
             w.done.set()
 
-    def _account(self, st: DeviceState, ok: bool) -> None:
+    def _account(self, st: DeviceState, ok: bool, *, misses_allowed: int = 0) -> None:
+        """Record an answer or a miss; offline once the misses in a row exceed
+        `misses_allowed` (a poll allows `retries`: its retries are the next turns)."""
         if ok:
             st.failures = 0
             st.last_seen = time.monotonic()
             self._set_online(st, True)
         else:
             st.failures += 1
-            self._set_online(st, False)
+            if st.failures > misses_allowed or st.online is None:
+                self._set_online(st, False)
 
-    def _poll(self, st: DeviceState) -> None:
+    def _poll(self, st: DeviceState, routine: bool = False) -> None:
         addr = st.spec.address
         st.polls += 1
-        # Keypads have no request ref: three registers, two bytes fewer on every keypad poll.
-        count = R.POLL_COUNT if st.spec.kind == "pad" else R.POLL_COUNT - 1
         frame = self._poll_frames.get(addr)
         if frame is None:   # the same request every cycle: build it once
-            frame = self._poll_frames[addr] = self._codec.read_request(addr, R.REG_POLL, count)
-        resp = self._transact(addr, frame, 5 + 2 * count)
+            frame = self._poll_frames[addr] = self._codec.read_request(addr, R.REG_EVENT_PENDING, 1)
+        # One register. A key may be waiting behind a keypad's or lit pad's poll, so a miss
+        # there (often only a late answer on a busy line) is retried at once; a routine
+        # poll waits for its next turn.
+        resp = self._transact(addr, frame, 7, retries=0 if routine else None)
         if resp is None or isinstance(resp, ExceptionResponse):
-            self._account(st, resp is not None)
+            self._account(st, resp is not None, misses_allowed=self.retries)
             return
         self._account(st, True)
-        if st.spec.kind == "led":
+        if st.spec.kind == "led" or not resp.registers or resp.registers[0] == 0:
             return
+        # Something is pending: fetch and acknowledge it, and while more are queued in the
+        # device keep going (a burst of presses comes in one go, before any routine poll).
+        for _ in range(16):
+            pending = self._take_event(st)
+            if pending <= 1:
+                return
+            self.stats.drained += 1
+
+    def _take_event(self, st: DeviceState) -> int:
+        """Read the event block, hand a new event on once, acknowledge; returns how many
+        events the device had pending (0 when the read failed)."""
+        addr = st.spec.address
+        # Keypads have no request ref: three registers, two bytes fewer.
+        count = R.POLL_COUNT if st.spec.kind == "pad" else R.POLL_COUNT - 1
+        resp = self._transact(addr, self._codec.read_request(addr, R.REG_POLL, count), 5 + 2 * count)
+        if resp is None or isinstance(resp, ExceptionResponse):
+            self._account(st, resp is not None, misses_allowed=self.retries)
+            return 0
         seq, code, pending, ref = (list(resp.registers) + [0] * R.POLL_COUNT)[:R.POLL_COUNT]
         if pending == 0:
             st.last_seq = seq if st.last_seq is None else st.last_seq
-            return
+            return 0
         if seq == st.last_seq:
             # We handled it but the acknowledgement was lost: acknowledge again, never re-count.
             self.stats.duplicates_suppressed += 1
         else:
             st.last_seq = seq
+            st.hot_until = time.monotonic() + HOT_SECONDS
             self.stats.events += 1
             if st.spec.kind == "pad":
                 st.lit = False        # the pad itself went to "thank you" on the key
             self._emit(BusEvent("key", st.spec, code=code, seq=seq, ref=ref))
         self._transact(addr, self._codec.write_request(addr, R.REG_EVENT_ACK, [seq]), 8)
+        return pending

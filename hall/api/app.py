@@ -24,7 +24,9 @@ log = logging.getLogger(__name__)
 OPTIONAL_ROUTERS = ["hall.api.display_layouts", "hall.api.manager",
                     "hall.api.matters"]
 OPTIONAL_ROUTERS += ["hall.api.pin_locks"]   # issue 15: a manager unlocks a locked-out device
+OPTIONAL_ROUTERS += ["hall.api.device_status"]   # issue 11: kiosks report paper, scanner
 OPTIONAL_ROUTERS += ["hall.api.intake"]   # issue 16: ID-card check-in
+OPTIONAL_ROUTERS += ["hall.api.revisit"]   # 电话回访 (issue 13)
 
 _HTTP_MESSAGES = {
     400: ("请求无效", "Bad request"),

@@ -101,7 +101,7 @@ def cmd_hall(args) -> int:
     from hall.restore import refuse_if_recovery_pending
 
     if refuse_if_recovery_pending(db_path):
-        return 1
+        return 2        # needs a person (`db recover`): the unit does not restart it
     config, store, engine = _open(args)
     problems = _quick_check(store)
     if problems:
@@ -109,7 +109,7 @@ def cmd_hall(args) -> int:
               "\n可以用 `onewindow db restore 备份文件` 从备份恢复\n"
               f"The database {db_path} is damaged; refusing to start. "
               "Restore a backup with `onewindow db restore FILE`.", file=sys.stderr)
-        return 1
+        return 2        # needs a person: restarting would not help
     host = args.host or config.server.host
     port = args.port if args.port is not None else config.server.port
     # Bind first, so a busy port is a clear message rather than a uvicorn traceback.

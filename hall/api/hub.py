@@ -14,6 +14,8 @@ import json
 import logging
 import threading
 
+from hall import exits
+
 log = logging.getLogger(__name__)
 
 _RING = 4000
@@ -21,22 +23,13 @@ _BATCH = 500
 
 
 def _without_tokens(event: dict) -> dict:
-    """Ticket tokens are the citizen's key (status page, rating): never sent to devices or
-    staff, so no one at a window can rate their own service."""
+    """The event as devices and staff may read it (hall/exits.py): no ticket token (the
+    citizen's key: no one at a window can rate their own service), no idempotency key,
+    request hash or phone, and typed text scrubbed of phone and ID numbers."""
     payload = event.get("payload")
     if not isinstance(payload, dict):
         return event
-    clean = {}
-    for key, value in payload.items():
-        if key == "token":
-            continue
-        if isinstance(value, dict) and "token" in value:
-            value = {k: v for k, v in value.items() if k != "token"}
-        elif isinstance(value, list):
-            value = [{k: v for k, v in item.items() if k != "token"} if isinstance(item, dict) else item
-                     for item in value]
-        clean[key] = value
-    return {**event, "payload": clean}
+    return {**event, "payload": exits.for_devices(payload)}
 
 
 def sse_bytes(event: dict) -> bytes:

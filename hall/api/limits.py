@@ -183,7 +183,9 @@ def _replay(messages: list[dict], receive):
 
 
 async def _send_error(send, status: int, body: bytes) -> None:
+    # The body may not have been read (all of it): close after the answer, and say so.
     await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", b"application/json; charset=utf-8"),
-                            (b"content-length", str(len(body)).encode())]})
+                            (b"content-length", str(len(body)).encode()),
+                            (b"connection", b"close")]})
     await send({"type": "http.response.body", "body": body})

@@ -117,6 +117,9 @@ def _case_row(c, case: dict, names: dict, windows: dict) -> dict:
                       (case["rating_id"],)).fetchone()
         if r:
             out["rating"] = {**dict(r), "reasons": json.loads(r["reasons"]), "level_zh": RATING_ZH[r["level"]]}
+    from hall.revisit import masked_contact
+
+    out["contact"] = masked_contact(c, case)     # masked; the full number only by an audited reveal
     if case["ticket_id"]:
         t = c.execute("SELECT number FROM tickets WHERE id = ?", (case["ticket_id"],)).fetchone()
         out["ticket_number"] = t[0] if t else None
@@ -275,10 +278,11 @@ def _report(request: Request, period: str, date: str | None) -> dict:
     cache = getattr(request.app.state, "manager_reports", None)
     if cache is None:
         cache = request.app.state.manager_reports = {}
-    key = (start, end, seq)
+    today = _engine(request).business_date()
+    key = (start, end, seq, today)
     report = cache.get(key)
     if report is None:
-        report = rp.period_report(store, start, end, _engine(request).config.tz)
+        report = rp.period_report(store, start, end, _engine(request).config.tz, today=today)
         while len(cache) >= _REPORT_CACHE_SIZE:
             cache.pop(next(iter(cache)))
         cache[key] = report

@@ -9,7 +9,7 @@ import io
 import re
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -18,7 +18,7 @@ from hall.api.limits import public_rate_limit
 from hall.api.pages import _page
 from hall.api.routes import status_url, ticket_out
 from hall.auth import Principal
-from hall.errors import NotFound
+from hall.errors import InvalidInput, NotFound
 
 router = APIRouter()
 
@@ -48,6 +48,12 @@ class HandoverIn(Body):
     ticket_id: str | None = Field(default=None, max_length=64)
 
 
+class ThemeTicketIn(Body):
+    phone: str | None = Field(default=None, max_length=20)
+    priority_reason: str | None = Field(default=None, max_length=40)
+    lang: Literal["zh", "en"] = "zh"
+
+
 class ScanIn(Body):
     code: str = Field(min_length=1, max_length=100)
 
@@ -65,10 +71,12 @@ def _staff_view(request: Request, m: dict) -> dict:
     from hall.models import mask_phone
 
     out = dict(m)
+    with request.app.state.store.read() as db:
+        row = db.execute("SELECT phone, handed_to FROM matter_access WHERE code = ?", (m["code"],)).fetchone()
     if m.get("has_phone"):
-        with request.app.state.store.read() as db:
-            row = db.execute("SELECT phone FROM matter_access WHERE code = ?", (m["code"],)).fetchone()
         out["phone_masked"] = mask_phone(row[0]) if row and row[0] else None
+    if m.get("handed_to") and row and row[1]:
+        out["handed_to_full"] = row[1]           # staff see whom they handed it to
     return out
 
 
@@ -142,13 +150,13 @@ def slip(matter_id: MatterId, request: Request,
     m = engine.get_matter(matter_id)
     acc = engine.matter_access(m["code"])
     matters = engine.matters_by_code(m["code"])
-    return slip_data(request, matters, acc)
+    return slip_data(request, matters, acc, with_qr=True)
 
 
-def slip_data(request: Request, matters: list[dict], acc: dict) -> dict:
+def slip_data(request: Request, matters: list[dict], acc: dict, *, with_qr: bool = False) -> dict:
     config = request.app.state.config
     first = matters[0]
-    return {
+    out = {
         "hall_name_zh": config.hall.name_zh, "code": first["code"],
         "services": [{"name_zh": m["service_name_zh"], "kind": m["kind"], "due_date": m["due_date"],
                       "promise_days": m["promise_days"]} for m in matters],
@@ -158,6 +166,10 @@ def slip_data(request: Request, matters: list[dict], acc: dict) -> dict:
         "window_number": first["window_number"],
         "page_url": matter_url(request, acc["token"]), "pickup_code": f"OW1:P:{acc['pickup_token']}",
     }
+    if with_qr:        # for the console's on-screen / browser-printed slip
+        out["page_qr"] = _qr_data_uri(out["page_url"])
+        out["pickup_qr"] = _qr_data_uri(out["pickup_code"])
+    return out
 
 
 @router.post("/api/v1/matters/{matter_id}/print-slip", tags=["matters"])
@@ -185,6 +197,23 @@ def print_slip(matter_id: MatterId, request: Request,
     finally:
         printer.close()
     return {"printed": True, "code": m["code"]}
+
+
+@router.post("/api/v1/themes/{theme_id}/tickets", status_code=201, tags=["matters"])
+def theme_ticket(theme_id: Annotated[str, Path(max_length=40, pattern=r"^[a-z0-9][a-z0-9_-]*$")],
+                 body: ThemeTicketIn, request: Request, response: Response,
+                 idempotency_key: Annotated[str, Header(min_length=8, max_length=100, pattern=r"^[A-Za-z0-9_.:-]+$")],
+                 principal: Principal = Depends(require_any(("kiosk",), ("helper", "clerk")))) -> dict:
+    """一件事: one ticket for a theme (the same Idempotency-Key returns the same ticket, 200)."""
+    ticket, created = _engine(request).issue_theme_ticket(
+        theme_id, phone=body.phone, priority_reason=body.priority_reason, lang=body.lang,
+        idempotency_key=f"{principal.id[:16]}:{idempotency_key}")
+    if not created:
+        response.status_code = 200
+    theme = next(t for t in request.app.state.config.themes if t.id == theme_id)
+    # The slip and the screen name the theme the citizen chose, not its queue's service.
+    return {**ticket_out(request, ticket, at_issue=True), "service_name_zh": theme.name_zh,
+            "service_name_en": theme.name_en or theme.name_zh, "theme_id": theme_id}
 
 
 @router.post("/api/v1/matters/scan", tags=["matters"])
@@ -221,6 +250,20 @@ def _qr_data_uri(text: str) -> str:
 
 
 # -- manager ---------------------------------------------------------------------------------
+def _range(start: str | None, end: str | None) -> tuple[str | None, str | None]:
+    """Dates that exist, from before to; else a clear 422 (the pattern alone lets 2026-13-45 by)."""
+    import datetime as dt
+
+    for value in (start, end):
+        if value is None:
+            continue
+        try:
+            dt.date.fromisoformat(value)
+        except ValueError:
+            raise InvalidInput("bad_date", f"日期不存在：{value}", f"no such date: {value}") from None
+    if start and end and start > end:
+        raise InvalidInput("bad_range", "开始日期晚于结束日期", "the start date is after the end date")
+    return start, end
 @router.get("/api/v1/admin/matters/uncollected", tags=["matters"])
 def uncollected(request: Request, principal: Principal = Depends(require_manager)) -> list[dict]:
     return [_staff_view(request, m) for m in _engine(request).uncollected_matters()]
@@ -234,6 +277,7 @@ def report(request: Request, start: str | None = Query(default=None, alias="from
     from hall import matters_report
 
     engine = _engine(request)
+    start, end = _range(start, end)
     rep = matters_report.one_visit_report(request.app.state.store, engine.calendar, start, end,
                                           today=engine.business_date(), tz=engine.config.hall.timezone)
     if format == "csv":
@@ -255,6 +299,7 @@ def report_plot(request: Request, start: str | None = Query(default=None, alias=
     from hall import matters_report
 
     engine = _engine(request)
+    start, end = _range(start, end)
     rep = matters_report.one_visit_report(request.app.state.store, engine.calendar, start, end,
                                           today=engine.business_date(), tz=engine.config.hall.timezone)
     return Response(matters_report.plot_png(rep), media_type="image/png")

@@ -259,7 +259,10 @@ def kiosk_config(request: Request, _: None = Depends(public_rate_limit)) -> dict
 
 @router.get("/services", tags=["hall"])
 def services(request: Request, _: None = Depends(public_rate_limit)) -> list[dict]:
-    return _engine(request).services_overview()
+    """Per service: names, pinyin initials (search), waiting, estimate, open now, no window."""
+    from hall.pinyin import initials
+
+    return [{**s, "initials": initials(s["name_zh"])} for s in _engine(request).services_overview()]
 
 
 @router.get("/windows", tags=["hall"])

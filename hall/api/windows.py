@@ -165,7 +165,26 @@ def _window_view(request: Request, window_id: str, staff: bool) -> dict:
             row = db.execute("SELECT current_ticket_id FROM windows WHERE id = ?", (window_id,)).fetchone()
         if row and row[0]:
             state = {**state, "current": staff_ticket(request, engine.get_ticket(row[0]))}
+        state = {**state, "held_tickets": held_tickets(request, window_id)}
     return state
+
+
+def held_tickets(request: Request, window_id: str) -> list[dict]:
+    """The tickets parked (挂起) at this window, oldest call first, for the resume list."""
+    config = request.app.state.config
+    with request.app.state.store.read() as db:
+        # The redundant IN term keeps SQLite on the partial index of open tickets.
+        rows = db.execute("SELECT id, number, service_id, priority, called_at, started_at FROM tickets "
+                          "WHERE window_id = ? AND state = 'held' AND state IN ('called', 'serving', 'held') "
+                          "ORDER BY called_at", (window_id,)).fetchall()
+    out = []
+    for r in rows:
+        svc = config.service(r["service_id"])
+        out.append({"id": r["id"], "number": r["number"], "service_id": r["service_id"],
+                    "service_name_zh": svc.name_zh if svc else r["service_id"],
+                    "service_name_en": (svc.name_en or svc.name_zh) if svc else r["service_id"],
+                    "priority": r["priority"], "called_at": r["called_at"], "started": r["started_at"] is not None})
+    return out
 
 
 @router.get("/windows/{window_id}", tags=["windows"])
@@ -239,7 +258,7 @@ def finish(window_id: WindowId, body: FinishIn, request: Request,
 
         opened = engine.matter_for_ticket(ticket["id"])
         if opened:
-            extra["slip"] = slip_data(request, opened, engine.matter_access(opened[0]["code"]))
+            extra["slip"] = slip_data(request, opened, engine.matter_access(opened[0]["code"]), with_qr=True)
             extra["matters"] = [{"id": m["id"], "code": m["code"], "service_id": m["service_id"],
                                  "due_date": m["due_date"], "state": m["state"]} for m in opened]
     return _window_reply(request, window_id, None, finished=staff_ticket(request, ticket), **extra)

@@ -24,6 +24,10 @@
       helpdesk_hint: "自助机上有群众按下“帮办”时，这里会立即出现。请点“我去帮忙”后前往该自助机。", help_none: "暂无求助", help_ack: "我去帮忙", help_close: "已办完",
       help_open: "等待响应", help_taken: "已响应", help_at: "自助机",
       notice_title: "一次性告知单", notice_sub: "号码", notice_service: "办理事项", notice_list: "您还需要补齐以下材料：",
+      held_title: "挂起的号（可恢复）", resume_this: "恢复", busy_first: "请先办结、挂起或转办当前号",
+      search_ph: "搜索：名称或拼音首字母，如 qysl", no_match: "没有匹配的事项",
+      noshow_title: "确认过号？", noshow_yes: "确认过号", noshow_q: "确认将 {n} 标记为过号？已重呼 {r} 次。过号后群众需到咨询台重新安排。",
+      staff_no: "工号",
     },
     en: {
       offline: "Offline", online: "Live", switch_window: "Switch window", sign_out: "Sign out", signin_title: "Staff sign-in",
@@ -47,6 +51,10 @@
       helpdesk_hint: "When someone presses Help at a kiosk it appears here at once. Tap I'm going, then go to that kiosk.", help_none: "No help calls", help_ack: "I'm going", help_close: "Done",
       help_open: "Waiting", help_taken: "Taken", help_at: "Kiosk",
       notice_title: "One-time notice", notice_sub: "Ticket", notice_service: "Service", notice_list: "Please bring these materials:",
+      held_title: "On hold (can resume)", resume_this: "Resume", busy_first: "Finish, hold or transfer the current ticket first",
+      search_ph: "Search: name or pinyin initials, e.g. qysl", no_match: "No matching service",
+      noshow_title: "Mark as no-show?", noshow_yes: "Mark no-show", noshow_q: "Mark {n} as a no-show? Recalled {r} time(s). The citizen will have to ask at the desk.",
+      staff_no: "ID",
     },
   };
   const KEYS = { n: "call-next", r: "recall", s: "start", f: "finish", x: "no-show", h: "hold", u: "resume",
@@ -55,7 +63,7 @@
     lang: sessionStorage.getItem("ow-console-lang") || "zh",
     token: sessionStorage.getItem("ow-console-token"),
     staff: null, windowId: null, windows: [], services: [], state: null, cursor: 0, streamAbort: null,
-    live: false, gen: 0,
+    live: false, gen: 0, green: {},
   };
   const $ = (id) => document.getElementById(id);
   const t = (k) => TEXT[S.lang][k];
@@ -66,6 +74,7 @@
       const v = t(el.dataset.i18n);
       if (typeof v === "string") el.textContent = v;
     });
+    document.querySelectorAll("[data-i18n-ph]").forEach((el) => { el.placeholder = t(el.dataset.i18nPh); });
     $("lang").textContent = t("lang");
     setLive(S.live);
     renderWho();
@@ -79,7 +88,8 @@
   }
 
   function renderWho() {
-    $("who").textContent = S.staff ? t("signed_in_as") + " " + S.staff.name + "（" + S.staff.id + "）" : "";
+    $("who").textContent = S.staff ? t("signed_in_as") + " " + S.staff.name : "";
+    $("who").title = S.staff ? t("staff_no") + " " + S.staff.id : "";
     const w = S.windowId && S.windows.find((x) => x.id === S.windowId);
     $("window-label").textContent = w ? (S.lang === "zh" ? w.number + " 号窗口" : "Window " + w.number) :
       (S.windowId || "");
@@ -139,6 +149,10 @@
     }
     S.windows = await api("GET", "/windows");
     S.services = await api("GET", "/services");
+    fetch("/api/v1/kiosk-config").then((r) => r.json()).then((c) => {
+      (c.green_reasons || []).forEach((g) => { S.green[g.id] = g; });
+      if (S.state) renderDesk();
+    }).catch(() => {});
     if (session.window_id) { await enterWindow(session.window_id, false); return; }
     renderPick();
   }
@@ -219,7 +233,8 @@
     if (cur) {
       meta.push(t("tstate")[cur.state] || cur.state);
       const pr = t("priority")[cur.priority];
-      if (pr) meta.push(pr + (cur.priority_reason ? "·" + cur.priority_reason : ""));
+      const reason = cur.priority_reason && S.green[cur.priority_reason];
+      if (pr) meta.push(pr + (reason ? "·" + (S.lang === "zh" ? reason.zh : (reason.en || reason.zh)) : ""));
       if (cur.recalls) meta.push(t("recalls") + " " + cur.recalls + " " + t("times"));
       if (cur.phone_masked) meta.push(t("phone") + " " + cur.phone_masked);
     }
@@ -242,6 +257,7 @@
     };
     can["call-next"] = ws === "open" && !(cur && (cur.state === "serving" || cur.state === "called"));
     document.querySelectorAll("#actions [data-action]").forEach((b) => { b.disabled = !can[b.dataset.action]; });
+    renderHeld(st, cur);
     const tbody = $("waiting");
     tbody.textContent = "";
     windowServices().forEach((s) => {
@@ -271,6 +287,33 @@
       li.textContent = t("no_ratings");
       ul.appendChild(li);
     }
+  }
+
+  // Held tickets (挂起): listed with their own resume button, so a call in between never hides them.
+  function renderHeld(st, cur) {
+    const held = st.held_tickets || [];
+    const busy = !!(cur && (cur.state === "called" || cur.state === "serving"));
+    $("held-box").classList.toggle("hidden", !held.length);
+    const ul = $("held");
+    ul.textContent = "";
+    held.forEach((h) => {
+      const li = document.createElement("li");
+      li.dataset.ticket = h.id;
+      const num = document.createElement("b");
+      num.textContent = h.number;
+      const svc = document.createElement("span");
+      svc.className = "svc";
+      svc.textContent = S.lang === "zh" ? h.service_name_zh : h.service_name_en;
+      const b = document.createElement("button");
+      b.type = "button";
+      b.className = "act small";
+      b.textContent = t("resume_this");
+      b.disabled = busy;
+      b.title = busy ? t("busy_first") : "";
+      b.addEventListener("click", () => act("resume", { ticket_id: h.id }));
+      li.append(num, svc, b);
+      ul.appendChild(li);
+    });
   }
 
   // Help calls from the kiosks (帮办代办): whoever is free takes one, then marks it done.
@@ -329,6 +372,38 @@
     } catch (e) { status(e.message); return null; }
   }
 
+  // A dialog's action: the dialog closes only when the hall accepted it; a refusal is shown
+  // inside it and everything typed stays.
+  async function actIn(dialog, action, body) {
+    const err = dialog.querySelector(".dlg-error");
+    err.classList.add("hidden");
+    S.gen++;
+    try {
+      const res = await api("POST", "/windows/" + S.windowId + "/" + action, body);
+      S.gen++;
+      dialog.close();
+      status("");
+      if (res && res.window) { S.state = res.window; renderDesk(); }
+      if (res && res.notice) showNotice(res.notice);
+      refresh();
+      return res;
+    } catch (e) {
+      err.textContent = e.message;
+      err.classList.remove("hidden");
+      return null;
+    }
+  }
+
+  function openNoShow() {
+    const cur = S.state && S.state.current;
+    if (!cur) return;
+    const dlg = $("dlg-noshow");
+    dlg.querySelector(".dlg-error").classList.add("hidden");
+    $("noshow-text").textContent = t("noshow_q").replace("{n}", cur.number).replace("{r}", String(cur.recalls || 0));
+    dlg.showModal();
+    $("noshow-yes").focus();
+  }
+
   function onAction(action) {
     if (!S.windowId) return;
     const btn = document.querySelector('#actions [data-action="' + action + '"]');
@@ -336,6 +411,7 @@
     if (action === "finish") return openFinish();
     if (action === "transfer") return openTransfer();
     if (action === "refuse") return openRefuse();
+    if (action === "no-show") return openNoShow();
     act(action);
   }
 
@@ -357,13 +433,42 @@
     return cur && S.services.find((s) => s.id === cur.service_id);
   }
 
-  function fillServices(select, exclude) {
+  // Search by Chinese or English name, pinyin initials (qysl → 企业设立登记) or number prefix.
+  function matches(s, q) {
+    if (!q) return true;
+    q = q.trim().toLowerCase();
+    return s.name_zh.includes(q) || (s.name_en || "").toLowerCase().includes(q) ||
+      (s.initials || "").includes(q.replace(/\s+/g, "")) || s.prefix.toLowerCase() === q;
+  }
+
+  function fillServices(select, exclude, query) {
+    const keep = select.value;
     select.textContent = "";
-    S.services.filter((s) => s.id !== exclude).forEach((s) => {
+    const list = S.services.filter((s) => s.id !== exclude && matches(s, query));
+    list.forEach((s) => {
       const o = document.createElement("option");
       o.value = s.id;
       o.textContent = s.prefix + " · " + svcName(s);
       select.appendChild(o);
+    });
+    if (!list.length) {
+      const o = document.createElement("option");
+      o.disabled = true;
+      o.textContent = t("no_match");
+      select.appendChild(o);
+    } else {
+      select.value = list.some((s) => s.id === keep) ? keep : list[0].id;
+    }
+  }
+
+  function wireSearch(input, select) {
+    input.addEventListener("input", () => {
+      const svc = currentService();
+      fillServices(select, svc && svc.id, input.value);
+    });
+    input.addEventListener("keydown", (ev) => {
+      if (ev.key === "ArrowDown") { ev.preventDefault(); select.focus(); }
+      if (ev.key === "Enter") { ev.preventDefault(); if (select.value) input.form.requestSubmit(); }
     });
   }
 
@@ -371,13 +476,19 @@
     const svc = currentService();
     checkList($("finish-materials"), (svc && svc.materials) || [], "pending");
     $("finish-form").reset();
+    $("dlg-finish").querySelector(".dlg-error").classList.add("hidden");
     $("dlg-finish").showModal();
   }
 
   function openTransfer() {
     const svc = currentService();
-    fillServices($("transfer-service"), svc && svc.id);
+    $("transfer-form").reset();
+    $("dlg-transfer").querySelector(".dlg-error").classList.add("hidden");
+    $("transfer-service").value = "";
+    fillServices($("transfer-service"), svc && svc.id, "");
+    $("transfer-service").selectedIndex = -1;
     $("dlg-transfer").showModal();
+    $("transfer-search").focus();
   }
 
   let refuseKind = "missing_materials";
@@ -390,10 +501,12 @@
   function openRefuse() {
     const svc = currentService();
     $("refuse-form").reset();
+    $("dlg-refuse").querySelector(".dlg-error").classList.add("hidden");
     // 免提交 materials (the platform holds them) can never be listed as missing
     const held = new Set(((svc && svc.materials_electronic) || []).map((m) => m.name));
     checkList($("refuse-materials"), ((svc && svc.materials) || []).filter((m) => !held.has(m)), "material");
-    fillServices($("refuse-service"), svc && svc.id);
+    fillServices($("refuse-service"), svc && svc.id, "");
+    $("refuse-service").selectedIndex = -1;
     selectKind("missing_materials");
     $("dlg-refuse").showModal();
   }
@@ -441,15 +554,12 @@
       const pending = f.getAll("pending");
       if (outcome === "accepted_pending") body.pending_materials = pending;
       if (f.get("note")) body.note = f.get("note");
-      $("dlg-finish").close();
-      act("finish", body);
+      actIn($("dlg-finish"), "finish", body);
     });
     $("transfer-form").addEventListener("submit", (ev) => {
       ev.preventDefault();
       const f = formValues(ev.target);
-      if (!f.get("service_id")) return;
-      $("dlg-transfer").close();
-      act("transfer", { service_id: f.get("service_id"), return_to_me: !!f.get("return_to_me") });
+      actIn($("dlg-transfer"), "transfer", { service_id: f.get("service_id") || "", return_to_me: !!f.get("return_to_me") });
     });
     document.querySelectorAll("#refuse-form .tab").forEach((b) => b.addEventListener("click", () => selectKind(b.dataset.kind)));
     $("refuse-form").addEventListener("submit", (ev) => {
@@ -465,9 +575,14 @@
       } else {
         body.escalate_to = f.get("escalate_to");
       }
-      $("dlg-refuse").close();
-      act("refuse", body);
+      actIn($("dlg-refuse"), "refuse", body);
     });
+    $("noshow-form").addEventListener("submit", (ev) => {
+      ev.preventDefault();
+      actIn($("dlg-noshow"), "no-show");
+    });
+    wireSearch($("transfer-search"), $("transfer-service"));
+    wireSearch($("refuse-search"), $("refuse-service"));
     $("notice-close").addEventListener("click", () => $("dlg-notice").close());
     $("notice-print").addEventListener("click", () => window.print());
   }

@@ -59,7 +59,7 @@
       proxy.type = "checkbox";
       proxyLabel.append(proxy, document.createTextNode(" 代领 by proxy"));
       const note = el("input");
-      note.placeholder = "备注（代领须注明委托书/证件）Note";
+      note.placeholder = "备注：代领须注明委托书（勿填证件号码）Note (no ID numbers)";
       note.maxLength = 500;
       const go = el("button", "确认出件 Hand over", "m-btn primary");
       go.type = "submit";
@@ -107,7 +107,17 @@
     }
     if (slip.received.length) box.append(el("div", "已收材料：" + slip.received.join("、")));
     if (slip.owed.length) box.append(el("div", `尚需补交：${slip.owed.join("、")}（${slip.owed_due} 前）`, "m-owed"));
-    box.append(el("div", "办件进度：" + slip.page_url, "m-url"));
+    const qrs = el("div", undefined, "m-qrs");
+    for (const [src, label] of [[slip.page_qr, "扫码查看进度 Follow it"], [slip.pickup_qr, "取件码 Pickup code"]]) {
+      if (!src) continue;
+      const fig = el("figure");
+      const img = el("img");
+      img.src = src;
+      img.alt = label;
+      fig.append(img, el("figcaption", label));
+      qrs.append(fig);
+    }
+    box.append(qrs, el("div", "办件进度：" + slip.page_url, "m-url"));
     $("dlg-slip").showModal();
   }
 

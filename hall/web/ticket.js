@@ -11,9 +11,9 @@
       thanks: "感谢您的评价！", complain_title: "我要投诉 / 建议", complain_link: "我要投诉 / 建议（吐槽找茬）",
       complain_label: "请写下您遇到的问题（不必填写姓名）", complain_cat: "问题类别", live_on: "实时更新中", live_off: "正在连接…",
       not_found: "没有找到这张票，请核对二维码", complaint_done: "已收到，受理编号：", lang: "EN",
-      relay_offline: "大厅网络中断，进度暂停更新；叫号短信照常发送", relay_age: "以下为 {age} 前的状态",
+      relay_offline: "大厅网络中断，进度暂停更新；叫号短信照常发送", relay_age: "以下为{age}前的状态",
       last_known: "最后状态", relayed_done: "已收到，已转交大厅处理",
-      minutes: "{n} 分钟", seconds: "{n} 秒",
+      minutes: "{n}分钟", seconds: "{n}秒",
       states: { waiting: "等候中", called: "正在叫您", serving: "正在办理", held: "已挂起，请留意叫号",
         done: "已办结", no_show: "已过号", walked_out: "已取消（您已离开）", transferred: "已转办，请留意新号码",
         refused: "已出具告知", expired: "今日已结束" },
@@ -22,7 +22,7 @@
       lead_missing: "{service}：材料尚不齐全。请补齐下列材料后再来办理，无需再次咨询。",
       lead_escalate: "您的事项已提交{to}研究，将在 {days} 个工作日内（{date} 前）答复您。",
       lead_redirect: "您要办的事项属于另一项业务，已为您转过去。您的号码和排队位置不变。",
-      missing_title: "尚需补齐的材料", handed_title: "已提交的材料", text_missing: "窗口说明",
+      missing_title: "尚需补齐的材料", handed_title: "已提交的材料", electronic_title: "免提交（平台已有电子证照）", text_missing: "窗口说明",
       text_escalate: "需要研究的问题", text_redirect: "转办原因",
       meta: "{window} 号窗口 · {date}", contact: "如有疑问，请到{desk}，或拨打 {hotline}。",
       noshow_title: "您已过号", noshow_go: "请到", noshow_after: "，工作人员会为您安排。",
@@ -54,7 +54,7 @@
       lead_missing: "{service}: some materials are missing. Bring the items below and you can be served; no need to ask again.",
       lead_escalate: "Your request has been referred to {to}; you will get an answer within {days} working days (by {date}).",
       lead_redirect: "What you need is handled by another service; you have been moved there. Your number and place in the queue stay the same.",
-      missing_title: "Still needed", handed_title: "Already handed in", text_missing: "Note from the window",
+      missing_title: "Still needed", handed_title: "Already handed in", electronic_title: "Not needed (held electronically)", text_missing: "Note from the window",
       text_escalate: "The question referred", text_redirect: "Why",
       meta: "Window {window} · {date}", contact: "Questions? Go to {desk}, or call {hotline}.",
       noshow_title: "You missed your call", noshow_go: "Please go to ", noshow_after: "; the staff will help you.",
@@ -74,6 +74,8 @@
   let chosenCategory = "";
   const chosenReasons = new Set();
   let alertedKey = "";
+  let liveOn = false;
+  let hallNames = null;
   // One key per rating / per complaint: a resend after a lost reply is not counted twice.
   function newKey() {
     const b = new Uint8Array(16);
@@ -93,6 +95,8 @@
       if (typeof v === "string") el.textContent = v;
     });
     $("lang").textContent = t("lang");
+    $("live").textContent = t(liveOn ? "live_on" : "live_off");
+    if (hallNames) $("hall").textContent = lang === "zh" ? hallNames.name_zh : (hallNames.name_en || hallNames.name_zh);
     if (view) render(view);
   }
 
@@ -126,7 +130,11 @@
   function list(id, items) {
     const ul = $(id);
     ul.textContent = "";
-    (items || []).forEach((m) => { const li = document.createElement("li"); li.textContent = m; ul.appendChild(li); });
+    (items || []).forEach((m) => {
+      const li = document.createElement("li");
+      li.textContent = typeof m === "string" ? m : (lang === "zh" ? m.zh : (m.en || m.zh));
+      ul.appendChild(li);
+    });
     $(id + "-box").classList.toggle("hidden", !(items && items.length));
   }
 
@@ -148,6 +156,7 @@
       $("route-to").textContent = nm(r.to_service);
       list("notice-missing", r.kind === "missing_materials" ? r.materials_missing : []);
       list("notice-handed", r.kind === "missing_materials" ? r.materials_handed_in : []);
+      list("notice-electronic", r.kind === "missing_materials" ? r.materials_electronic : []);
       $("notice-text-box").classList.toggle("hidden", !r.text);
       $("notice-text-label").textContent = t("text_" + kind);
       $("notice-text").textContent = r.text || "";
@@ -173,6 +182,7 @@
       + ((refusedKind && t("refused_states")[refusedKind]) || (t("states")[v.state]) || v.state);
     $("queue").classList.toggle("stale", stale);
     $("live").classList.toggle("hidden", stale);
+    $("called").classList.toggle("stale", stale);
     renderNotice(v);
     $("leave-box").classList.toggle("hidden", !v.can_leave);
     if (!v.can_leave) $("leave-confirm").classList.add("hidden");
@@ -364,11 +374,13 @@
     if (!window.EventSource) { startPolling(); return; }
     const es = new EventSource(api("/tickets/" + encodeURIComponent(token) + "/stream"));
     es.addEventListener("status", (ev) => {
+      liveOn = true;
       $("live").textContent = t("live_on");
       render(JSON.parse(ev.data));
     });
-    es.onopen = () => { $("live").textContent = t("live_on"); stopPolling(); };
+    es.onopen = () => { liveOn = true; $("live").textContent = t("live_on"); stopPolling(); };
     es.onerror = () => {
+      liveOn = false;
       $("live").textContent = t("live_off");
       startPolling();
       if (es.readyState === EventSource.CLOSED) setTimeout(follow, 15000);
@@ -395,7 +407,7 @@
     $("leave-no").addEventListener("click", () => $("leave-confirm").classList.add("hidden"));
     $("leave-yes").addEventListener("click", leave);
     fetch(api("/health")).then((r) => r.json()).then((h) => {
-      if (h.hall) $("hall").textContent = lang === "zh" ? h.hall.name_zh : (h.hall.name_en || h.hall.name_zh);
+      if (h.hall) { hallNames = h.hall; $("hall").textContent = lang === "zh" ? h.hall.name_zh : (h.hall.name_en || h.hall.name_zh); }
     }).catch(() => {});
     applyText();
     refresh().then((found) => { if (found) follow(); else $("live").classList.add("hidden"); });

@@ -68,6 +68,25 @@ class HallLinkFlow:
             self._clock_row(),
         ] + self._idcard_rows()                # issue 16: only when a reader is configured
 
+    REPORT_EVERY = 60.0     # seconds; a change is reported at the next refresh
+
+    def _report_devices(self) -> None:
+        """Tell the hall this kiosk's printer and scanner state (the central's fleet view
+        shows paper out). Runs on the hall thread; a refusal is only logged."""
+        printer = self._printer_status.get("state") if self.printer.url else "none"
+        scanner = {None: "none", True: "ok", False: "offline"}[self._scanner_ok]
+        report = {"printer": {"state": printer or "unknown",
+                              "detail": self._printer_status.get("text_en", "")[:200]},
+                  "scanner": {"state": scanner}}
+        last = getattr(self, "_last_report", (None, 0.0))
+        if report == last[0] and time.monotonic() - last[1] < self.REPORT_EVERY:
+            return
+        try:
+            self.client.report_status(report)
+            self._last_report = (report, time.monotonic())
+        except Exception as exc:  # noqa: BLE001 - an older hall without the endpoint
+            log.debug("device status not reported: %s", exc)
+
     def _clock_row(self) -> dict:
         """Whether the hall's clock is synchronised (the business day comes from it)."""
         clock = getattr(self, "_clock_status", None) or {}
@@ -118,6 +137,7 @@ class HallLinkFlow:
             hall = health.get("hall") if need_name else None
             self._sync = health.get("sync") or {}
             self._clock_status = health.get("clock") or {}
+            self._report_devices()
             if need_name:
                 if not self.settings.complaint_url and self.client.page_exists(COMPLAINT_PAGE):
                     # The "write it on your phone" QR only when the hall has that page.

@@ -33,6 +33,7 @@ from PySide6.QtCore import Slot
 
 from kiosk.devices import PrintFailure
 from kiosk.flows.common import text as _text
+from kiosk.flows.theme import THEME_PREFIX, theme_tiles
 from onewindow.client import HallError, HallUnreachable, mask_phone, new_idempotency_key
 from onewindow.qtcompat import emit
 
@@ -70,7 +71,8 @@ class TakeTicketFlow:
         return {"zh": zh, "en": en}
 
     def _pinned(self) -> list[dict]:
-        return [s for s in self._services if s.get("pinned")]
+        # Theme services (一件事, kiosk/flows/theme.py) first, then the pinned services.
+        return theme_tiles(self._services, self.settings.themes) + [s for s in self._services if s.get("pinned")]
 
     def _pickup_service(self) -> dict:
         for s in self._services:
@@ -87,6 +89,8 @@ class TakeTicketFlow:
         self._set_screen("domain")
 
     def _find_service(self, service_id: str) -> dict | None:
+        if service_id.startswith(THEME_PREFIX):
+            return next((t for t in theme_tiles(self._services, self.settings.themes) if t["id"] == service_id), None)
         return next((s for s in self._services if s.get("id") == service_id), None)
 
     @Slot(str)
@@ -220,7 +224,11 @@ class TakeTicketFlow:
         client, printer = self.client, self.printer
 
         def job():
-            if p["kind"] == "issue":
+            if p["kind"] == "issue" and p["service"].get("theme_id"):
+                result = client.issue_theme_ticket(
+                    p["service"]["theme_id"], idempotency_key=p["key"],
+                    priority_reason=p["priority_reason"], phone=p["phone"], lang=p["lang"])
+            elif p["kind"] == "issue":
                 result = client.issue_ticket(
                     p["service"]["id"], idempotency_key=p["key"],
                     priority_reason=p["priority_reason"], phone=p["phone"], lang=p["lang"])

@@ -74,3 +74,21 @@ def test_leave_by_token_records_a_walk_out(hall, kiosk, clerk, public):
     assert_error(public.post("/tickets/AAAAAAAAAAAAAAAAAAAAAA/leave"), 404)
     with hall.store.read() as db:
         assert db.execute("SELECT type FROM events ORDER BY seq DESC LIMIT 1").fetchone()[0] == "ticket.walked_out"
+
+
+def test_the_kiosk_client_resends_a_complaint_without_a_second_one(hall):
+    from onewindow.client import HallClient
+
+    client = HallClient(hall.url, hall.device_token("kiosk", "kiosk-1"))
+    try:
+        a = client.file_complaint("attitude", text="态度差", phone="13800138000", contact_consent=True,
+                                  idempotency_key="kiosk-complaint-0001")
+        b = client.file_complaint("attitude", text="态度差", phone="13800138000", contact_consent=True,
+                                  idempotency_key="kiosk-complaint-0001")
+    finally:
+        client.close()
+    assert a["code"] == b["code"]
+    with hall.store.read() as db:
+        assert db.execute("SELECT COUNT(*) FROM complaints").fetchone()[0] == 1
+        assert db.execute("SELECT source FROM complaints").fetchone()[0] == "kiosk"
+        assert db.execute("SELECT consent FROM complaint_contacts").fetchone()[0] == 1

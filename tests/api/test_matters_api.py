@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import uuid
 
 import pytest
 
@@ -112,3 +113,22 @@ def test_pages_are_served(hall, public):
     assert httpx.get(hall.url + "/backoffice").status_code == 200
     assert httpx.get(hall.url + "/m/" + "a" * 24).status_code == 200
     assert httpx.get(hall.url + "/m/bad!").status_code == 404
+
+
+def test_theme_ticket_over_http_and_in_kiosk_config(hall, kiosk, public):
+    choices = public.get("/kiosk-config").json()
+    [theme] = choices["themes"]
+    assert theme["id"] == "newborn" and theme["ticket_service"] == "health-birth" and len(theme["materials"]) >= 3
+    key = uuid.uuid4().hex
+    r = kiosk.post("/themes/newborn/tickets", json={}, headers={"Idempotency-Key": key})
+    assert r.status_code == 201 and r.json()["service_id"] == "health-birth" and r.json()["number"].startswith("R")
+    assert kiosk.post("/themes/newborn/tickets", json={}, headers={"Idempotency-Key": key}).status_code == 200
+    assert_error(kiosk.post("/themes/nope/tickets", json={}, headers={"Idempotency-Key": uuid.uuid4().hex}), 404)
+    assert_error(public.post("/themes/newborn/tickets", json={}, headers={"Idempotency-Key": uuid.uuid4().hex}), 401)
+
+
+def test_report_dates_that_do_not_exist_are_a_clear_refusal(manager):
+    assert_error(manager.get("/admin/matters/report", params={"to": "2026-13-45"}), 422, "bad_date")
+    assert_error(manager.get("/admin/matters/report.png", params={"from": "2026-02-30"}), 422, "bad_date")
+    assert_error(manager.get("/admin/matters/report", params={"from": "2026-12-01", "to": "2026-11-01"}), 422,
+                 "bad_range")

@@ -93,3 +93,21 @@ def test_a_manager_sees_and_unlocks_a_locked_device(fast_throttle):
     assert manager.post("/admin/pin-locks/unlock", json={"source": "127.0.0.6"}).status_code == 200
     assert _try(stranger, "c7", "135790").status_code == 201
     assert manager.get("/admin/pin-locks").json()["sources"] == []
+
+
+def test_the_operator_unlocks_a_device_from_the_command_line(fast_throttle):
+    import subprocess
+    import sys
+
+    from hallserver import EXAMPLE_CONFIG
+
+    hall = fast_throttle
+    stranger = _from("127.0.0.7", hall.url)
+    for _ in range(SOURCE_LOCK_AFTER):
+        _try(stranger, "c7", "000000")
+    assert_error(stranger.post("/session", json={"staff_id": "c7", "pin": "135790"}), 423)
+    out = subprocess.run([sys.executable, "-m", "hall.api.cli", "staff", "unlock", "--config",
+                          str(EXAMPLE_CONFIG), "--db", str(hall.db_path), "--source", "127.0.0.7"],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0 and "127.0.0.7" in out.stdout and "解锁" in out.stdout, out.stderr
+    assert stranger.post("/session", json={"staff_id": "c7", "pin": "135790"}).status_code == 201

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from display.hall_process import MANAGER, HallProcess
+
+from tests.support.hallserver import MANAGER, HallServer
 
 
 @pytest.fixture
 def hall(tmp_path):
-    h = HallProcess(tmp_path / "hall", windows=("w03", "w04")).start()
+    h = HallServer(tmp_path / "hall", process=True, windows=("w03", "w04")).start()
     yield h
     h.stop()
 

@@ -43,7 +43,9 @@ def test_missing_materials_notice_lists_what_is_missing_and_what_was_handed_in(f
     assert phone.locator("#notice-title").inner_text() == "一次性告知单"
     assert phone.locator("#notice-missing li").all_inner_texts() == ["公司章程", "住所使用证明"]
     handed = phone.locator("#notice-handed li").all_inner_texts()
-    assert handed == ["公司登记（备案）申请书", "股东主体资格证明", "法定代表人身份证件"]
+    assert handed == ["公司登记（备案）申请书", "股东主体资格证明"]
+    # held by the platform as an electronic licence: nobody needs to bring it (免提交)
+    assert phone.locator("#notice-electronic li").all_inner_texts() == ["法定代表人身份证件"]
     assert "章程需全体股东签字" in phone.locator("#notice-text").inner_text()
     assert "3 号窗口" in phone.locator("#notice-meta").inner_text()
     assert "12345" in phone.locator("#notice-contact").inner_text()
@@ -51,6 +53,9 @@ def test_missing_materials_notice_lists_what_is_missing_and_what_was_handed_in(f
     phone.click("#lang")
     phone.wait_for_selector("#notice-title:text('One-time notice of missing materials')")
     assert "Already handed in" in phone.locator("#notice-handed-box").inner_text()
+    assert phone.locator("#notice-electronic li").all_inner_texts() == ["ID of the legal representative"]
+    assert phone.locator("#hall").inner_text() == "Demo City Government Service Center"
+    assert phone.locator("#live").inner_text() == "Live"
     phone.screenshot(path=str(shots_dir / "ticket-notice-missing-en.png"), full_page=True)
 
 

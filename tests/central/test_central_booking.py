@@ -126,3 +126,19 @@ def test_closed_days_are_not_offered_or_booked(db):
     assert not offer.is_open(dt.date(2026, 10, 1))     # National Day holiday
     assert offer.is_open(dt.date(2026, 10, 10))        # a make-up working Saturday
     assert all(offer.is_open(d) for d in offer.open_days())
+
+
+def test_slots_only_inside_opening_hours_and_not_already_past():
+    offer = booking.HallOffer("h", "示范", [], "08:30", "17:30", ticket_cutoff="16:00")
+    all_day = booking.slots(offer)
+    assert all_day[0] == ("08:30", "09:00") and all_day[-1] == ("15:30", "16:00")   # by the cut-off
+    assert not any(a < "08:30" for a, _ in all_day)
+    day = dt.date(2026, 11, 30)
+    at_ten = dt.datetime(2026, 11, 30, 10, 5)
+    today = booking.slots(offer, day, at_ten)
+    assert today[0] == ("10:30", "11:00")                  # 10:00 has started
+    assert booking.slots(offer, day + dt.timedelta(days=1), at_ten) == all_day
+    assert booking.slots(offer, day, dt.datetime(2026, 11, 30, 23, 0)) == []
+    # a hall open around the clock (the demo) offers no slot that has already begun today
+    always = booking.HallOffer("h", "示范", [], "00:00", "23:59")
+    assert ("00:00", "00:30") not in booking.slots(always, day, dt.datetime(2026, 11, 30, 13, 0))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import subprocess
 import sys
 import time
@@ -15,10 +16,12 @@ import pytest
 import trustme
 
 from central.server import CentralServer
+from hall.config import parse_config
 from sync import signing
 from sync.client import CentralClient, SyncError
 
 HALL = "hall-a"
+EXAMPLE = Path(__file__).resolve().parents[2] / "assets" / "hall.example.toml"
 BODY = json.dumps({"after": 0, "events": [
     {"seq": 1, "id": "e1", "type": "ticket.issued", "at": 1.0, "business_date": "2026-11-28",
      "payload": {}}]}).encode()
@@ -138,3 +141,12 @@ def test_mutual_tls_with_the_citys_ca(tmp_path):
             assert err.value.retry and err.value.code in ("tls", "network")
             bad.close()
         assert server.db.event_digest(HALL)[0] == 1
+        # Every hall process (sync, relay, restore) builds its client from [sync].
+        text = EXAMPLE.read_text(encoding="utf-8").replace('id = "demo-city-hall"', f'id = "{HALL}"', 1)
+        text = re.sub(r"(?ms)^\[sync\].*?(?=^\[)", (
+            f'[sync]\nenabled = true\ncentral_url = "{server.url}"\nhall_key = "{secret}"\n'
+            f'ca_file = "{ca_file}"\nclient_cert = "{hall_cert}"\nclient_key = "{hall_key}"\n\n'),
+            text)
+        from_config = CentralClient.from_config(parse_config(text, "hall.toml"))
+        assert from_config.push_raw(BODY)["duplicates"] == 1
+        from_config.close()

@@ -8,7 +8,8 @@ import sys
 
 from PySide6.QtGui import QImage
 
-from .hall_process import ROOT, HallProcess
+from tests.support.hallserver import REPO as ROOT
+from tests.support.hallserver import HallServer
 
 
 def _run(*args, timeout=60, env_extra=None):
@@ -36,7 +37,7 @@ def test_bad_address_and_missing_token_are_explained_without_a_traceback():
 
 
 def test_a_display_run_writes_a_frame_of_the_latest_call(tmp_path):
-    hall = HallProcess(tmp_path / "hall", windows=("w03",)).start()
+    hall = HallServer(tmp_path / "hall", process=True, windows=("w03",)).start()
     try:
         number = hall.serve_and_call("w03")["number"]
         out = tmp_path / "shots"

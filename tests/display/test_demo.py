@@ -8,12 +8,11 @@ from caller_display import demo
 from caller_display.voice import wav_stats
 from hall.config import write_example_config
 from onewindow.demo import DemoContext
-
-from .hall_process import HallProcess
+from tests.support.hallserver import HallServer
 
 
 def test_demo_stage_writes_screens_and_voice(tmp_path):
-    hall = HallProcess(tmp_path / "hall", windows=("w03",)).start()
+    hall = HallServer(tmp_path / "hall", process=True, windows=("w03",)).start()
     try:
         number = hall.serve_and_call("w03")["number"]
         out = tmp_path / "demo"

@@ -5,13 +5,12 @@ from __future__ import annotations
 import pytest
 
 from caller_display.app import DisplayApp
-
-from .hall_process import HallProcess
+from tests.support.hallserver import HallServer
 
 
 @pytest.fixture
 def hall(tmp_path):
-    h = HallProcess(tmp_path / "hall").start()
+    h = HallServer(tmp_path / "hall", process=True, windows=("w03", "w04", "w05")).start()
     yield h
     h.stop()
 
@@ -121,7 +120,7 @@ def test_layout_change_reaches_a_running_display_within_two_seconds(hall, displa
 def test_display_started_before_the_hall_waits_then_connects(tmp_path):
     from caller_display.app import DisplayApp
 
-    hall = HallProcess(tmp_path / "late-hall", windows=("w03",))  # prepared, not running
+    hall = HallServer(tmp_path / "late-hall", process=True, windows=("w03",))  # not running
     app = DisplayApp(hall.url, hall.tokens["display-1"], min_backoff=0.1, max_backoff=0.5).start()
     try:
         app.pump(1.0)
@@ -183,8 +182,7 @@ def test_a_hall_with_a_fresh_database_is_followed_from_the_start(hall, display_f
     assert app.pump_until(lambda: len(app.shown) == 4, 10)
     hall.kill()
     # The hall box is reinstalled: same address, a new database whose seq starts again at 1.
-    fresh = HallProcess(tmp_path / "reinstalled", windows=("w04",))
-    fresh.port, fresh.url = hall.port, hall.url
+    fresh = HallServer(tmp_path / "reinstalled", process=True, windows=("w04",), port=hall.port)
     fresh.tokens["display-1"] = hall.tokens["display-1"]
     from hall.auth import AuthService, hash_token
     from hall.store import Store

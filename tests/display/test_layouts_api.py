@@ -5,12 +5,12 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from .hall_process import HallProcess
+from tests.support.hallserver import HallServer
 
 
 @pytest.fixture(scope="module")
 def hall(tmp_path_factory):
-    h = HallProcess(tmp_path_factory.mktemp("hall"), windows=("w03",)).start()
+    h = HallServer(tmp_path_factory.mktemp("hall"), process=True, windows=("w03",)).start()
     yield h
     h.stop()
 

@@ -100,3 +100,38 @@ def test_waiting_lists_busy_queues_of_the_windows_shown(windows, services):
     assert [w["id"] for w in pickup.waiting_to_show(6)] == ["s-pick"]
     services[2]["waiting"] = 0
     assert _state(windows, services, window_kinds=["pickup"]).waiting_to_show(6) == []
+
+
+def _with_window(e: dict, current: str | None) -> dict:
+    """The event as the hall sends it: the window row carries its current ticket."""
+    e["payload"]["window"]["current_ticket_id"] = current
+    return e
+
+
+def test_a_new_layout_keeps_only_its_windows_in_recent_and_banner(windows, services):
+    st = _state(windows, services)
+    st.apply(call_event(1, "A001", 1))
+    st.apply(call_event(2, "C001", 5))
+    st.apply(call_event(3, "A002", 2))
+    st.set_layout(parse_layout({"name": "pickup", "window_kinds": ["pickup"]}))
+    assert [c.number for c in st.recent] == ["C001"]
+    assert st.banner is None                     # A002 went to window 2, not shown here
+    st.set_layout(parse_layout({"name": "floor", "windows": [1, 2]}))
+    assert [c.number for c in st.recent] == []    # C001 was at window 5
+
+
+def test_tiles_and_the_main_call_agree_through_hold_resume_and_finish(windows, services):
+    st = _state(windows, services)
+    st.apply(_with_window(call_event(1, "B001", 3), "t-B001"))
+    assert st.banner.number == "B001" and st.windows["w3"].current == "B001"
+    st.apply(_with_window(event(2, "ticket.held", "B001", 3), None))
+    # nobody at window 3: the tile is empty and the banner no longer sends B001 there
+    assert st.windows["w3"].current == "" and st.banner is None
+    st.apply(_with_window(event(3, "ticket.resumed", "B001", 3), "t-B001"))
+    assert st.windows["w3"].current == "B001"    # back at the counter (was left empty)
+    st.apply(_with_window(call_event(4, "B002", 4), "t-B002"))
+    st.apply(_with_window(event(5, "ticket.finished", "B001", 3), None))
+    assert st.windows["w3"].current == "" and st.windows["w4"].current == "B002"
+    assert st.banner.number == "B002"            # another window's call stays up
+    st.apply(_with_window(event(6, "ticket.finished", "B002", 4), None))
+    assert st.banner is None

@@ -40,3 +40,17 @@ def test_instant_slip_says_settled_at_once_and_has_no_owed_block(tmp_path):
             "services": [{"name_zh": "印章刻制备案", "kind": "instant", "due_date": "2026-11-27", "promise_days": 0}]}
     data = layouts.acceptance_slip(slip, profile=layouts.get_profile("58mm"))
     assert "即办件".encode("gb18030") in data and "尚需补交".encode("gb18030") not in data
+
+
+def test_acceptance_slip_golden_bytes():
+    """The whole slip byte for byte (regenerate with OW_GOLDEN_UPDATE=1 after a deliberate
+    change, having looked at the rendered PNG)."""
+    from drivers_samples import GOLDEN
+
+    from drivers.printer import layouts
+
+    data = layouts.acceptance_slip(SLIP, profile=layouts.get_profile("80mm"))
+    path = GOLDEN / "acceptance_80mm.bin"
+    if os.environ.get("OW_GOLDEN_UPDATE"):
+        path.write_bytes(data)
+    assert data == path.read_bytes()

@@ -45,7 +45,7 @@ def test_acceptance_opens_a_matter_with_code_promise_and_first_visit(office):
     # 3 working days after Friday 2026-11-27: Mon, Tue, Wed.
     assert m["promise_days"] == 3 and m["due_date"] == "2026-12-02"
     assert m["window_id"] == "w03" and m["staff_id"] == "c1" and m["has_phone"] == 1
-    assert m["received"] == office.config.service("biz-setup").materials and m["owed"] == []
+    assert m["received"] == office.config.service("biz-setup").material_names and m["owed"] == []
     assert [v["kind"] for v in m["visits"]] == ["accept"]
     assert [s["step"] for s in m["steps"]] == ["accept"]
     [second] = accept(office, phone=None)
@@ -107,9 +107,12 @@ def test_full_path_approve_ready_pickup_scan_and_hand_over(office, open_window):
     assert attached["id"] == m["id"] and attached["service_name_zh"] == "企业设立登记"
     with pytest.raises(InvalidInput):
         office.hand_over(m["id"], "c2", "王五", by_proxy=True)          # proxy needs a note
-    office.hand_over(m["id"], "c2", "王五", by_proxy=True, note="授权委托书，代领人身份证 3101…", ticket_id=called["id"])
+    office.hand_over(m["id"], "c2", "王五", by_proxy=True, note="授权委托书已核验，代领人持身份证原件", ticket_id=called["id"])
     done = office.get_matter(m["id"])
-    assert done["state"] == "collected" and done["handed_to"] == "王五" and done["by_proxy"] == 1
+    assert done["state"] == "collected" and done["handed_to"] == "王*" and done["by_proxy"] == 1
+    with office.store.read() as c:     # the full name stays at the hall, never in an event
+        assert c.execute("SELECT handed_to FROM matter_access WHERE code = ?", (m["code"],)).fetchone()[0] == "王五"
+    assert "王五" not in json.dumps([e["payload"] for e in read_events(office.store, 0, 10**6)], ensure_ascii=False)
     assert [v["kind"] for v in done["visits"]] == ["accept", "pickup"]
     step = done["steps"][-1]
     assert step["step"] == "handover" and step["staff_id"] == "c2" and "代领" in step["note"]
@@ -296,3 +299,61 @@ def test_advice_names_services_with_most_visits_and_materials_to_pre_announce(of
     adv = advice(office.store, "2026-11-01", "2026-11-30", office.tz)["matters"]
     assert adv["most_visits"][0]["service_id"] == "biz-setup" and "跑动 2.0 次" in adv["most_visits"][0]["text_zh"]
     assert adv["pre_announce"][0]["material"] == "住所使用证明" and "提前告知" in adv["pre_announce"][0]["text_zh"]
+
+
+def test_a_theme_ticket_opens_the_themes_matters_without_being_told(office, open_window):
+    ticket, created = office.issue_theme_ticket("newborn", phone=PHONE, idempotency_key="kiosk-theme-0001")
+    assert created and ticket["service_id"] == "health-birth" and ticket["source_detail"] == "theme:newborn"
+    again, created = office.issue_theme_ticket("newborn", phone=PHONE, idempotency_key="kiosk-theme-0001")
+    assert again["id"] == ticket["id"] and not created
+    with pytest.raises(NotFound):
+        office.issue_theme_ticket("nope")
+    open_window("w09")
+    assert office.call_next("w09")["id"] == ticket["id"]
+    office.finish("w09", "accepted")
+    ms = office.matter_for_ticket(ticket["id"])
+    assert sorted(m["service_id"] for m in ms) == ["health-birth", "hh-migration", "soc-card"]
+    assert len({m["code"] for m in ms}) == 1 and all(m["theme_id"] == "newborn" for m in ms)
+
+
+def test_a_closed_matters_phone_is_purged_after_the_retention(office, clock):
+    [m] = accept(office)
+    office.advance_matter(m["id"], "reject", "a1", "材料不符合要求")
+    with office.store.read() as c:
+        phone, purge = c.execute("SELECT phone, purge_after FROM matter_access WHERE code = ?", (m["code"],)).fetchone()
+    assert phone == PHONE and purge == "2026-12-04"                   # 7 days (privacy.phone_retention_days)
+    clock.set(dt.datetime(2026, 12, 4, 9, 0, tzinfo=office.tz).timestamp())
+    office.ensure_business_day()
+    with office.store.read() as c:
+        assert c.execute("SELECT phone FROM matter_access").fetchone()[0] == PHONE
+    clock.set(dt.datetime(2026, 12, 7, 9, 0, tzinfo=office.tz).timestamp())
+    office.ensure_business_day()
+    with office.store.read() as c:
+        assert c.execute("SELECT phone FROM matter_access").fetchone()[0] is None
+    assert office.public_matters(office.matter_access(m["code"])["token"])["matters"][0]["state"] == "rejected"
+
+
+def test_db_check_knows_the_matter_invariants(office):
+    from hall.check import check_invariants
+
+    [m] = accept(office)
+    assert check_invariants(office.store) == []
+    with office.store.transaction() as c:
+        c.execute("UPDATE matters SET state = 'collected' WHERE id = ?", (m["id"],))
+        c.execute("DELETE FROM matter_access")
+    problems = check_invariants(office.store)
+    assert any("closed time" in p for p in problems) and any("matter_access" in p for p in problems)
+
+
+def test_live_view_alerts_on_overdue_and_uncollected_matters(office, clock):
+    from hall.advice import live_view
+
+    [late] = accept(office)
+    [ready] = accept(office)
+    office.advance_matter(ready["id"], "approve", "a1")
+    office.advance_matter(ready["id"], "ready", "a1")
+    assert [a["kind"] for a in live_view(office)["alerts"] if a["kind"].startswith("matters")] == []
+    clock.set(dt.datetime(2026, 12, 8, 10, 0, tzinfo=office.tz).timestamp())     # past 12-02, 11 days on
+    kinds = {a["kind"]: a for a in live_view(office)["alerts"] if a["kind"].startswith("matters")}
+    assert kinds["matters_overdue"]["count"] == 1 and kinds["matters_uncollected"]["count"] == 1
+    assert "承诺办结日期" in kinds["matters_overdue"]["text_zh"] and late["code"]

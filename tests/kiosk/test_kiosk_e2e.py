@@ -17,8 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "support"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from hallserver import HallServer  # noqa: E402
-from kiosk_hall import (  # noqa: E402,E501
-    HallProcess,
+from kiosk_ui import (  # noqa: E402,E501
     Kiosk,
     events_of,
     hid_type,
@@ -165,7 +164,7 @@ class KillingProxy:
     passed through; as soon as the hall's answer comes back (the ticket is committed) the
     hall is SIGKILLed and the kiosk's connection dropped, so the kiosk never hears it."""
 
-    def __init__(self, hall: HallProcess):
+    def __init__(self, hall: HallServer):
         self.hall = hall
         self.armed = False
         self.killed = threading.Event()
@@ -230,10 +229,9 @@ class KillingProxy:
 @pytest.mark.slow
 def test_hall_killed_mid_request_then_retry_gives_exactly_one_ticket(tmp_path, printer_sim,
                                                                     qtbot):
-    hall = HallProcess(tmp_path)
-    hall.start()
+    hall = HallServer(tmp_path, process=True).start()
     proxy = KillingProxy(hall)
-    kiosk = Kiosk(proxy.url, hall.token, printer_sim.url, qtbot)
+    kiosk = Kiosk(proxy.url, hall.device_token("kiosk"), printer_sim.url, qtbot)
     try:
         proxy.armed = True
         tap(kiosk.view, "企业设立登记")

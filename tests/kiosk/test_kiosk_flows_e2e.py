@@ -17,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "support"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from hallserver import HallServer  # noqa: E402
-from kiosk_hall import Kiosk, hid_type, tap, wait_job  # noqa: E402
+from kiosk_ui import Kiosk, hid_type, tap, wait_job  # noqa: E402
 
 from drivers.sim.printer import PrinterSimulator  # noqa: E402
 from kiosk.app import InputFilter  # noqa: E402
@@ -172,7 +172,7 @@ def test_early_and_late_appointments_get_a_clear_answer(kiosk, hall, printer_sim
 def test_a_double_tap_acts_once_and_never_on_the_next_screen(kiosk, qtbot):
     """People used to a mouse double-tap. The second tap lands on whatever the next screen
     has in that spot (here the footer's 首页/返回): it must be ignored there."""
-    from kiosk_hall import _items, settle
+    from kiosk_ui import _items, settle
     from PySide6.QtCore import QPoint, QPointF, Qt
     from PySide6.QtTest import QTest
 

@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "support"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from hallserver import EXAMPLE_CONFIG, HallServer, RunningClock  # noqa: E402
-from kiosk_hall import Kiosk, tap, wait_job  # noqa: E402
+from kiosk_ui import Kiosk, tap, wait_job  # noqa: E402
 
 from central import booking  # noqa: E402
 from central.server import CentralServer  # noqa: E402

@@ -95,9 +95,12 @@ def test_hidden_gesture_and_manager_pin_lead_to_device_status_and_test_print(
     vm.pinKey("clear")
     _type_pin(vm, "M07", MANAGER_PIN)
     qtbot.waitUntil(lambda: vm.screen == "manager", timeout=3000)
-    qtbot.waitUntil(lambda: {r["name_en"]: r["ok"] for r in vm.deviceStatus}
+    # The devices this kiosk has, each well; the clock row says what the machine knows
+    # (synchronised or not, which a test machine may not be), so only its presence counts.
+    qtbot.waitUntil(lambda: {r["name_en"]: r["ok"] for r in vm.deviceStatus if r["name_en"] != "Clock"}
                     == {"Hall link": True, "Printer": True, "Scanner": True, "Central platform": True},
                     timeout=3000)
+    assert any(r["name_en"] == "Clock" for r in vm.deviceStatus)
     vm.testPrint()
     qtbot.waitUntil(lambda: len(printer_sim.jobs) == 1, timeout=3000)
     assert "打印测试".encode("gb18030") in printer_sim.jobs[0]

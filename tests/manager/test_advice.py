@@ -105,7 +105,8 @@ def test_missing_materials_counts_refusals_and_accepted_pending():
     assert [(r["material"], r["refusals"], r["pending"]) for r in rows] == [("章程", 2, 1), ("申请书", 1, 0)]
 
 
-def test_live_view_alerts_on_long_waits_and_unanswered_help(engine, clock):
+def test_live_view_alerts_on_long_waits_and_unanswered_help(engine, clock, open_window):
+    open_window("w03")          # a window serves biz-setup (else: the no-window alert)
     engine.issue_ticket("biz-setup")
     help_request = engine.raise_help("kiosk-1", "老人需要帮助")
     view = advice.live_view(engine)

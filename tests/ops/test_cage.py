@@ -22,8 +22,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.display.hall_process import HallProcess
 from tests.ops.notify_harness import NotifySocket
+from tests.support.hallserver import HallServer
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.skipif(not shutil.which("cage") or not shutil.which("grim")
@@ -106,7 +106,7 @@ class Cage:
 
 @pytest.fixture
 def hall(tmp_path):
-    proc = HallProcess(tmp_path / "hall", windows=("w03",)).start()
+    proc = HallServer(tmp_path / "hall", process=True, windows=("w03",)).start()
     yield proc
     proc.stop()
 

@@ -184,3 +184,28 @@ def test_a_wrong_rotation_is_refused_with_a_message():
     r = subprocess.run(["sh", str(REPO / "packaging/session.sh"), "display"], capture_output=True,
                        text=True, env={"PATH": "/usr/bin:/bin", "ONEWINDOW_ROTATION": "45"})
     assert r.returncode == 2 and "0, 90, 180 or 270" in r.stderr
+
+
+def test_udev_rules_are_well_formed_and_match_the_documented_table():
+    import re
+
+    rules = (REPO / "packaging/udev/60-onewindow.rules").read_text(encoding="utf-8")
+    pair = re.compile(r'^(?:[A-Z_]+(?:\{[A-Za-z_]+\})?)\s*(==|!=|=|\+=|:=)\s*"[^"]*"$')
+    ids = set()
+    for line in rules.splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        for item in (p.strip() for p in line.split(",")):
+            assert pair.match(item), f"malformed udev item: {item!r} in {line!r}"
+        if "SYMLINK" in line:
+            assert re.search(r'SYMLINK\+="onewindow/(printer0|scanner0|bus0)"', line), line
+            assert re.search(r'GROUP="(lp|dialout)"', line) and 'MODE="0660"' in line, line
+        vid = re.search(r'ATTRS?\{idVendor\}=="([0-9a-f]{4})"', line)
+        pid = re.search(r'ATTRS?\{idProduct\}=="([0-9a-f]{4})"', line)
+        if vid:
+            ids.add(f"{vid.group(1)}:{pid.group(1) if pid else '*'}")
+    documented = set(re.findall(r"^\| `([0-9a-f]{4}:(?:[0-9a-f]{4}|\*))` \|",
+                                (REPO / "docs/devices.md").read_text(encoding="utf-8"), re.M))
+    assert documented and documented <= ids, documented - ids
+    assert {i for i in ids if not i.endswith("*")} <= documented | {
+        i for i in ids if i.split(":")[0] in {d.split(":")[0] for d in documented if d.endswith("*")}}

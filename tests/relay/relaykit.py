@@ -142,6 +142,18 @@ class RelayedHall:
             time.sleep(0.05)
         raise AssertionError(f"central's view never matched; last: {last}")
 
+    def wait_hall_rating(self, ticket_id: str, timeout: float = 5.0) -> tuple:
+        """(level, channel) of the ticket's rating once the hall has it."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self.hall.store.read() as db:
+                row = db.execute("SELECT level, channel FROM ratings WHERE ticket_id = ?",
+                                 (ticket_id,)).fetchone()
+            if row is not None:
+                return tuple(row)
+            time.sleep(0.05)
+        raise AssertionError("the rating never reached the hall")
+
     def close(self) -> None:
         self.hall.stop()
         self.link.close()

@@ -140,3 +140,34 @@ def test_config_check_warns_about_a_base_url_phones_cannot_reach(tmp_path):
     assert "mobile data" in phone_reach_warnings(private)[0][1]
     path.write_text(text.replace("http://192.168.1.20:8470", "https://hall.example.gov.cn"), encoding="utf-8")
     assert phone_reach_warnings(load_config(path)) == []
+
+
+def test_central_access_log_keeps_no_ticket_token(tmp_path):
+    """`onewindow central` logs each request; a phone's token in the path is masked."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[2]
+    port_file = tmp_path / "port"
+    proc = subprocess.Popen([sys.executable, "-m", "onewindow.cli", "central", "--db",
+                             f"sqlite:///{tmp_path / 'central.db'}", "--port", "0",
+                             "--port-file", str(port_file)],
+                            cwd=repo, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            env={**os.environ, "PYTHONPATH": str(repo)})
+    try:
+        deadline = time.monotonic() + 30
+        while not (port_file.exists() and port_file.read_text().strip()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        url = f"http://127.0.0.1:{port_file.read_text().strip()}"
+        token = "Tok3nOfACitizen_" + "x" * 10
+        assert httpx.get(f"{url}/t/{token}").status_code == 200
+        assert httpx.get(f"{url}/api/v1/tickets/{token}").status_code == 404
+        assert httpx.get(f"{url}/api/v1/tickets/{token}/stream").status_code == 404
+        time.sleep(0.3)
+    finally:
+        proc.terminate()
+        out = proc.communicate(timeout=10)[0].decode("utf-8", "replace")
+    assert "/api/v1/tickets/***" in out and "/t/***" in out   # the requests were logged
+    assert token not in out and hashlib.sha256(token.encode()).hexdigest() not in out

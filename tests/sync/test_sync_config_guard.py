@@ -10,6 +10,7 @@ import pytest
 from test_sync_notices import Gateway
 
 from central.server import CentralServer
+from hall.central_layer import load_effective
 from hall.config import load_config, write_example_config
 from hall.engine import Engine
 from sync import hallside, signing
@@ -45,8 +46,11 @@ def rig(tmp_path, hall, gateways):
     server.db.add_hall(HALL, "示范", secret)
     client = CentralClient(server.url, HALL, secret, timeout=5)
     syncer = Syncer(conn, client, config_path=path, **engine_hooks(engine))
+    # What every hall process reads: hall.toml with the applied central snapshot over it
+    # (sync keeps the snapshot in the database, hall/central_layer.py).
+    effective = lambda: load_effective(path, store.path)  # noqa: E731
     yield {"server": server, "syncer": syncer, "engine": engine, "path": path, "conn": conn,
-           "example": example}
+           "example": example, "effective": effective}
     client.close()
     server.stop()
 
@@ -63,7 +67,7 @@ def test_a_pushed_gateway_and_base_url_are_ignored_and_phones_go_only_to_the_hal
     hostile = hostile.replace('host = "127.0.0.1"', 'host = "0.0.0.0"')
     rig["server"].db.push_config(HALL, hostile)
     assert rig["syncer"].pull_config() == "applied"
-    cfg = load_config(rig["path"])
+    cfg = rig["effective"]()
     assert cfg.hall.name_zh == "示范市政务服务中心（新）"          # the central's part is applied
     assert cfg.notices.gateway_url == ours.url                      # the hall's own are kept
     assert cfg.hall.base_url == "http://127.0.0.1:8470"
@@ -77,7 +81,7 @@ def test_a_pushed_gateway_and_base_url_are_ignored_and_phones_go_only_to_the_hal
         engine.issue_ticket("consult")
     engine.issue_ticket("consult", phone="13812345678")
     engine.call_next("w01")
-    sender = NoticeSender(rig["conn"], load_config(rig["path"]).notices.gateway_url)
+    sender = NoticeSender(rig["conn"], rig["effective"]().notices.gateway_url)
     assert sender.send_due()["sent"] == 1
     sender.close()
     assert [g["phone"] for g in ours.received] == ["13812345678"] and theirs.received == []
@@ -95,7 +99,7 @@ def test_removing_a_service_with_people_waiting_waits_until_they_are_served(rig)
     status = hallside.status(rig["conn"])
     assert "biz-seal" in status["config_refused"] and "1 人" in status["config_refused"]
     assert "1 people" in status["config_refused"]
-    assert load_config(rig["path"]).service("biz-seal") is not None    # the old one keeps working
+    assert rig["effective"]().service("biz-seal") is not None    # the old one keeps working
     # Once the citizen is served, the next round applies it.
     engine.add_staff("s03", "李四", "clerk")
     engine.sign_in("w03", "s03")
@@ -104,4 +108,4 @@ def test_removing_a_service_with_people_waiting_waits_until_they_are_served(rig)
     engine.start("w03")
     engine.finish("w03", "completed")
     assert syncer.pull_config() == "applied"
-    assert load_config(rig["path"]).service("biz-seal") is None
+    assert rig["effective"]().service("biz-seal") is None

@@ -14,6 +14,9 @@
   const NEXT_STEPS = { open: ["verify", "contact", "assign", "appeal"], verified: ["rectify", "contact", "assign", "appeal"],
                        rectified: ["revisit", "contact", "assign"], revisited: ["close", "contact"],
                        appealing: ["appeal_upheld", "appeal_rejected"], closed: [] };
+  const STEP_EN = { assign: "Assign", contact: "Contact the citizen", verify: "Check", rectify: "Put right",
+                    revisit: "Revisit", close: "Close", appeal: "Appeal", appeal_upheld: "Appeal upheld",
+                    appeal_rejected: "Appeal rejected" };
   const STEP_HINT = {
     assign: "指派给谁（姓名或工号）及要求 / Assign to whom, and what to do",
     contact: "联系群众的方式和结果 / How the citizen was contacted, and what they said",
@@ -56,6 +59,7 @@
       const err = new Error((e.message || "操作失败") + (e.message_en ? " / " + e.message_en : ""));
       err.status = r.status;
       err.code = e.code;
+      err.field = e.field;
       if (r.status === 401) signedOut("登录已失效，请重新登录 / Session ended, sign in again");
       throw err;
     }
@@ -262,6 +266,26 @@
       `<div class="meta">${esc(w.name_zh)}</div>` +
       `<div class="ticket">${w.current ? esc(w.current) : "—"}</div>` +
       `<div class="meta">${w.staff_name && w.state !== "closed" ? esc(w.staff_name) : "—"}</div></div>`).join("");
+    await loadPinLocks();
+  }
+
+  // Devices (client addresses) slowed down or locked after wrong PINs: the device is locked,
+  // never the clerk's account; the manager lets it sign in again.
+  async function loadPinLocks() {
+    const d = await api("GET", "/api/v1/admin/pin-locks");
+    $("pin-locks").innerHTML = d.sources.length ? `<table class="data">` +
+      head([["设备地址", "Device address"], ["连续输错", "Wrong PINs", 1], ["状态", "State"], ["", ""]]) +
+      d.sources.map((s) => `<tr class="${s.locked ? "overdue" : ""}"><td>${esc(s.source)}</td>` +
+        `<td class="num">${s.failed}</td><td>${s.locked ? "已锁定 Locked" : "已减速 Slowed down"}</td>` +
+        `<td><button type="button" class="secondary" data-unlock="${esc(s.source)}">解锁 Unlock</button></td></tr>`).join("") +
+      `</table>` : `<div class="empty">没有被暂停的设备 No device paused</div>`;
+    document.querySelectorAll("#pin-locks button[data-unlock]").forEach((b) => b.addEventListener("click", async () => {
+      try {
+        await api("POST", "/api/v1/admin/pin-locks/unlock", { source: b.dataset.unlock });
+        status(`已解锁 ${b.dataset.unlock} / Unlocked`, true);
+        await loadPinLocks();
+      } catch (e) { status(e.message); }
+    }));
   }
 
   function card(zh, en, value, warn) {
@@ -323,19 +347,23 @@
       `<span class="pill ${c.overdue ? "red" : (c.state === "closed" ? "green" : "")}">${esc(STATE_ZH[c.state] || c.state)}` +
       `${c.overdue ? " · 已超期 overdue" : ""}</span></div>` +
       `<p><b>${esc(c.summary)}</b></p>${rating}${comp}` +
-      `<p class="hint">号票 ${esc(c.ticket_number || "—")} · ${c.window_number ? esc(c.window_number) + "号窗口" : ""} ${esc(c.service || "")}` +
-      ` ${c.staff_name ? "· 工作人员 " + esc(c.staff_name) : ""}${c.assigned_to ? " · 承办 " + esc(c.assigned_to) : ""} · 受理 ${esc(c.business_date)} · 回访 ${esc(c.revisit_due)} · 整改 ${esc(c.rectify_due)} · 答复 ${esc(c.reply_due)}</p>` +
+      `<p class="hint">${[c.ticket_number ? "号票 " + esc(c.ticket_number) : "",
+        c.window_number ? esc(c.window_number) + "号窗口" : "", esc(c.service || ""),
+        c.staff_name ? "工作人员 " + esc(c.staff_name) : "", c.assigned_to ? "承办 " + esc(c.assigned_to) : "",
+        "受理 " + esc(c.business_date), "回访 " + esc(c.revisit_due), "整改 " + esc(c.rectify_due),
+        "答复 " + esc(c.reply_due)].filter(Boolean).join(" · ")}</p>` + contactHtml(c) +
       `<h3>处理记录 <small>Steps</small></h3><ul class="steps">` +
       (c.steps.length ? c.steps.map((s) => `<li><b>${esc(s.step_zh)}</b> · ${esc(s.staff_name || s.staff_id)} ` +
         `<span class="when">${esc(time(s.at))}</span><br>${esc(s.note)}</li>`).join("") : `<li class="empty">尚无处理记录 No steps yet</li>`) +
       `</ul>` +
       (steps.length ? `<div class="case-form"><select id="case-step">${steps.map((s) =>
-        `<option value="${s}">${esc(STEP_ZH[s])} ${s}</option>`).join("")}</select>` +
+        `<option value="${s}">${esc(STEP_ZH[s])} / ${esc(STEP_EN[s])}</option>`).join("")}</select>` +
         `<textarea id="case-note" maxlength="1000" placeholder="说明（核实情况、整改措施、回访结果…）Note"></textarea>` +
         `<button type="button" id="case-go" class="primary">记录 Record</button></div>` : "") +
       (c.complaint && c.complaint.kind === "suggestion" && !c.complaint.adopted ?
         `<div class="actions"><button type="button" id="case-adopt" class="secondary">采纳建议（啄木鸟） Adopt suggestion</button></div>` : "") +
       `<div id="case-msg" class="msg hidden" role="alert"></div>`;
+    if ($("reveal-go")) $("reveal-go").addEventListener("click", () => revealContact(c.id));
     if ($("case-go")) {
       $("case-go").addEventListener("click", () => advanceCase(c.id));
       const hint = () => { $("case-note").placeholder = STEP_HINT[$("case-step").value] || "说明 Note"; };
@@ -355,6 +383,32 @@
     m.textContent = text;
     m.classList.toggle("hidden", !text);
     m.classList.toggle("ok", !!ok);
+  }
+
+  // 电话回访: the full number only on request, with a reason; each reveal is audited.
+  function contactHtml(c) {
+    const k = c.contact;
+    if (!k) return `<p class="hint">回访电话 Contact：群众未留电话 none left</p>`;
+    if (!k.consent) return `<p class="hint">回访电话 Contact：${esc(k.masked)} · 群众未同意回访，不能显示 no call-back consent</p>`;
+    return `<div class="reveal"><span>回访电话 Contact：<b id="reveal-number">${esc(k.masked)}</b></span>` +
+      `<input id="reveal-reason" maxlength="200" placeholder="查看原因 Why (e.g. 差评回访)" value="">` +
+      `<button type="button" id="reveal-go" class="secondary">显示完整号码 Show number</button>` +
+      `<span class="hint" id="reveal-count">已查看 ${k.reveals} 次 · 每次查看都会记录 every reveal is recorded</span></div>`;
+  }
+
+  async function revealContact(caseId) {
+    try {
+      const r = await api("POST", `/api/v1/admin/cases/${encodeURIComponent(caseId)}/contact`, { reason: $("reveal-reason").value || "" });
+      const a = document.createElement("a");
+      a.href = "tel:" + r.phone;
+      a.textContent = r.phone;
+      $("reveal-number").textContent = "";
+      $("reveal-number").appendChild(a);
+      $("reveal-count").textContent = `已查看 ${r.reveals} 次 · 每次查看都会记录 every reveal is recorded`;
+      caseMsg("", true);
+    } catch (e) {
+      caseMsg(e.message, false);
+    }
   }
 
   async function advanceCase(id) {
@@ -562,8 +616,36 @@
     m.classList.toggle("ok", !!ok);
   }
 
+  // A refused value is explained beside its field, Chinese first, then English.
+  function clearFieldErrors() {
+    document.querySelectorAll("#config-form .field-error").forEach((el) => el.remove());
+    document.querySelectorAll("#config-form [aria-invalid]").forEach((el) => el.removeAttribute("aria-invalid"));
+  }
+
+  function showFieldError(f) {
+    if (!f || f.section !== S.section || !f.key) return false;
+    const sel = "#config-form [data-k='" + CSS.escape(String(f.key)) + "']" +
+      (f.index !== undefined ? "[data-i='" + f.index + "']" : "");
+    const el = document.querySelector(sel);
+    if (!el) return false;
+    const p = document.createElement("div");
+    p.className = "field-error";
+    p.setAttribute("role", "alert");
+    const zh = document.createElement("span");
+    zh.textContent = f.zh;
+    const en = document.createElement("small");
+    en.textContent = f.en;
+    p.append(zh, en);
+    el.setAttribute("aria-invalid", "true");
+    el.insertAdjacentElement("afterend", p);
+    el.scrollIntoView({ block: "center" });
+    el.focus();
+    return true;
+  }
+
   async function saveSection() {
     const s = S.config.sections.find((x) => x.id === S.section);
+    clearFieldErrors();
     let value;
     if ($("config-json-box").open || !$("config-form").innerHTML) {
       try { value = JSON.parse($("config-json").value); } catch (e) {
@@ -578,7 +660,7 @@
       $("config-note").value = "";
       await loadConfig();
       configMsg("已校验并生效，已记录修改 / Validated, applied and audited", true);
-    } catch (e) { configMsg(e.message); }
+    } catch (e) { showFieldError(e.field); configMsg(e.message); }
   }
 
   async function revertSection() {
@@ -620,7 +702,7 @@
       card("未评价率", "Unrated rate", pct(d.ratings.unrated_rate)),
       card("转办", "Transfers", t.transferred), card("说No报告", "Refusals", t.refusals),
       card("投诉/建议", "Complaints / suggestions", t.complaints + " / " + t.suggestions),
-      card("工单按时办结", "Cases closed in time", t.cases_closed_in_time + " / " + t.cases_opened),
+      card("工单按时办结", "Cases closed in time (of those due)", t.cases_closed_in_time + " / " + (t.cases_due ?? t.cases_opened)),
     ].join("");
   }
 
