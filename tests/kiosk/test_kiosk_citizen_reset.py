@@ -16,7 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "support"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from hallserver import HallServer  # noqa: E402
-from kiosk_hall import Kiosk, tap  # noqa: E402
+from kiosk_ui import Kiosk, tap  # noqa: E402
 
 from drivers.sim.printer import PrinterSimulator  # noqa: E402
 
