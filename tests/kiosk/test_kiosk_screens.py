@@ -200,3 +200,31 @@ def test_long_materials_list_stays_on_screen(qapp):
             close_view(view)
     vm.shutdown()
     assert all(problems == [] for problems in found.values()), found
+
+
+def test_glyph_measure_sees_text_shrunk_to_fit(qapp, tmp_path):
+    """Negative control for the elder >= 1.4x test: a text shrunk to fit its box (the way
+    elder mode used to end up smaller) measures smaller than its font size says."""
+    from PySide6.QtCore import QCoreApplication, QUrl
+    from PySide6.QtQuick import QQuickView
+
+    from kiosk.screenshots import text_sizes
+
+    qml = tmp_path / "Fit.qml"
+    qml.write_text("""import QtQuick
+Rectangle {
+    width: 400; height: 300
+    Text { y: 0; width: 400; height: 80; text: "统一出件（领证）"; font.pixelSize: 60
+           fontSizeMode: Text.Fit; minimumPixelSize: 10 }
+    Text { y: 100; width: 400; text: "发票领用"; font.pixelSize: 60 }
+}
+""", encoding="utf-8")
+    view = QQuickView()
+    view.setSource(QUrl.fromLocalFile(str(qml)))
+    view.show()
+    QCoreApplication.processEvents()
+    sizes = text_sizes(view)
+    view.close()
+    assert sizes["发票领用"] > 60                          # a line of a 60 px font
+    # 8 glyphs in 400 px: about 50 px, not 60 (contentHeight follows the fitted size)
+    assert sizes["统一出件（领证）"] < sizes["发票领用"] * 0.9
