@@ -231,6 +231,8 @@ def layout_problems(view, unit: float = 1.0) -> list[str]:
         if loader is not None else screen
     problems: list[str] = []
     targets: list[tuple[QRectF, str]] = []
+    areas: list = []                       # (rect, MouseArea) to find text under a button
+    texts: list = []                       # (shown rect, Text)
     images: list[tuple[QRectF, str]] = []
     for item in _items(root):
         rect = item.mapRectToScene(QRectF(0, 0, item.width(), item.height()))
@@ -248,6 +250,7 @@ def layout_problems(view, unit: float = 1.0) -> list[str]:
                 problems.append(f"small touch target {rect.width():.0f}x{rect.height():.0f} "
                                 f"at {rect.x():.0f},{rect.y():.0f}")
             targets.append((rect, _label(item)))
+            areas.append((rect, item))
         elif item.inherits("QQuickText") and item.property("text"):
             text = str(item.property("text"))
             if _in_flickable(item):
@@ -274,6 +277,7 @@ def layout_problems(view, unit: float = 1.0) -> list[str]:
                                max(rect.height(), content_h))):
                     problems.append(f"text leaves its parent: {text!r}")
             shown = QRectF(rect.x(), rect.y(), max(rect.width(), content_w), content_h)
+            texts.append((shown, item))
             if not screen.adjusted(-1, -1, 1, 1).contains(shown):
                 problems.append(f"text off screen: {text!r}")
             elif loader is not None and _inside(item, loader) \
@@ -285,6 +289,14 @@ def layout_problems(view, unit: float = 1.0) -> list[str]:
                 inset = 3.0  # stay clear of the card border (2-6 px)
                 if not box_rect.adjusted(inset, inset, -inset, -inset).contains(shown):
                     problems.append(f"text spills out of its card: {text!r}")
+    for shown, text_item in texts:
+        for area_rect, area in areas:
+            if _inside(text_item, area.parentItem()):
+                continue                    # the button's own label
+            overlap = shown.intersected(area_rect)
+            if overlap.width() > 4 and overlap.height() > 4:
+                problems.append(f"text under a button: {text_item.property('text')!r} "
+                                f"and {_label(area)!r}")
     for i, (a, la) in enumerate(targets):
         for b, lb in targets[i + 1:] + images:
             overlap = a.intersected(b)

@@ -18,6 +18,8 @@ Item {
         }
         Text {
             width: parent.width
+            // elder: the title and the keypad say it; the room goes to the larger keys and the reader line
+            visible: !ui.elder
             text: root.en ? "Type the 8-digit code, or scan the QR code from your appointment."
                           : "请输入 8 位预约码，或直接扫描预约二维码"
             color: ui.muted
@@ -77,8 +79,9 @@ Item {
         anchors.bottom: root.landscape ? parent.bottom : submit.top
         anchors.bottomMargin: root.landscape ? 0 : ui.gap
         width: root.landscape ? parent.width * (ui.elder ? 0.45 : 0.52) : parent.width
-        wide: root.landscape && ui.elder
-        keyHeight: root.landscape ? (parent.height - (wide ? 2 : 3) * spacing) / (wide ? 3 : 4) : ui.target * 1.05
+        wide: ui.elder
+        keyHeight: root.landscape ? (parent.height - (wide ? 2 : 3) * spacing) / (wide ? 3 : 4)
+                                   : ui.target * 1.05
         onKey: (k) => vm.codeKey(k)
     }
     ActionButton {

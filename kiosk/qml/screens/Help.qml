@@ -12,7 +12,7 @@ Item {
     Grid {
         id: body
         anchors.top: parent.top
-        anchors.bottom: cancel.visible ? cancel.top : parent.bottom
+        anchors.bottom: cancel.visible && !root.landscape ? cancel.top : parent.bottom
         anchors.bottomMargin: ui.gap
         width: parent.width
         // landscape: the sign on the left, the words on the right
@@ -22,7 +22,8 @@ Item {
         verticalItemAlignment: Grid.AlignVCenter
         Item {
             width: body.cell
-            height: root.landscape ? body.height : sign.height
+            // landscape: the sign above the cancel button, the words on the right
+            height: root.landscape ? body.height - (cancel.visible ? cancel.height + ui.gap : 0) : sign.height
             Rectangle {
                 id: sign
                 anchors.centerIn: parent
@@ -86,8 +87,8 @@ Item {
         id: cancel
         objectName: "cancelHelp"
         anchors.bottom: parent.bottom
-        anchors.horizontalCenter: parent.horizontalCenter
-        width: parent.width * (root.landscape ? 0.5 : 1)
+        anchors.left: parent.left
+        width: root.landscape ? body.cell : parent.width
         height: Math.max(ui.target * (root.landscape ? 0.8 : 1), implicitHeight)
         visible: page.open && (vm.help.id || "") !== ""
         title: root.en ? "I no longer need help — cancel the call" : "不需要了，取消呼叫"
