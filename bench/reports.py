@@ -42,7 +42,7 @@ from hall.reports_period import (  # noqa: E402
 from hall.store import Store  # noqa: E402
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "assets" / "hall.example.toml"
-TICKET_COLS = ("id", "business_date", "service_id", "number", "seq_no", "priority", "rank", "source", "token",
+TICKET_COLS = ("id", "business_date", "service_id", "number", "seq_no", "priority", "rank", "source",
                "state", "issued_at", "sort_at", "called_at", "started_at", "finished_at", "window_id", "staff_id",
                "outcome", "outcome_detail", "transferred_from")
 
@@ -100,7 +100,7 @@ def build(path: Path, events: int, days: int, per_day: int, seed: int = 1) -> di
             outcome = (("accepted_pending" if r_out < 0.05 else "accepted" if r_out < 0.15 else "completed")
                        if state == "done" else None)
             detail = json.dumps({"pending_materials": [rng.choice(materials[svc.id])]}, ensure_ascii=False) if outcome == "accepted_pending" else None
-            tickets.append((tid, date, svc.id, f"{svc.prefix}{seq:03d}", seq, "normal", 2, "kiosk", f"tok{tid}", state,
+            tickets.append((tid, date, svc.id, f"{svc.prefix}{seq:03d}", seq, "normal", 2, "kiosk", state,
                             issued, issued, None if state == "walked_out" else called,
                             started if state in ("done", "refused") else None,
                             finished if state in ("done", "refused") else (called if state == "no_show" else issued + 600),

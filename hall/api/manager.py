@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from hall import advice as hall_advice
-from hall import config_layers
+from hall import config_layers, exits
 from hall import reports_period as rp
 from hall.api.auth import require_manager
 from hall.auth import Principal
@@ -139,8 +139,9 @@ def list_cases(request: Request, state: str | None = Query(default=None, max_len
         windows = dict(c.execute("SELECT id, number FROM windows").fetchall())
         rows = [_case_row(c, case, names, windows) for case in cases]
     rows.sort(key=lambda r: (r["next_due"] or "9999", r["reply_due"], r["opened_at"]))
-    return {"today": engine.business_date(), "cases": rows,
-            "overdue": sum(1 for r in rows if r["overdue"]), "open": sum(1 for r in rows if r["state"] != "closed")}
+    return exits.for_staff({"today": engine.business_date(), "cases": rows,
+                            "overdue": sum(1 for r in rows if r["overdue"]),
+                            "open": sum(1 for r in rows if r["state"] != "closed")})
 
 
 @api.get("/cases/{case_id}")
@@ -156,7 +157,7 @@ def get_case(case_id: str, request: Request) -> dict:
     out["steps"] = [{**s, "step_zh": CASE_STEP_ZH.get(s["step"], s["step"]), "staff_name": staff.get(s["staff_id"])}
                     for s in case["steps"]]
     out["staff_name"] = staff.get(case["staff_id"])
-    return out
+    return exits.for_staff(out)
 
 
 @api.post("/cases/{case_id}/advance")

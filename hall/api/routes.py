@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Header, Path, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 import onewindow
+from hall import exits
 from hall.api.auth import current_principal, require_any, require_device, require_staff
 from hall.api.limits import client_address, public_rate_limit, take_public
 from hall.auth import Principal
@@ -430,20 +431,22 @@ CaseStateQ = Literal["open", "verified", "rectified", "revisited", "appealing", 
 @router.get("/cases", tags=["cases"])
 def list_cases(request: Request, state: CaseStateQ | None = None, overdue: bool | None = None,
                principal: Principal = Depends(require_staff("manager"))) -> list[dict]:
-    return [_mask_row(c) for c in _engine(request).list_cases(state=state, overdue=overdue)]
+    return [exits.for_staff(_mask_row(c))
+            for c in _engine(request).list_cases(state=state, overdue=overdue)]
 
 
 @router.get("/cases/{case_id}", tags=["cases"])
 def get_case(case_id: ObjectId, request: Request,
              principal: Principal = Depends(require_staff("manager"))) -> dict:
-    return _mask_row(_engine(request).get_case(case_id))
+    return exits.for_staff(_mask_row(_engine(request).get_case(case_id)))
 
 
 @router.post("/cases/{case_id}/advance", tags=["cases"])
 def advance_case(case_id: ObjectId, body: AdvanceIn, request: Request,
                  principal: Principal = Depends(require_staff("manager"))) -> dict:
     """One step of the closed loop: assign, contact, verify, rectify, revisit, close, appeal…"""
-    return _mask_row(_engine(request).advance_case(case_id, body.step, principal.id, body.note))
+    return exits.for_staff(_mask_row(_engine(request).advance_case(case_id, body.step, principal.id,
+                                                                   body.note)))
 
 
 def _mask_row(row: dict) -> dict:

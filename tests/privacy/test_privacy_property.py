@@ -166,6 +166,15 @@ def test_no_phone_token_key_or_hash_leaves_the_hall_or_reaches_central(day, tmp_
         leaks += leaks_in(f"/api/v1/events read by a {who}", feed, needles)
         leaks += leaks_in(f"SSE stream read by a {who}", _read_stream(hall, token, last_seq), needles)
 
+    # 2b. Every page of the API a manager can open without parameters (reports, cases, live).
+    manager = httpx.Client(base_url=hall.url, timeout=20, headers={
+        "Authorization": f"Bearer {hall.staff_token('pm', role='manager')}"})
+    paths = manager.get("/api/v1/openapi.json").json()["paths"]
+    pages = [p for p, ops in paths.items() if "get" in ops and "{" not in p and "stream" not in p]
+    assert len(pages) >= 15
+    for path in pages:
+        leaks += leaks_in(f"manager's GET {path}", manager.get(path).content, needles)
+
     # 3. Everything uploaded to a real central (events by sync, citizens' pages by the
     # relay), and the central's database file. The one exception: SHA-256 of a ticket token
     # as the relay's key for a citizen's page (issue 17), and only there.
