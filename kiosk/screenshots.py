@@ -290,6 +290,8 @@ def layout_problems(view, unit: float = 1.0) -> list[str]:
                 if not box_rect.adjusted(inset, inset, -inset, -inset).contains(shown):
                     problems.append(f"text spills out of its card: {text!r}")
     for shown, text_item in texts:
+        if _floating_hint(text_item):
+            continue                        # "more below" floats over a scrolling list
         for area_rect, area in areas:
             if _inside(text_item, area.parentItem()):
                 continue                    # the button's own label
@@ -312,6 +314,11 @@ def _flickable(item):
             return parent
         parent = parent.parentItem()
     return None
+
+
+def _floating_hint(item) -> bool:
+    parent = item.parentItem()
+    return parent is not None and parent.objectName() in ("moreBelow", "moreMaterials")
 
 
 def _inside(item, ancestor) -> bool:

@@ -82,6 +82,8 @@ Item {
 
     }
 
+    MoreBelow { flick: leftFlick }
+
     Column {
         id: qrBox
         // not in elder landscape: the larger buttons take its room

@@ -55,4 +55,5 @@ Item {
         }
     }
     }
+    MoreBelow { flick: flick }
 }
