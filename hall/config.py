@@ -199,6 +199,9 @@ class KioskSection(Strict):
     # what each new citizen finds at the kiosk (it returns to these on home, idle, after a ticket)
     default_language: Literal["zh", "en"] = "zh"
     default_elder: bool = False
+    booking_url: str = Field(default="", max_length=300,
+                             description="where a citizen books another day when a service is full "
+                                         "(另约他日); empty: the central's /book page when sync is on")
 
 
 class CitizenSection(Strict):
@@ -413,6 +416,15 @@ class HallConfig(Strict):
         return ZoneInfo(self.hall.timezone)
 
 
+def booking_url(cfg: HallConfig) -> str:
+    """The page a citizen books another day on (另约他日), or "" if the hall has none."""
+    if cfg.kiosk.booking_url:
+        return cfg.kiosk.booking_url
+    if cfg.sync.enabled and cfg.sync.central_url:
+        return f"{cfg.sync.central_url.rstrip('/')}/book?hall={cfg.hall.id}"
+    return ""
+
+
 def public_choices(cfg: HallConfig) -> dict:
     """What kiosks and citizens' pages may know of the hall's configuration: names and the
     choices they offer (domains, green-channel and rating reasons, complaint categories)."""
@@ -428,6 +440,7 @@ def public_choices(cfg: HallConfig) -> dict:
         "idle_seconds": cfg.kiosk.idle_seconds,
         "default_language": cfg.kiosk.default_language,
         "default_elder": cfg.kiosk.default_elder,
+        "booking_url": booking_url(cfg),
         "voice_enabled": cfg.voice.enabled,
         # 一件事 (hall/matters.py): one kiosk tile, one ticket, one combined material list.
         "themes": [{"id": t.id, "name_zh": t.name_zh, "name_en": t.name_en, "materials": list(t.materials),

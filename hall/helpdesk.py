@@ -2,7 +2,9 @@
 
 Rules kept here:
 - a second press at a kiosk while its request is open is the same request;
-- open → acknowledged → closed; closing an unacknowledged request acknowledges it too.
+- open → acknowledged → closed; closing an unacknowledged request acknowledges it too;
+- the kiosk that raised a request may cancel it (the citizen no longer needs help): it is
+  closed with closed_by "kiosk:<name>" and no acknowledgement is invented.
 """
 
 from __future__ import annotations
@@ -58,4 +60,17 @@ class HelpdeskMixin:
             h = op.put("help_request", {**h, "state": "closed", "closed_at": op.now, "closed_by": staff_id,
                                         "ack_at": h["ack_at"] or op.now, "ack_by": h["ack_by"] or staff_id})
             op.emit("help.closed", kiosk=h["kiosk"])
+            return h
+
+    def cancel_help(self, help_id: str, kiosk: str) -> dict:
+        """The citizen at the kiosk that called no longer needs help: close the call there."""
+        with self._op() as op:
+            h = self._help(op.c, help_id)
+            if h["kiosk"] != kiosk[:64]:
+                raise NotFound("unknown_help_request", "找不到该求助", "no such help request")
+            if h["state"] == "closed":
+                return h          # staff closed it meanwhile; the citizen's wish is met
+            h = op.put("help_request", {**h, "state": "closed", "closed_at": op.now,
+                                        "closed_by": f"kiosk:{kiosk}"[:64]})
+            op.emit("help.closed", kiosk=h["kiosk"], cancelled=True)
             return h

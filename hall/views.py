@@ -194,6 +194,8 @@ class ViewsMixin:
                     "domain": s["domain"], "kind": s["kind"], "pinned": bool(s["pinned"]),
                     "appointments": bool(s["appointments"]), "materials": json.loads(s["materials"]),
                     "materials_electronic": json.loads(s["materials_electronic"] or "[]"),
+                    # English names where hall.toml gives them (records with name_en), else ""
+                    "materials_en": self._materials_en(s["id"], json.loads(s["materials"])),
                     "daily_cap": s["daily_cap"], "issued_today": issued.get(s["id"], 0),
                     "waiting": n, "open_windows": windows,
                     "eta_minutes": est.eta_minutes, "ahead": est.ahead,
@@ -204,6 +206,11 @@ class ViewsMixin:
                                                             ("not_open_yet" if local < self.config.day.open else "cutoff"))),
                 })
         return out
+
+    def _materials_en(self, service_id: str, names: list[str]) -> list[str]:
+        svc = next((s for s in self.config.services if s.id == service_id), None)
+        english = {r.name: r.name_en for r in svc.material_records} if svc is not None else {}
+        return [english.get(n, "") for n in names]
 
     def windows_overview(self) -> list[dict]:
         with self.store.read() as c:

@@ -143,6 +143,15 @@ class PrinterPort:
         else:
             self._call("print_notice", service_name, materials, next_step)
 
+    def print_materials_slip(self, service_name: str, materials: list[str], *, number: str,
+                             hall_name: str = "", service_name_en: str = "",
+                             materials_en: list[str] | None = None,
+                             free: list[str] | None = None) -> None:
+        """办理所需材料 (a first visit's list, with hall, service and ticket number)."""
+        self._call("print_materials_slip", service_name, materials, number=number,
+                   hall_name=hall_name, service_name_en=service_name_en,
+                   materials_en=materials_en, free=free)
+
     def print_complaint_receipt(self, code: str, category: str,
                                 status_url: str | None = None) -> None:
         self._call("print_complaint_receipt", code, category, status_url)

@@ -57,6 +57,8 @@ def canned_services(settings: KioskSettings | None = None) -> list[dict]:
                     "kind": s.kind, "prefix": s.prefix, "waiting": waiting,
                     "eta_minutes": waiting * 3, "open_now": i != 12, "full": i == 9,
                     "pinned": bool(s.pinned), "materials": list(s.material_names),
+                    "materials_en": [next((r.name_en for r in s.material_records if r.name == n), "")
+                                     for n in s.material_names],
                     "materials_electronic": [{"name": m.name, "name_en": m.name_en, "license_type": m.license_type}
                                              for m in s.electronic_materials]})
     return out
@@ -83,6 +85,7 @@ def _scenes(vm):
                        number=(main.get("prefix") or "A") + "023")
 
     def home():
+        vm._printer_status = {"state": "ok", "text_zh": "打印机正常", "text_en": "Printer ready"}
         vm._reset_flow()
         vm._set_screen("home")
 
@@ -193,24 +196,6 @@ def _scenes(vm):
                               "text_en": "Paper is running low"}
         vm._set_screen("manager")
 
-    def elder_home():
-        vm._printer_status = {"state": "ok", "text_zh": "打印机正常", "text_en": "Printer ready"}
-        vm._reset_flow()
-        vm._elder = True
-        vm._set_screen("home")
-
-    def elder_confirm():
-        vm.chooseService(main["id"])
-
-    def english_home():
-        vm._elder = False
-        vm._lang = "en"
-        vm._reset_flow()
-        vm._set_screen("home")
-
-    def english_confirm():
-        vm.chooseService(main["id"])
-
     return [("home", home), ("domain", domain), ("materials", materials),
             ("green_channel", green), ("green_chosen", green_chosen), ("phone", phone),
             ("printing", printing), ("ticket", ticket), ("printer_failure", printer_failed),
@@ -219,9 +204,7 @@ def _scenes(vm):
             ("checkin_early", checkin_early), ("service_full", closed_service),
             ("help", help_waiting), ("help_acknowledged", help_acked),
             ("complaint", complaint), ("complaint_done", complaint_done), ("rate", rate),
-            ("manager_pin", pin), ("manager", manager), ("elder_home", elder_home),
-            ("elder_confirm", elder_confirm), ("english_home", english_home),
-            ("english_confirm", english_confirm)]
+            ("manager_pin", pin), ("manager", manager)]
 
 
 MIN_TARGET_PX = 110   # at a 1080 px short side: 27 mm on a 21.5" panel, above the 20 mm floor
@@ -238,28 +221,36 @@ def _items(item):
 def layout_problems(view, unit: float = 1.0) -> list[str]:
     """What a person would notice: touch targets too small or overlapping, text that runs out
     of its box or off the screen, text cut short with an ellipsis."""
-    from PySide6.QtCore import QRectF
+    from PySide6.QtCore import QObject, QRectF
 
     root = view.rootObject()
     screen = QRectF(0, 0, view.width(), view.height())
+    # a screen's text must stay between the header and the footer
+    loader = root.findChild(QObject, "screenLoader")
+    content = loader.mapRectToScene(QRectF(0, 0, loader.width(), loader.height())) \
+        if loader is not None else screen
     problems: list[str] = []
     targets: list[tuple[QRectF, str]] = []
+    areas: list = []                       # (rect, MouseArea) to find text under a button
+    texts: list = []                       # (shown rect, Text)
     images: list[tuple[QRectF, str]] = []
     for item in _items(root):
         rect = item.mapRectToScene(QRectF(0, 0, item.width(), item.height()))
         if item.inherits("QQuickImage") and not rect.isEmpty():
             images.append((rect, "image " + str(item.property("source"))[:40]))
         if item.inherits("QQuickMouseArea"):
+            full = rect
             flick = _flickable(item)
             if flick is not None:
                 # only the part scrolled into view can be touched
                 rect = rect.intersected(flick.mapRectToScene(QRectF(0, 0, flick.width(), flick.height())))
             if not item.isEnabled() or rect.isEmpty():
                 continue
-            if min(rect.width(), rect.height()) < MIN_TARGET_PX * unit:
+            if min(full.width(), full.height()) < MIN_TARGET_PX * unit:
                 problems.append(f"small touch target {rect.width():.0f}x{rect.height():.0f} "
                                 f"at {rect.x():.0f},{rect.y():.0f}")
             targets.append((rect, _label(item)))
+            areas.append((rect, item))
         elif item.inherits("QQuickText") and item.property("text"):
             text = str(item.property("text"))
             if _in_flickable(item):
@@ -286,14 +277,28 @@ def layout_problems(view, unit: float = 1.0) -> list[str]:
                                max(rect.height(), content_h))):
                     problems.append(f"text leaves its parent: {text!r}")
             shown = QRectF(rect.x(), rect.y(), max(rect.width(), content_w), content_h)
+            texts.append((shown, item))
             if not screen.adjusted(-1, -1, 1, 1).contains(shown):
                 problems.append(f"text off screen: {text!r}")
+            elif loader is not None and _inside(item, loader) \
+                    and not content.adjusted(-2, -2, 2, 2).contains(shown):
+                problems.append(f"text under the header or footer: {text!r}")
             box = _card(item)
             if box is not None:
                 box_rect = box.mapRectToScene(QRectF(0, 0, box.width(), box.height()))
                 inset = 3.0  # stay clear of the card border (2-6 px)
                 if not box_rect.adjusted(inset, inset, -inset, -inset).contains(shown):
                     problems.append(f"text spills out of its card: {text!r}")
+    for shown, text_item in texts:
+        if _floating_hint(text_item):
+            continue                        # "more below" floats over a scrolling list
+        for area_rect, area in areas:
+            if _inside(text_item, area.parentItem()):
+                continue                    # the button's own label
+            overlap = shown.intersected(area_rect)
+            if overlap.width() > 4 and overlap.height() > 4:
+                problems.append(f"text under a button: {text_item.property('text')!r} "
+                                f"and {_label(area)!r}")
     for i, (a, la) in enumerate(targets):
         for b, lb in targets[i + 1:] + images:
             overlap = a.intersected(b)
@@ -309,6 +314,20 @@ def _flickable(item):
             return parent
         parent = parent.parentItem()
     return None
+
+
+def _floating_hint(item) -> bool:
+    parent = item.parentItem()
+    return parent is not None and parent.objectName() in ("moreBelow", "moreMaterials")
+
+
+def _inside(item, ancestor) -> bool:
+    parent = item.parentItem()
+    while parent is not None:
+        if parent is ancestor or parent == ancestor:
+            return True
+        parent = parent.parentItem()
+    return False
 
 
 def _in_flickable(item) -> bool:
@@ -340,8 +359,6 @@ MODES = {
     "elder": ("zh", True),
     "elder_en": ("en", True),
 }
-# Scenes that set the language or elder mode themselves: shown in the plain "zh" run only.
-_MODE_SCENES = {"elder_home", "elder_confirm", "english_home", "english_confirm"}
 # Staff screens, never shown in elder mode (the manager gesture leaves it).
 _STAFF_SCENES = {"manager_pin", "manager"}
 
@@ -365,7 +382,7 @@ def text_sizes(view) -> dict[str, float]:
 
 
 def render_all(out_dir: Path, orientations=("portrait", "landscape"),
-               settings: KioskSettings | None = None, modes=("zh",)) -> dict:
+               settings: KioskSettings | None = None, modes=tuple(MODES)) -> dict:
     """Write one PNG per screen, orientation and mode; returns {"files": [...],
     "warnings": [...], "problems": {file: [...]}, "sizes": {file: {text: line px}}}.
 
@@ -396,6 +413,8 @@ def render_all(out_dir: Path, orientations=("portrait", "landscape"),
             if not cfg.complaint_url:
                 # Shows the "write it on your phone" QR as a hall with that page would.
                 cfg.complaint_url = cfg.hall_url.rstrip("/") + "/complaint"
+            if not cfg.booking_url:
+                cfg.booking_url = "https://zwfw.example.gov.cn/book?hall=demo"
             vm = KioskViewModel(None, PrinterPort(None), cfg, start_timers=False)
             view = build_view(vm, cfg.size())
             view.show()
@@ -407,10 +426,9 @@ def render_all(out_dir: Path, orientations=("portrait", "landscape"),
             for mode in modes:
                 lang, elder = MODES[mode]
                 for name, scene in _scenes(vm):
-                    if mode != "zh" and name in _MODE_SCENES or elder and name in _STAFF_SCENES:
-                        continue
-                    if name not in _MODE_SCENES:
-                        vm._lang, vm._elder = lang, elder
+                    if elder and name in _STAFF_SCENES:
+                        continue      # staff screens are never in elder mode
+                    vm._lang, vm._elder = lang, elder
                     scene()
                     emit(vm.stateChanged)
                     for _ in range(3):

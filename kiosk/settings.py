@@ -86,6 +86,7 @@ class KioskSettings:
     # the kiosk returns to these on home, on idle and after a ticket.
     default_lang: str = "zh"
     default_elder: bool = False
+    booking_url: str = ""                  # 另约他日: shown as a QR when a service is full
 
     def apply_hall_config(self, path) -> None:
         """Take the hall's names and choices from its hall.toml (same box, or a copy).
@@ -114,6 +115,8 @@ class KioskSettings:
             self.idle_seconds = float(choices["idle_seconds"])
         if choices.get("default_language") in ("zh", "en"):
             self.default_lang = choices["default_language"]
+        if choices.get("booking_url"):
+            self.booking_url = str(choices["booking_url"])
         if "default_elder" in choices:
             self.default_elder = bool(choices["default_elder"])
         if choices.get("voice_enabled"):

@@ -232,8 +232,12 @@ class KioskViewModel(TakeTicketFlow, AppointmentFlow, ScanFlow, RatingFlow, Comp
         self._arm_idle()
 
     def _arm_idle(self) -> None:
-        if self._screen in _IDLE_EXEMPT:
+        if self._screen in _IDLE_EXEMPT or self._help_open():
+            # an open help call: the screen follows it until staff close it
             self.idle_timer.stop()
+        elif self._screen == "help" and self._help.get("state") == "closed":
+            self.idle_timer.start(int(min(self.settings.idle_seconds,
+                                          self.settings.done_seconds) * 1000))
         elif self._screen in _DONE_SCREENS:
             # The citizen has what they came for; the next one should find the home screen.
             self.idle_timer.start(int(min(self.settings.idle_seconds,
@@ -316,7 +320,7 @@ class KioskViewModel(TakeTicketFlow, AppointmentFlow, ScanFlow, RatingFlow, Comp
         self._arm_idle()
 
     def _idle(self) -> None:
-        if self._screen not in _IDLE_EXEMPT:
+        if self._screen not in _IDLE_EXEMPT and not self._help_open():
             log.info("idle on %s: back home", self._screen)
             self.goHome()
 

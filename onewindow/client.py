@@ -189,6 +189,9 @@ class HallClient:
     def help_request(self, help_id: Any) -> dict:
         return self.get(f"/help-requests/{help_id}")
 
+    def cancel_help(self, help_id: Any) -> dict:
+        return self.post(f"/help-requests/{help_id}/cancel", {})
+
     def report_print_failure(self, ticket_id: str, reason: str) -> Any:
         return self.post(f"/tickets/{ticket_id}/print-failed", {"reason": reason})
 

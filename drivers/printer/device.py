@@ -172,6 +172,17 @@ class Printer:
                                   profile=self.profile, when=when if when is not None else time.time(),
                                   tz=self.timezone, free=free))
 
+    def print_materials_slip(self, service_name: str, materials: list[str], *, number: str,
+                             hall_name: str = "", service_name_en: str = "",
+                             materials_en: list[str] | None = None, free: list[str] | None = None,
+                             when=None) -> None:
+        self._send(layouts.materials_slip(service_name, list(materials), number=number,
+                                          hall_name=hall_name, profile=self.profile,
+                                          service_name_en=service_name_en,
+                                          materials_en=materials_en, free=free,
+                                          when=when if when is not None else time.time(),
+                                          tz=self.timezone))
+
     def print_complaint_receipt(self, code: str, category: str, status_url: str | None = None,
                                 *, hall_name: str = "", when=None) -> None:
         self._send(layouts.complaint_receipt(code, category, status_url, hall_name=hall_name,

@@ -160,6 +160,51 @@ def notice(service_name: str, materials: list[str], next_step: str | None, *, ha
     return p.cut().getvalue()
 
 
+def materials_slip(service_name: str, materials: list[str], *, number: str, hall_name: str,
+                   profile: Profile, service_name_en: str = "", materials_en: list[str] | None = None,
+                   free: list[str] | None = None, when=None, tz: str = "Asia/Shanghai") -> bytes:
+    """办理所需材料: the kiosk's slip for a first visit, printed with the ticket when the
+    citizen asks for it. Not a refusal (that is `notice`, 一次性告知单): it lists what the
+    service needs, with the hall, the service and the ticket number it belongs to.
+
+    `materials_en`: English names in the same order ("" where the config gives none);
+    `free`: 免提交 materials, printed after the list as not to be brought."""
+    free = list(dict.fromkeys(free or []))
+    english = dict(zip(materials, list(materials_en or []) + [""] * len(materials), strict=False))
+    needed = [m for m in materials if m not in free]
+    p = EscPos().init()
+    p.align("center").bold(True).size(2, 2).line("办理所需材料").bold(False).size(1, 1)
+    _block(p, profile, "Materials needed")
+    if hall_name:
+        _block(p, profile, hall_name)
+    _rule(p, profile)
+    p.align("center").line("号票 Ticket").bold(True).size(2, 2).line(number).bold(False).size(1, 1)
+    p.align("left")
+    _block(p, profile, f"办理事项：{service_name}")
+    if service_name_en:
+        _block(p, profile, f"Service: {service_name_en}")
+    _rule(p, profile)
+    _block(p, profile, "请备齐以下材料 Please bring：")
+    if needed:
+        for i, m in enumerate(needed, 1):
+            _block(p, profile, f" {i}. {m}")
+            if english.get(m):
+                _block(p, profile, f"    {english[m]}")
+    else:
+        p.line(" （无需材料 none）")
+    if free:
+        _block(p, profile, "无需携带 Not needed:")
+        for m in free:
+            _block(p, profile, f" · {m} —— {FREE_MARK}")
+            if english.get(m):
+                _block(p, profile, f"    {english[m]}")
+    _rule(p, profile)
+    _block(p, profile, "叫号后请带齐材料到窗口办理。Bring these to the window when your number is called.")
+    if when is not None:
+        _block(p, profile, "打印时间 " + format_time(when, tz))
+    return p.cut().getvalue()
+
+
 def complaint_receipt(code: str, category: str, status_url: str | None, *, hall_name: str,
                       profile: Profile, when=None, tz: str = "Asia/Shanghai") -> bytes:
     """Receipt for a complaint or suggestion, with its tracking code."""

@@ -408,6 +408,13 @@ def get_help(help_id: ObjectId, request: Request,
     return _engine(request).get_help(help_id)
 
 
+@router.post("/help-requests/{help_id}/cancel", tags=["help"])
+def cancel_help(help_id: ObjectId, request: Request,
+                principal: Principal = Depends(require_any(("kiosk",)))) -> dict:
+    """The kiosk that raised the call cancels it (the citizen no longer needs help)."""
+    return _engine(request).cancel_help(help_id, principal.name)
+
+
 @router.post("/help-requests/{help_id}/{action}", tags=["help"])
 def help_action(help_id: ObjectId, action: Literal["acknowledge", "close"], request: Request,
                 principal: Principal = Depends(require_staff("helper", "clerk"))) -> dict:

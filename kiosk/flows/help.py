@@ -4,7 +4,13 @@ Rules this flow owns:
 - One open call per kiosk: pressing help again while a call is sending, waiting or
   acknowledged just shows it.
 - While the help screen shows, the kiosk polls the call; once staff acknowledge it the
-  screen says who and when. Leaving the screen stops the polling.
+  screen says who and when, and it keeps following the call until staff close it (then it
+  says so and goes home soon). The idle timer leaves an open call's screen alone.
+  Leaving the screen stops the polling.
+- The citizen may cancel the call ("不需要了"): the hall closes it (POST
+  /help-requests/{id}/cancel, this kiosk's own calls only) and the kiosk goes home for the
+  next citizen. If the hall cannot be reached the call stays on screen, with a line saying
+  it could not be cancelled.
 - The hall unreachable: the call is not pretended to be sent (the offline screen shows).
 """
 
@@ -58,14 +64,45 @@ class HelpFlow:
                 return
             state = str(result.get("state") or "")
             acked = result.get("ack_at") or result.get("acknowledged_at")
-            if acked or state in ("acknowledged", "closed"):
+            if state == "closed":
                 self.help_timer.stop()
-                self._help = dict(self._help, state="acknowledged",
-                                  acknowledged_at=_clock(acked) or time.strftime("%H:%M"),
-                                  by=str(result.get("ack_by_name") or ""))
+                self._help = dict(self._help, state="closed")
                 emit(self.stateChanged)
+                self._arm_idle()           # a done screen now: home soon
+            elif acked or state == "acknowledged":
+                if self._help.get("state") != "acknowledged":
+                    self._help = dict(self._help, state="acknowledged",
+                                      acknowledged_at=_clock(acked) or time.strftime("%H:%M"),
+                                      by=str(result.get("ack_by_name") or ""))
+                    emit(self.stateChanged)
 
         self.hall.submit(lambda: self.client.help_request(help_id), done)
+
+    def _help_open(self) -> bool:
+        return self._screen == "help" and self._help.get("state") in ("sending", "waiting",
+                                                                      "acknowledged")
+
+    @Slot()
+    def cancelHelp(self) -> None:
+        help_id = self._help.get("id")
+        if not help_id or not self._help_open():
+            return
+
+        def done(result, err):
+            if self._help.get("id") != help_id:
+                return
+            if err is not None:
+                if isinstance(err, HallUnreachable):
+                    self._help = dict(self._help, cancel_failed=True)
+                    emit(self.stateChanged)
+                else:
+                    self._error_message(err)
+                return
+            self.help_timer.stop()
+            self._help = {}
+            self.goHome()
+
+        self.hall.submit(lambda: self.client.cancel_help(help_id), done)
 
 
 def _clock(value: Any) -> str:

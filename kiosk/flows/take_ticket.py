@@ -102,9 +102,21 @@ class TakeTicketFlow:
             why = (_text("今日号已取完", "All of today's tickets have been taken")
                    if svc.get("full") else
                    _text("该业务当前不在办理时间", "This service is closed at the moment"))
+            next_step = _text("可选择其他业务，或咨询工作人员",
+                              "Choose another service, or ask a staff member")
+            booking = self.settings.booking_url
+            if svc.get("full"):
+                # 另约他日: full today, so book another day (a QR to the booking page)
+                next_step = (_text("另约他日：扫描二维码，在手机上预约其他日期",
+                                   "Book another day: scan the QR code with your phone")
+                             if booking else
+                             _text("另约他日：请到咨询台预约其他日期",
+                                   "Book another day at the enquiry desk"))
             self._show_message(why, _text(svc.get("name_zh", ""), svc.get("name_en", "")),
-                               "info", _text("可选择其他业务，或咨询工作人员",
-                                             "Choose another service, or ask a staff member"))
+                               "info", next_step)
+            if svc.get("full") and booking:
+                self._notice = dict(self._notice, qr=booking)
+                emit(self.stateChanged)
             return
         self._service = svc
         self._green = {}
@@ -231,10 +243,14 @@ class TakeTicketFlow:
                 printer.print_ticket(ticket, hall_name=p["hall_name"], elder=p["elder"])
                 service = p.get("service") or {}
                 if p.get("print_materials") and service.get("materials"):
+                    # 办理所需材料, not a refusal's 一次性告知单: a first visit's list with
+                    # the hall, the service and the ticket it belongs to
                     free = [m.get("name") for m in service.get("materials_electronic") or []]
-                    printer.print_notice(service.get("name_zh", ""),
-                                         list(service.get("materials") or []), NOTICE_NEXT_STEP,
-                                         **({"free": free} if free else {}))
+                    printer.print_materials_slip(
+                        service.get("name_zh", ""), list(service.get("materials") or []),
+                        number=str(ticket.get("number") or ""), hall_name=p["hall_name"],
+                        service_name_en=service.get("name_en", ""),
+                        materials_en=list(service.get("materials_en") or []), free=free)
                 print_error = None
             except Exception as exc:  # shown on screen and reported; the ticket stands
                 print_error = exc

@@ -10,13 +10,14 @@ Rectangle {
     property color ink: ui.primaryInk
     signal tapped()
 
-    implicitHeight: ui.target * 1.1
+    implicitHeight: Math.max(ui.target * 1.1, label.implicitHeight + ui.gap)
     radius: ui.radius
     color: active ? fill : ui.disabled
     border.color: ui.elder ? "#ffffff" : "transparent"
     border.width: ui.elder ? 4 : 0
     opacity: area.pressed ? 0.75 : 1.0
     Column {
+        id: label
         anchors.centerIn: parent
         width: parent.width - 2 * ui.gap
         Text {

@@ -9,7 +9,9 @@ Grid {
     property real keyHeight: ui.target * 1.05
     // digits: huge, or as large as the key allows (never below 1.4x standard in elder mode:
     // screens give elder keys at least 175 px)
-    columns: 3
+    columns: keys.length === 12 && wide ? 4 : 3
+    // wide: four keys a row (landscape elder mode: three taller rows instead of four)
+    property bool wide: false
     spacing: ui.gap
     Repeater {
         model: pad.keys
@@ -19,7 +21,7 @@ Grid {
             width: (pad.width - (pad.columns - 1) * pad.spacing) / pad.columns
             height: pad.keyHeight
             title: modelData === "clear" ? (root.en ? "Clear" : "清空")
-                 : modelData === "back" ? (root.en ? "Delete" : "删除") : modelData
+                 : modelData === "back" ? (root.en ? (pad.wide ? "⌫ Del" : "Delete") : "删除") : modelData
             titleSize: modelData.length === 1 ? Math.min(ui.huge, pad.keyHeight * (ui.elder ? 0.7 : 0.6)) : ui.body
             onTapped: pad.key(modelData)
         }

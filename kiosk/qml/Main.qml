@@ -33,11 +33,11 @@ Rectangle {
         "complaint": "Complaint", "complaint_done": "ComplaintDone", "rate": "Rate",
         "rate_done": "RateDone", "pin": "Pin", "manager": "Manager"
     })
-    // elder portrait: the phone screen's larger keypad takes the footer's room ("Skip" and
+    // elder mode: the phone screen's larger keypad takes the footer's room ("Skip" and
     // "OK" lead on from there)
     property bool showFooter: ["home", "printing", "unreachable", "manager", "pin"]
                                   .indexOf(vm.screen) < 0
-                              && !(ui.elder && !landscape && vm.screen === "phone")
+                              && !(ui.elder && vm.screen === "phone")
 
     Theme {
         id: ui
@@ -74,8 +74,12 @@ Rectangle {
                 color: "#ffffff"
                 font.pixelSize: 52 * ui.unit
                 font.bold: true
-                fontSizeMode: Text.HorizontalFit
-                minimumPixelSize: 24
+                // a long name: two lines, shrunk to fit the header
+                fontSizeMode: Text.Fit
+                wrapMode: Text.WordWrap
+                maximumLineCount: 2
+                minimumPixelSize: 20
+                verticalAlignment: Text.AlignVCenter
                 height: 62 * ui.unit
             }
             Text {
@@ -90,6 +94,8 @@ Rectangle {
             }
             Text {
                 id: clock
+                // elder mode: the larger hall name takes the room (the clock is on the display)
+                visible: !ui.elder
                 text: Qt.formatDateTime(new Date(), "yyyy-MM-dd  HH:mm")
                 color: ui.elder ? "#ffff66" : "#dbe7f7"
                 font.pixelSize: 32 * ui.unit * ui.scale
@@ -166,7 +172,8 @@ Rectangle {
         anchors.left: parent.left
         anchors.right: parent.right
         anchors.bottom: footer.top
-        anchors.margins: ui.gap * 1.5
+        // elder landscape: every pixel of height counts
+        anchors.margins: ui.gap * (ui.elder && root.landscape ? 0.75 : 1.5)
         source: "screens/" + (root.screenFiles[vm.screen] || "Home") + ".qml"
     }
 
@@ -175,7 +182,7 @@ Rectangle {
         anchors.bottom: parent.bottom
         anchors.left: parent.left
         anchors.right: parent.right
-        anchors.margins: root.showFooter ? ui.gap * 1.5 : 0
+        anchors.margins: root.showFooter ? ui.gap * (ui.elder && root.landscape ? 0.75 : 1.5) : 0
         height: root.showFooter ? (root.landscape ? 120 * ui.unit : ui.target) * (ui.elder ? 1.3 : 1) : 0
         visible: root.showFooter
         spacing: ui.gap

@@ -150,6 +150,10 @@ class FakePrinter:
     def print_notice(self, service_name, materials, next_step=None, free=None):
         self._job("notice", service_name, tuple(materials))
 
+    def print_materials_slip(self, service_name, materials, *, number, hall_name="",
+                             service_name_en="", materials_en=None, free=None):
+        self._job("materials", service_name, tuple(materials))
+
     def print_complaint_receipt(self, code, category, status_url=None):
         self._job("complaint", code, category)
 

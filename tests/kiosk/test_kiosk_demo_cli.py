@@ -23,7 +23,7 @@ def test_screenshot_command_writes_every_screen(tmp_path):
         timeout=120)
     assert proc.returncode == 0, proc.stderr[-2000:]
     names = sorted(p.name for p in out.glob("*.png"))
-    assert "landscape_printer_failure.png" in names and "landscape_english_home.png" in names
+    assert "landscape_printer_failure.png" in names and "landscape_en_home.png" in names and "landscape_elder_en_confirm.png" not in names and "landscape_elder_en_materials.png" in names
     assert not [n for n in names if n.startswith("portrait")]
     assert "Traceback" not in proc.stderr
 

@@ -62,10 +62,16 @@ def test_confirm_screen_and_printed_list_mark_free_materials(hall, printer_sim, 
         tap(kiosk.view, "确认取号")
         qtbot.waitUntil(lambda: len(printer_sim.jobs) >= 2, timeout=5000)
         slip = printer_sim.jobs[1]
+        number = kiosk.vm.ticket.get("number")
     finally:
         kiosk.close()
-    assert "一次性告知单".encode("gb18030") in slip
+    # a first visit's list, not a refusal: titled 办理所需材料, with hall, service and ticket
+    assert "办理所需材料".encode("gb18030") in slip
+    assert "一次性告知单".encode("gb18030") not in slip and "尚需".encode("gb18030") not in slip
     text = slip.decode("gb18030", "replace")
+    assert "示范市政务服务中心" in text and "企业设立登记" in text
+    assert number and number in text
+    assert "ID of the legal representative" in text.replace("\n", "")   # English where the config has it
     flat = text.replace("\n", "")            # long lines are wrapped by printer columns
     assert "· 法定代表人身份证件 —— " + MARK in flat
     # it is not in the numbered list of what to bring

@@ -31,7 +31,7 @@ def test_materials_list_printed_when_chosen(vm, qtbot, fake_printer):
     vm.togglePrintMaterials()
     vm.issue()
     qtbot.waitUntil(lambda: vm.screen == "ticket", timeout=3000)
-    assert fake_printer.jobs[1] == ("notice", "户籍办理", ("居民身份证", "户口簿", "近期免冠照片"))
+    assert fake_printer.jobs[1] == ("materials", "户籍办理", ("居民身份证", "户口簿", "近期免冠照片"))
 
 
 def test_full_and_closed_services_say_why_and_issue_nothing(vm, fake_hall):

@@ -7,7 +7,7 @@ Item {
         id: top
         anchors.left: parent.left
         anchors.top: parent.top
-        width: root.landscape ? parent.width * 0.45 : parent.width
+        width: root.landscape ? parent.width * (ui.elder ? 0.53 : 0.45) : parent.width
         spacing: ui.gap
         Bi {
             width: parent.width
@@ -18,6 +18,8 @@ Item {
         }
         Text {
             width: parent.width
+            // elder: the title and the keypad say it; the room goes to the larger keys and the reader line
+            visible: !ui.elder
             text: root.en ? "Type the 8-digit code, or scan the QR code from your appointment."
                           : "请输入 8 位预约码，或直接扫描预约二维码"
             color: ui.muted
@@ -40,7 +42,7 @@ Item {
                 horizontalAlignment: Text.AlignHCenter
                 fontSizeMode: Text.HorizontalFit
                 minimumPixelSize: ui.huge * ui.minFit
-                text: vm.code !== "" ? vm.code : "— — — — — — — —"
+                text: vm.code !== "" ? vm.code : (ui.elder ? "________" : "— — — — — — — —")
                 color: vm.code !== "" ? ui.text : ui.muted
                 font.pixelSize: ui.huge
                 font.bold: true
@@ -76,15 +78,17 @@ Item {
         anchors.right: parent.right
         anchors.bottom: root.landscape ? parent.bottom : submit.top
         anchors.bottomMargin: root.landscape ? 0 : ui.gap
-        width: root.landscape ? parent.width * 0.52 : parent.width
-        keyHeight: root.landscape ? (parent.height - 3 * spacing) / 4 : ui.target * 1.05
+        width: root.landscape ? parent.width * (ui.elder ? 0.45 : 0.52) : parent.width
+        wide: ui.elder
+        keyHeight: root.landscape ? (parent.height - (wide ? 2 : 3) * spacing) / (wide ? 3 : 4)
+                                   : ui.target * 1.05
         onKey: (k) => vm.codeKey(k)
     }
     ActionButton {
         id: submit
         anchors.left: parent.left
         anchors.bottom: parent.bottom
-        width: root.landscape ? parent.width * 0.45 : parent.width
+        width: root.landscape ? parent.width * (ui.elder ? 0.53 : 0.45) : parent.width
         height: ui.target
         active: vm.code.length === 8
         text: root.en ? "Check in" : "签到"

@@ -7,13 +7,23 @@ Item {
     id: page
     property real leftWidth: root.landscape ? width * 0.64 : width
     property real rightWidth: root.landscape ? width - leftWidth - ui.gap : width
-    property real chipHeight: root.landscape ? 118 * ui.unit : ui.target * 0.85
+    property real chipHeight: ui.elder ? 210 * ui.unit : (root.landscape ? 118 * ui.unit : ui.target * 0.85)
 
-    Column {
-        id: left
+    // elder mode: the larger chips scroll (the submit button stays in place)
+    Flickable {
+        id: leftFlick
         anchors.left: parent.left
         anchors.top: parent.top
+        anchors.bottom: root.landscape ? parent.bottom : (qrBox.visible ? qrBox.top : right.top)
+        anchors.bottomMargin: root.landscape ? 0 : ui.gap
         width: page.leftWidth
+        contentHeight: left.implicitHeight
+        clip: true
+        interactive: contentHeight > height
+        boundsBehavior: Flickable.StopAtBounds
+    Column {
+        id: left
+        width: leftFlick.width
         spacing: ui.gap * 0.7
         Bi {
             width: parent.width
@@ -25,7 +35,7 @@ Item {
         Grid {
             id: cats
             width: parent.width
-            columns: 3
+            columns: ui.elder ? 2 : 3
             spacing: ui.gap * 0.7
             Repeater {
                 model: vm.complaintCategories
@@ -47,11 +57,12 @@ Item {
             color: ui.text
             font.pixelSize: ui.body
             font.bold: true
+            wrapMode: Text.WordWrap
         }
         Grid {
             id: phrases
             width: parent.width
-            columns: 3
+            columns: ui.elder ? 2 : 3
             spacing: ui.gap * 0.7
             Repeater {
                 model: vm.complaintPhrases
@@ -69,13 +80,19 @@ Item {
         }
     }
 
+    }
+
+    MoreBelow { flick: leftFlick }
+
     Column {
         id: qrBox
-        visible: vm.complaintUrl !== ""
-        // Portrait: in the free space between the choices and the buttons.
+        // not in elder landscape: the larger buttons take its room
+        visible: vm.complaintUrl !== "" && !(ui.elder && root.landscape)
+        // Portrait: between the choices and the buttons.
         anchors.right: parent.right
-        anchors.top: root.landscape ? parent.top : left.bottom
-        anchors.topMargin: root.landscape ? 0 : ui.gap
+        anchors.top: root.landscape ? parent.top : undefined
+        anchors.bottom: root.landscape ? undefined : right.top
+        anchors.bottomMargin: root.landscape ? 0 : ui.gap
         width: root.landscape ? page.rightWidth : page.width
         Image {
             anchors.horizontalCenter: parent.horizontalCenter
@@ -118,7 +135,7 @@ Item {
             Tile {
                 fit: true
                 width: (extras.width - (extras.columns - 1) * extras.spacing) / extras.columns
-                height: page.chipHeight
+                height: ui.elder ? implicitHeight : page.chipHeight
                 title: vm.complaint.kind === "suggestion" ? (root.en ? "Type: suggestion" : "类型：建议")
                                                          : (root.en ? "Type: complaint" : "类型：投诉")
                 subtitle: root.en ? "Tap to switch" : "点击切换"
@@ -128,7 +145,7 @@ Item {
             Tile {
                 fit: true
                 width: (extras.width - (extras.columns - 1) * extras.spacing) / extras.columns
-                height: page.chipHeight
+                height: ui.elder ? implicitHeight : page.chipHeight
                 selected: vm.phoneValid && vm.phoneConsent
                 title: (vm.phoneValid && vm.phoneConsent) ? vm.phone : (root.en ? "Leave a phone" : "留下手机号")
                 subtitle: root.en ? "Optional, for a reply" : "可选，用于回访"
@@ -139,7 +156,7 @@ Item {
         ActionButton {
             objectName: "submitComplaint"
             width: parent.width
-            height: ui.target
+            height: ui.elder ? implicitHeight : ui.target
             active: (vm.complaint.category || "") !== ""
             text: root.en ? "Submit, print receipt" : "提交并打印回执"
             onTapped: vm.submitComplaint()

@@ -150,7 +150,7 @@ Item {
             selected: vm.green.zh !== undefined
             title: vm.green.zh !== undefined ? ((root.en ? "Priority: " + vm.green.en : "绿色通道：" + vm.green.zh))
                                              : (root.en ? "Priority lane" : "绿色通道")
-            subtitle: root.en ? "Seniors, disabled, veterans, pregnant" : "老年人、残疾人、军人、孕妇等"
+            subtitle: ui.elder && root.landscape ? "" : (root.en ? "Seniors, disabled, veterans, pregnant" : "老年人、残疾人、军人、孕妇等")
             titleSize: ui.body
             onTapped: vm.openGreen()
         }
@@ -160,7 +160,7 @@ Item {
             height: root.landscape && !ui.elder ? 130 * ui.unit : implicitHeight
             selected: vm.phoneValid && vm.phoneConsent
             title: (vm.phoneValid && vm.phoneConsent) ? vm.phone : (root.en ? "Notify my phone" : "手机提醒")
-            subtitle: root.en ? "Optional" : "可选，叫号时通知您"
+            subtitle: ui.elder && root.landscape ? "" : (root.en ? "Optional" : "可选，叫号时通知您")
             titleSize: ui.body
             onTapped: vm.openPhone()
         }
@@ -171,7 +171,7 @@ Item {
         anchors.right: parent.right
         anchors.bottom: parent.bottom
         width: page.rightWidth
-        height: ui.target * (root.landscape ? 1.2 : 1.3)
+        height: ui.target * (root.landscape ? (ui.elder ? 1.05 : 1.2) : 1.3)
         fill: ui.accent
         ink: ui.elder ? "#000000" : "#ffffff"
         text: root.en ? "Take a number" : "确认取号"

@@ -2,8 +2,16 @@ import QtQuick
 import ".."
 
 // Green channel: pick the reason; the ticket is marked and called first.
+// Elder mode: the larger tiles scroll.
+Flickable {
+    id: flick
+    contentHeight: page.implicitHeight
+    clip: true
+    interactive: contentHeight > height
+    boundsBehavior: Flickable.StopAtBounds
 Column {
     id: page
+    width: flick.width
     spacing: ui.gap
     Bi {
         width: parent.width
@@ -52,4 +60,5 @@ Column {
             onTapped: vm.clearGreen()
         }
     }
+}
 }

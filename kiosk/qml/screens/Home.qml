@@ -36,8 +36,8 @@ Item {
     property real elderSpace: height - title.height - pager.height - 3 * spacing
                               - (root.landscape ? 0 : moreGrid.height + ui.gap)
     // rows of at least 230 px (two lines of title and the wait), as many as fit
-    property int elderRows: Math.max(1, Math.floor(elderSpace / (230 * ui.unit + spacing)))
-    property real elderTileHeight: Math.min(320 * ui.unit, elderSpace / elderRows - spacing)
+    property int elderRows: Math.max(1, Math.floor(elderSpace / ((root.en ? 300 : 230) * ui.unit + spacing)))
+    property real elderTileHeight: Math.min(440 * ui.unit, elderSpace / elderRows - spacing)
     property int perPage: elderCols * elderRows
     property int pages: Math.max(1, Math.ceil(elderItems.length / perPage))
     property int page: 0

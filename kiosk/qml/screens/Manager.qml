@@ -9,7 +9,7 @@ Grid {
     property real cell: (width - (columns - 1) * spacing) / columns
     Column {
     width: page.cell
-    spacing: ui.gap
+    spacing: ui.gap * (root.landscape ? 0.5 : 1)
     Bi {
         width: parent.width
         zh: "设备状态"
@@ -22,7 +22,7 @@ Grid {
         delegate: Rectangle {
             required property var modelData
             width: page.cell
-            height: row.implicitHeight + 2 * ui.gap
+            height: row.implicitHeight + (root.landscape ? 1.2 : 2) * ui.gap
             radius: ui.radius
             color: ui.surface
             border.color: modelData.ok ? ui.good : ui.accent

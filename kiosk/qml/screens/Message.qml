@@ -3,10 +3,15 @@ import ".."
 
 // A clear answer and what to do next (closed service, unknown code, refused request).
 Item {
+    id: page
+    property bool hasQr: (vm.notice.qr || "") !== ""
+    property real qrSide: (root.landscape ? 300 : 320) * ui.unit
     Column {
-        anchors.centerIn: parent
-        width: parent.width
-        spacing: ui.gap * 2
+        // landscape with a QR: the words on the left, the QR on the right
+        anchors.verticalCenter: parent.verticalCenter
+        anchors.left: parent.left
+        width: root.landscape && page.hasQr ? parent.width - page.qrSide - ui.gap * 2 : parent.width
+        spacing: ui.gap * (root.landscape ? 1.2 : 2)
         Bi {
             width: parent.width
             zh: vm.notice.title ? vm.notice.title.zh : ""
@@ -37,6 +42,34 @@ Item {
                 en: vm.notice.next ? vm.notice.next.en : ""
                 size: ui.body
                 bold: true
+            }
+        }
+        Loader {
+            anchors.horizontalCenter: parent.horizontalCenter
+            active: page.hasQr && !root.landscape
+            sourceComponent: qrCard
+        }
+    }
+    Loader {
+        anchors.right: parent.right
+        anchors.verticalCenter: parent.verticalCenter
+        active: page.hasQr && root.landscape
+        sourceComponent: qrCard
+    }
+    Component {
+        id: qrCard
+        Rectangle {
+            // 另约他日: the booking page, to open on the citizen's phone
+            objectName: "bookingQr"
+            width: page.qrSide
+            height: width
+            color: "#ffffff"
+            radius: ui.radius / 2
+            Image {
+                anchors.fill: parent
+                anchors.margins: ui.gap * 0.6
+                smooth: false
+                source: page.hasQr ? "image://qr/" + encodeURIComponent(vm.notice.qr) : ""
             }
         }
     }

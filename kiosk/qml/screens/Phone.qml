@@ -8,7 +8,7 @@ Item {
         id: top
         anchors.left: parent.left
         anchors.top: parent.top
-        width: root.landscape ? parent.width * 0.45 : parent.width
+        width: root.landscape ? parent.width * (ui.elder ? 0.53 : 0.45) : parent.width
         spacing: ui.gap
         Bi {
             width: parent.width
@@ -59,15 +59,16 @@ Item {
         anchors.right: parent.right
         anchors.bottom: root.landscape ? parent.bottom : actions.top
         anchors.bottomMargin: root.landscape ? 0 : ui.gap
-        width: root.landscape ? parent.width * 0.52 : parent.width
-        keyHeight: root.landscape ? (parent.height - 3 * spacing) / 4 : (ui.elder ? 175 * ui.unit : ui.target * 1.05)
+        width: root.landscape ? parent.width * (ui.elder ? 0.45 : 0.52) : parent.width
+        wide: root.landscape && ui.elder
+        keyHeight: root.landscape ? (parent.height - (wide ? 2 : 3) * spacing) / (wide ? 3 : 4) : (ui.elder ? 175 * ui.unit : ui.target * 1.05)
         onKey: (k) => vm.phoneKey(k)
     }
     Row {
         id: actions
         anchors.left: parent.left
         anchors.bottom: parent.bottom
-        width: root.landscape ? parent.width * 0.45 : parent.width
+        width: root.landscape ? parent.width * (ui.elder ? 0.53 : 0.45) : parent.width
         spacing: ui.gap
         Tile {
             width: (parent.width - ui.gap) / 2

@@ -17,7 +17,8 @@ Item {
             anchors.centerIn: parent
             width: parent.width - 2 * ui.gap
             zh: "号票打印失败，请拍照保存"
-            en: "The ticket could not be printed — please take a photo"
+            en: ui.elder && root.landscape ? "Not printed — please photograph this"
+                                           : "The ticket could not be printed — please take a photo"
             size: ui.large
             bold: true
             ink: "#ffffff"
@@ -40,6 +41,7 @@ Item {
                 text: vm.ticket.number || ""
                 color: ui.accent
                 font.pixelSize: ui.giant * (root.landscape ? 0.85 : 1)
+                lineHeight: 0.85   // digits have no descenders: less empty line box, same glyphs
                 font.bold: true
                 horizontalAlignment: Text.AlignHCenter
             }
@@ -50,6 +52,7 @@ Item {
                 size: ui.large
             }
             Bi {
+                visible: !(root.landscape && ui.elder)
                 width: parent.width
                 zh: "前面还有 " + (vm.ticket.ahead || 0) + " 人 · 工作人员已收到通知（" + (vm.printError.zh || "") + "）"
                 en: (vm.ticket.ahead || 0) + " ahead · staff have been alerted (" + (vm.printError.en || "") + ")"
@@ -70,11 +73,21 @@ Item {
                     id: qr
                     objectName: "ticketQr"
                     anchors.centerIn: parent
-                    width: (ui.elder ? (root.landscape ? 300 : 280) : (root.landscape ? 380 : 420)) * ui.unit
+                    width: (ui.elder ? (root.landscape ? 220 : 230) : (root.landscape ? 380 : 420)) * ui.unit
                     height: width
                     smooth: false
                     source: vm.ticket.status_url ? "image://qr/" + encodeURIComponent(vm.ticket.status_url) : ""
                 }
+            }
+            Bi {
+                // elder landscape: the queue line under the QR, where there is room
+                visible: root.landscape && ui.elder
+                anchors.top: qrCard.bottom
+                anchors.topMargin: ui.gap / 2
+                width: parent.width
+                zh: "前面还有 " + (vm.ticket.ahead || 0) + " 人 · 工作人员已收到通知（" + (vm.printError.zh || "") + "）"
+                en: (vm.ticket.ahead || 0) + " ahead · staff have been alerted (" + (vm.printError.en || "") + ")"
+                size: ui.body
             }
         }
     }

@@ -70,6 +70,7 @@ Item {
         }
     }
     }
+    MoreBelow { flick: flick }
     ActionButton {
         id: submit
         anchors.left: parent.left

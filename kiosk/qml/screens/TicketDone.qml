@@ -8,14 +8,14 @@ Item {
     id: page
     property bool hasQr: (vm.ticket.status_url || "") !== ""
     property real qrSide: !hasQr ? 0
-                          : root.landscape ? Math.min(width * 0.3, height - qrHint.implicitHeight - ui.gap * 3)
-                                           : (ui.elder ? 260 : 300) * ui.unit
+                          : root.landscape ? Math.min(width * 0.26, height * (ui.elder ? 0.45 : 0.6))
+                                           : (ui.elder ? 220 : 300) * ui.unit
     Column {
         id: info
         anchors.verticalCenter: parent.verticalCenter
         anchors.left: parent.left
-        width: root.landscape && page.hasQr ? parent.width - page.qrSide - ui.gap * 3 : parent.width
-        spacing: ui.gap * (root.landscape || ui.elder ? 0.8 : 1.5)
+        width: root.landscape && page.hasQr ? parent.width - Math.max(page.qrSide + ui.gap * 2, page.width * 0.3) - ui.gap : parent.width
+        spacing: ui.gap * (root.landscape && ui.elder ? 0.3 : root.landscape || ui.elder ? 0.8 : 1.5)
         Bi {
             width: parent.width
             zh: "取号成功，请取走号票"
@@ -30,6 +30,7 @@ Item {
             text: vm.ticket.number || ""
             color: ui.accent
             font.pixelSize: ui.giant * (root.landscape ? 0.8 : 1)
+            lineHeight: 0.85   // digits have no descenders: less empty line box, same glyphs
             font.bold: true
             horizontalAlignment: Text.AlignHCenter
         }
@@ -51,7 +52,7 @@ Item {
             // from the ID card tapped (issue 16): the name masked, 张*三
             objectName: "ticketName"
             width: parent.width
-            visible: (vm.ticket.name_masked || "") !== ""
+            visible: (vm.ticket.name_masked || "") !== "" && !root.landscape
             text: (root.en ? "Name: " : "姓名：") + (vm.ticket.name_masked || "")
             color: ui.text
             font.pixelSize: ui.body
@@ -59,7 +60,7 @@ Item {
         }
         Text {
             width: parent.width
-            visible: (vm.ticket.phone_masked || "") !== ""
+            visible: (vm.ticket.phone_masked || "") !== "" && !root.landscape
             text: (root.en ? "We will notify " : "叫号时将通知 ") + (vm.ticket.phone_masked || "")
             color: ui.muted
             font.pixelSize: ui.body
@@ -92,13 +93,31 @@ Item {
         // landscape: the QR and its hint on the right
         anchors.right: parent.right
         anchors.verticalCenter: parent.verticalCenter
-        width: page.qrSide + ui.gap * 2
+        width: Math.max(page.qrSide + ui.gap * 2, page.width * 0.3)
         visible: root.landscape && page.hasQr
         spacing: ui.gap / 2
         Loader {
             anchors.horizontalCenter: parent.horizontalCenter
             active: root.landscape && page.hasQr
             sourceComponent: qrCard
+        }
+        Text {
+            // landscape: the name and phone lines under the QR
+            width: parent.width
+            visible: (vm.ticket.name_masked || "") !== ""
+            text: (root.en ? "Name: " : "姓名：") + (vm.ticket.name_masked || "")
+            color: ui.text
+            font.pixelSize: ui.body
+            horizontalAlignment: Text.AlignHCenter
+        }
+        Text {
+            width: parent.width
+            visible: (vm.ticket.phone_masked || "") !== ""
+            text: (root.en ? "We will notify " : "叫号时将通知 ") + (vm.ticket.phone_masked || "")
+            color: ui.muted
+            font.pixelSize: ui.body
+            horizontalAlignment: Text.AlignHCenter
+            wrapMode: Text.WordWrap
         }
         Text {
             id: qrHint
