@@ -97,6 +97,9 @@ def _screenshots(ctx, url: str, hall_id: str) -> list[str]:
             page.goto(f"{url}/book?hall={hall_id}")
             page.screenshot(path=str(ctx.path("sync", "booking-page.png")), full_page=True)
             page.locator("label.opt").nth(1).click()
+            # Tomorrow: today's earlier slots have begun (the page lists every slot of the
+            # day and refuses one already started, with a message).
+            page.select_option("select[name=date]", index=1)
             page.fill("input[name=name]", "李华")
             page.fill("input[name=id_number]", "110101198805052345")
             page.fill("input[name=phone]", "13900001111")
