@@ -36,6 +36,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingRes
 from starlette.concurrency import run_in_threadpool
 
 from central.db import CentralDB
+from hall.api.limits import RateLimited, RateLimiter
 
 WEB_DIR = Path(__file__).resolve().parent.parent / "hall" / "web"
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{8,100}$")
@@ -63,13 +64,14 @@ def _err(status: int, code: str, zh: str, en: str, headers: dict | None = None) 
 
 
 class Guard:
-    """Per-address limits for the public page: a token bucket for every read, and a budget of
-    unknown tokens per window (guessing), after which the address is refused until it cools."""
+    """Per-address limits for the public page: the hall's token bucket for every read
+    (hall.api.limits.RateLimiter), and a budget of unknown tokens per window (guessing),
+    after which the address is refused until it cools."""
 
     def __init__(self, rate: float = 20.0, burst: int = 60, misses: int = 20,
                  window: float = 600.0, clock=time.monotonic):
-        self.rate, self.burst, self.misses, self.window, self.clock = rate, burst, misses, window, clock
-        self._buckets: dict[str, tuple[float, float]] = {}
+        self.misses, self.window, self.clock = misses, window, clock
+        self.reads = RateLimiter(rate, burst, clock=clock)
         self._missed: dict[str, list[float]] = {}
 
     def take(self, client: str) -> float | None:
@@ -78,14 +80,10 @@ class Guard:
         recent = [t for t in self._missed.get(client, ()) if now - t < self.window]
         if len(recent) >= self.misses:
             return self.window - (now - recent[0])
-        tokens, last = self._buckets.get(client, (float(self.burst), now))
-        tokens = min(float(self.burst), tokens + (now - last) * self.rate)
-        if tokens < 1:
-            self._buckets[client] = (tokens, now)
-            return (1 - tokens) / self.rate
-        self._buckets[client] = (tokens - 1, now)
-        if len(self._buckets) > 20000:
-            self._buckets.clear()
+        try:
+            self.reads.take("relay", client)
+        except RateLimited as exc:
+            return float(exc.retry_after)
         return None
 
     def miss(self, client: str) -> None:

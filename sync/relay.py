@@ -9,7 +9,7 @@ on the relayed page (ratings, walk-outs, complaints); the hall applies them thro
 like its own page would, and acknowledges them in the next push, so each is applied once
 (the engine refuses a second rating or walk-out of a ticket anyway).
 
-Nothing private leaves: the view is built field by field (`hall.api.routes.citizen_view`) and
+Nothing private leaves: the view is built field by field (`hall.api.routes.citizen_view_of`) and
 the push carries no token, phone or name; central drops such fields even if one slipped in.
 While central cannot be reached the thread keeps trying with backoff; the hall's own page
 and everything else on the floor never wait for it.
@@ -22,7 +22,6 @@ import json
 import logging
 import threading
 import time
-from types import SimpleNamespace
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +90,7 @@ class RelayPusher:
     # -- one push ----------------------------------------------------------------------
     def views(self) -> tuple[dict[str, tuple[str, str]], str]:
         """{key: (view JSON, business date)} for every ticket a phone may still follow."""
-        from hall.api.routes import citizen_view
+        from hall.api.routes import citizen_view_of
         from hall.errors import DomainError
 
         engine = self.app.state.engine
@@ -103,13 +102,12 @@ class RelayPusher:
                 "SELECT * FROM tickets WHERE business_date = ? AND (state IN (?, ?, ?, ?) "
                 "OR state = 'transferred' OR COALESCE(finished_at, called_at, issued_at) > ?)",
                 (today, *LIVE_STATES, now - KEEP_ENDED_SECONDS)).fetchall()]
-        shim = SimpleNamespace(app=self.app)  # citizen_view reads only app.state
         hall = {"hall_name_zh": config.hall.name_zh, "hall_name_en": config.hall.name_en}
         out: dict[str, tuple[str, str]] = {}
         for row in rows:
             token = engine.token_for(row["id"])      # derived, not stored (hall/tokens.py)
             try:
-                view = {**citizen_view(shim, row), **hall}
+                view = {**citizen_view_of(self.app.state, row), **hall}
             except DomainError:
                 continue
             key = token_key(token)

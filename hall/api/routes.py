@@ -178,12 +178,18 @@ def ticket_out(request: Request, ticket: dict, *, at_issue: bool = False) -> dic
 
 def citizen_view(request: Request, ticket: dict) -> dict:
     """The citizen's view, built field by field so nothing private can leak in."""
-    engine = _engine(request)
-    config = request.app.state.config
+    return citizen_view_of(request.app.state, ticket)
+
+
+def citizen_view_of(state, ticket: dict) -> dict:
+    """citizen_view from the app's state (engine, config, store): the hall's own page and the
+    phone-page relay to central (sync/relay.py) show the same thing."""
+    engine = state.engine
+    config = state.config
     public = engine.public_ticket(ticket)
     from hall.citizen import citizen_story
 
-    with request.app.state.store.read() as db:
+    with state.store.read() as db:
         live = db.execute("SELECT * FROM tickets WHERE id = ?", (public.get("id") or ticket["id"],)).fetchone()
         story = citizen_story(db, config, dict(live) if live else ticket)
     svc = config.service(ticket["service_id"])
@@ -457,4 +463,4 @@ def _mask_row(row: dict) -> dict:
     return row
 
 
-__all__ = ["router", "ticket_out", "citizen_view", "client_address"]
+__all__ = ["router", "ticket_out", "citizen_view", "citizen_view_of", "client_address"]
