@@ -39,13 +39,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def setup_logging(level: str = "INFO") -> None:
+    """Log at `level`, but never the HTTP client's request lines: httpx logs every URL at INFO,
+    and a kiosk's URLs hold citizens' ticket tokens (/api/v1/tickets/TOKEN)."""
+    logging.basicConfig(
+        level=getattr(logging, str(level).upper(), logging.INFO),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    for name in ("httpx", "httpcore"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=getattr(logging, str(args.log_level).upper(), logging.INFO),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    setup_logging(args.log_level)
     if not getattr(args, "func", None):
         parser.print_help()
         return 2

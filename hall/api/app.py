@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 import threading
 
 from fastapi import FastAPI, Request
@@ -123,6 +124,19 @@ def create_app(config, store=None, engine=None, *, db_path=None, limits: ApiLimi
     return app
 
 
+_SECRET_SEGMENT = re.compile(r"(/t/|/c/|/m/|/tickets/)[^/]+")
+
+
+def loggable_path(request: Request) -> str:
+    """The path as a log may hold it: the route's template (/api/v1/tickets/{token}), never
+    the citizen's token or page code in the real path."""
+    route = request.scope.get("route")
+    template = getattr(route, "path", None)
+    if isinstance(template, str):
+        return template
+    return _SECRET_SEGMENT.sub(r"\1***", request.url.path)
+
+
 class ConfigWatcher:
     """Takes in a configuration another process applied (sync pulled a central snapshot):
     when the database's config hash moves, hall.toml, the central's applied snapshot
@@ -209,6 +223,6 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception):
-        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        log.exception("unexpected error on %s %s", request.method, loggable_path(request))
         return _error(500, "internal", "服务器内部错误，已记录；请重试或联系管理员",
                       "Internal error (logged); retry or call the hall manager")
