@@ -92,7 +92,9 @@ class Guard:
         recent.append(now)
         self._missed[client] = recent[-self.misses:]
         if len(self._missed) > 20000:
-            self._missed.clear()
+            # Forget only addresses whose misses have all aged out: clearing everything would
+            # give a guesser a fresh budget.
+            self._missed = {c: ts for c, ts in self._missed.items() if now - ts[-1] < self.window}
 
 
 class RelayStore:
@@ -343,11 +345,9 @@ def mount(app: FastAPI, db: CentralDB, *, authenticate, clock=time.time,
         return StreamingResponse(body(), media_type="text/event-stream", headers=_SSE_HEADERS)
 
     async def body_of(request: Request, limit: int = 8192) -> dict | JSONResponse:
-        raw = b""
-        async for chunk in request.stream():
-            raw += chunk
-            if len(raw) > limit:
-                return _err(413, "too_large", "请求过大", "request too large")
+        from central.app import read_body  # streamed, refused (413) past the limit
+
+        raw = await read_body(request, limit)
         try:
             data = json.loads(raw.decode("utf-8"))
         except (UnicodeDecodeError, ValueError):
