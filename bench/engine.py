@@ -345,8 +345,7 @@ def load_history(db: Path, config, events: int, day: dt.date) -> dict:
             "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", tickets)
         conn.executemany("INSERT INTO calls (id, ticket_id, window_id, staff_id, kind, at) VALUES (?,?,?,?,?,?)", calls)
         conn.executemany("INSERT INTO events (seq, id, type, at, business_date, payload) VALUES (?,?,?,?,?,?)", evs)
-        conn.executemany("INSERT INTO counters (business_date, service_id, last_number) VALUES (?,?,?)",
-                         [(bd, s, n) for s, n in counters.items()])
+        # (the tickets' insert trigger has written the day's counters rows: schema 1200)
         conn.execute("COMMIT")
         if (di + 1) % 25 == 0:
             log(f"  history: {di + 1}/{len(days)} days, {seq - base_seq:,} events, "

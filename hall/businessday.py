@@ -12,8 +12,6 @@ Rules kept here:
 
 from __future__ import annotations
 
-import datetime as dt
-
 from hall.op import Op
 
 
@@ -21,8 +19,7 @@ class BusinessDayMixin:
     """Engine methods: the business day: roll-over, day close, default ratings, purge of personal data. Composed into hall.engine.Engine."""
 
     def _calendar_date(self, now: float) -> str:
-        h, m = (int(x) for x in self.config.day.rollover.split(":"))
-        return (self._local(now) - dt.timedelta(hours=h, minutes=m)).date().isoformat()
+        return self._face(now)[1]       # hall/lookups.py: local time less day.rollover
 
     def _ensure_day(self, op: Op) -> str:
         """The business date for `op.now`; rolls the day over (once) when the date moved on."""

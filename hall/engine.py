@@ -33,7 +33,7 @@ from hall.appointments import AppointmentsMixin
 from hall.businessday import BusinessDayMixin
 from hall.config import HallConfig
 from hall.errors import DomainError
-from hall.events import HALL_ONLY_COLUMNS, EventFeed
+from hall.events import DERIVED_COLUMNS, HALL_ONLY_COLUMNS, EventFeed
 from hall.feedback import CASE_STEP_ZH, CASE_STEPS, FeedbackMixin
 from hall.helpdesk import HelpdeskMixin
 from hall.issuing import IssuingMixin
@@ -67,11 +67,13 @@ class Engine(IssuingMixin, QueueMixin, AppointmentsMixin, WindowsMixin, Feedback
         with store.read() as c:
             for table in set(ROW_KEYS.values()):
                 info = c.execute(f"PRAGMA table_info({table})").fetchall()
-                self._cols[table] = [r["name"] for r in info]
+                derived = DERIVED_COLUMNS.get(table, ())
+                self._cols[table] = [r["name"] for r in info if r["name"] not in derived]
                 self._pk[table] = tuple(r["name"] for r in sorted(info, key=lambda r: r["pk"]) if r["pk"])
             self._secret = tokens.load_secret(c)
         self._upserts: dict[str, tuple[str, list[str], str, set[str]]] = {}
         self._window_cache = None     # hall/views.py: the active windows' profiles
+        self._face_cache = None       # hall/lookups.py: local time and business date, per minute
         self.apply_config(config)
         with store.read() as c:
             self.feed.notify(c.execute("SELECT COALESCE(MAX(seq),0) FROM events").fetchone()[0])

@@ -19,8 +19,8 @@ windows that can call it, and their work (each at its service's running average 
 |W_S| windows share that work, plus half a service for each of them that is busy now:
 eta = (work + residual) / |W_S|. With one window the order of calls is exact.
 
-Cost per estimate: one query for the open windows serving S, one read of waiting_counts
-(per service, rank and checked-in flag, kept by triggers in the ticket's own transaction) for
+Cost per estimate: one query for the open windows serving S, one read of the day's counters
+rows (waiting per service and rank, kept by triggers in the ticket's own transaction) for
 the services those windows serve, and, for a ticket already waiting, one range count per such
 service of its own rank up to it. For a new ticket (issue, the kiosk's tiles) the cost does
 not depend on how many wait. Nothing is simulated and nothing scans history.
@@ -50,26 +50,30 @@ def _marks(n: int) -> str:
     return ",".join("?" * n)
 
 
-def _counts(c: sqlite3.Connection, services: list[str], rank: int,
+_WAITING = "SELECT service_id, waiting_r0, waiting_r1, waiting_r2 FROM counters WHERE business_date = ? "
+
+
+def _counts(c: sqlite3.Connection, business_date: str, services: list[str], rank: int,
             sort_at: float | None) -> dict[str, tuple[int, int]]:
     """Per service: (all waiting, waiting that rank before t). Totals and the better ranks come
-    from waiting_counts (kept by triggers on tickets: constant cost whatever the queue's length);
-    t's own rank is counted up to t on the partial index of waiting tickets, a range that ends
-    at t. `sort_at` None: a ticket being issued, behind everyone at its rank (no range at all)."""
-    total: dict[str, int] = {}
-    before: dict[str, int] = {}
-    for s, r, n in c.execute(f"SELECT service_id, rank, n FROM waiting_counts WHERE checked_in = 1 "
-                             f"AND service_id IN ({_marks(len(services))})", tuple(services)):
-        total[s] = total.get(s, 0) + n
-        if r < rank or (sort_at is None and r == rank):
-            before[s] = before.get(s, 0) + n
-    if sort_at is not None:
-        for s in services:
-            if total.get(s):
-                before[s] = before.get(s, 0) + c.execute(
-                    "SELECT COUNT(*) FROM tickets WHERE service_id = ? AND state = 'waiting' AND rank = ? "
-                    "AND sort_at < ? AND checked_in = 1", (s, rank, sort_at)).fetchone()[0]
-    return {s: (n, before.get(s, 0)) for s, n in total.items()}
+    from the day's counters rows (waiting checked-in tickets per rank, kept by triggers on
+    tickets: constant cost whatever the queue's length); t's own rank is counted up to t on the
+    partial index of waiting tickets, a range that ends at t. `sort_at` None: a ticket being
+    issued, behind everyone at its rank (no range at all)."""
+    out: dict[str, tuple[int, int]] = {}
+    rows = c.execute(f"{_WAITING}AND service_id IN ({_marks(len(services))})", (business_date, *services))
+    for s, r0, r1, r2 in rows:
+        total = r0 + r1 + r2
+        if not total:
+            continue
+        by_rank = (r0, r1, r2)
+        before = sum(by_rank[:rank + 1] if sort_at is None else by_rank[:rank])
+        if sort_at is not None:
+            before += c.execute(
+                "SELECT COUNT(*) FROM tickets WHERE service_id = ? AND state = 'waiting' AND rank = ? "
+                "AND sort_at < ? AND checked_in = 1", (s, rank, sort_at)).fetchone()[0]
+        out[s] = (total, before)
+    return out
 
 
 def _open_windows_per_service(c: sqlite3.Connection, services: list[str]) -> dict[str, int]:
@@ -89,15 +93,38 @@ def average_seconds(c: sqlite3.Connection, services: list[str], default_minutes:
     return {s: out.get(s, 60.0 * default_minutes) for s in services}
 
 
+def plan(windows: list[dict], service_id: str) -> tuple[list[tuple[dict, int]], list[str]]:
+    """The open windows serving `service_id` grouped by profile: [(a window, how many share its
+    profile)], and the services those windows serve (service_id first). The engine keeps it
+    until a window opens, closes or changes profile (hall/views.py)."""
+    profiles: dict[tuple, list] = {}
+    group: dict[str, None] = {service_id: None}
+    for w in windows:
+        same = profiles.get(w["key"])
+        if same is None:
+            profiles[w["key"]] = [w, 1]
+            group.update(dict.fromkeys(w["services"]))
+        else:
+            same[1] += 1
+    return [(w, k) for w, k in profiles.values()], list(group)
+
+
 def estimate(c: sqlite3.Connection, service_id: str, rank: int, sort_at: float | None,
              default_minutes: float, open_windows: dict[str, int] | None = None,
-             windows: list[dict] | None = None) -> Estimate:
+             windows: list[dict] | None = None,
+             planned: tuple[list[tuple[dict, int]], list[str]] | None = None,
+             business_date: str | None = None) -> Estimate:
     """The estimate for a waiting ticket of `service_id`, or for a new one (sort_at None).
 
     The engine passes what it keeps decoded (hall/views.py): `open_windows`, the open windows
-    per service, and `windows`, the open windows serving `service_id` (services, mode, weights,
-    current_ticket_id); without them both are read here. Windows with the same profile are
-    counted once, times how many share it (a hall has rows of identical windows)."""
+    per service, `windows`, the open windows serving `service_id` (services, mode, weights,
+    current_ticket_id), their `planned` grouping (`plan`) and the `business_date` whose
+    counters hold the waiting counts; without them all are read here.
+    Windows with the same profile are counted once, times how many share it (a hall has rows
+    of identical windows)."""
+    if business_date is None:
+        row = c.execute("SELECT value FROM meta WHERE key = 'business_date'").fetchone()
+        business_date = row[0] if row else ""
     if windows is None:
         windows = []
         for r in c.execute(_OPEN_SERVING, (service_id,)).fetchall():
@@ -106,28 +133,19 @@ def estimate(c: sqlite3.Connection, service_id: str, rank: int, sort_at: float |
             windows.append({"services": services, "mode": r["mode"], "weights": weights,
                             "current_ticket_id": r["current_ticket_id"],
                             "key": (r["mode"], tuple(services), tuple(sorted(weights.items())))})
+        planned = None
     if not windows:
-        ahead = _counts(c, [service_id], rank, sort_at).get(service_id, (0, 0))[1]
+        ahead = _counts(c, business_date, [service_id], rank, sort_at).get(service_id, (0, 0))[1]
         return Estimate(ahead=ahead, eta_minutes=None, open_windows=0)
-    profiles: dict[tuple, list] = {}
-    group: dict[str, None] = {service_id: None}
-    busy = 0
-    for w in windows:
-        same = profiles.get(w["key"])
-        if same is None:
-            profiles[w["key"]] = [w, 1]
-            group.update(dict.fromkeys(w["services"]))
-        else:
-            same[1] += 1
-        busy += bool(w["current_ticket_id"])
-    names = list(group)
-    counts = _counts(c, names, rank, sort_at)
+    profiles, names = planned or plan(windows, service_id)
+    busy = sum(1 for w in windows if w["current_ticket_id"])
+    counts = _counts(c, business_date, names, rank, sort_at)
     n_open = open_windows if open_windows is not None else _open_windows_per_service(c, names)
     avg = average_seconds(c, names, default_minutes)
     ahead_s = counts.get(service_id, (0, 0))[1]
     people = 0.0
     work = 0.0
-    for w, k in profiles.values():
+    for w, k in profiles:
         mode, services, weights = w["mode"], w["services"], w["weights"]
         pos = services.index(service_id)
         w_s = max(weights.get(service_id, 1), 1)

@@ -47,6 +47,12 @@ HALL_ONLY_COLUMNS = {
     "ratings": ("idempotency_key",),
 }
 
+# Columns the tickets' triggers keep (schema 1200): never in an event, never written by
+# Op.put; replay rebuilds them through the same triggers, and they are compared like the rest.
+DERIVED_COLUMNS = {
+    "counters": ("waiting_r0", "waiting_r1", "waiting_r2", "waiting_away"),
+}
+
 EVENT_TYPES = {
     "config.applied", "day.opened", "day.closed",
     "ticket.issued", "ticket.checked_in", "ticket.called", "ticket.recalled", "ticket.held",

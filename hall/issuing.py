@@ -1,7 +1,8 @@
 """Issuing tickets: numbers, opening hours, caps, idempotency, remote check-in, walk-outs.
 
 Rules kept here:
-- ticket numbers come from a counter row in the same transaction: never reused, no gaps;
+- ticket numbers come from the day's counter row, which the ticket's own insert moves on
+  (a trigger, schema 1200) in the same transaction: never reused, no gaps;
 - no ticket outside the hall's working days, before opening or after the (service's) cut-off;
 - a service's daily cap is enforced for walk-in tickets (not for appointments);
 - the same idempotency key returns the same ticket; with a different request it is refused;
@@ -37,8 +38,7 @@ class IssuingMixin:
 
     def _check_open_for_tickets(self, op: Op, service: dict) -> None:
         day = dt.date.fromisoformat(op.business_date)
-        local = self._local(op.now)
-        hhmm = local.strftime("%H:%M")
+        hhmm = self._hhmm(op.now)
         if not self.hall_days.is_working_day(day):
             raise Refused("closed_today", "今日大厅不办公，请在工作日前来", "the hall is closed today")
         if hhmm < self.config.day.open:
@@ -56,8 +56,7 @@ class IssuingMixin:
         if enforce_cap and last >= service["daily_cap"]:
             raise Refused("full", f"{service['name_zh']}今日号源已满（{service['daily_cap']} 个），请明天再来或网上预约",
                           f"{service['name_en'] or service['id']} is full today ({service['daily_cap']} tickets)")
-        n = last + 1
-        op.put("counter", {"business_date": op.business_date, "service_id": service["id"], "last_number": n})
+        n = last + 1     # the ticket's insert moves the counter on (schema 1200's trigger)
         return n, f"{service['prefix']}{n:0{self.config.queue.ticket_digits}d}"
 
     @staticmethod

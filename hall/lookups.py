@@ -10,6 +10,7 @@ Rules kept here:
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 
 from hall import tokens
@@ -29,7 +30,21 @@ class LookupsMixin:
         return dt.datetime.fromtimestamp(t, self.tz)
 
     def _hhmm(self, t: float) -> str:
-        return self._local(t).strftime("%H:%M")
+        return self._face(t)[0]
+
+    def _face(self, t: float) -> tuple[str, str]:
+        """(local HH:MM, calendar date of the business day) at `t`: every operation asks, so
+        they are worked out once per local minute (the roll-over is on a whole minute)."""
+        face = self._face_cache
+        if face is not None and face[0] <= t < face[1] and face[2] is self.config.day and face[3] is self.tz:
+            return face[4], face[5]
+        local = self._local(t)
+        h, m = (int(x) for x in self.config.day.rollover.split(":"))
+        hhmm = local.strftime("%H:%M")
+        calendar = (local - dt.timedelta(hours=h, minutes=m)).date().isoformat()
+        start = math.floor(t) - local.second
+        self._face_cache = (start, start + 60, self.config.day, self.tz, hhmm, calendar)
+        return hhmm, calendar
 
     def _at(self, date: str, hhmm: str) -> float:
         d = dt.date.fromisoformat(date)

@@ -1,7 +1,8 @@
 """Rebuild the state tables from the events alone, and compare two databases' state.
 
 Replay rebuilds every table under ROW_KEYS (hall/events.py) from the rows the events carry,
-and waiting_counts through the tickets' own triggers (it is derived, so it is compared too).
+and the derived columns (DERIVED_COLUMNS: the waiting counts and ticket numbers kept in
+counters) through the tickets' own triggers; they are compared like the rest.
 
 Tables replay does NOT rebuild, on purpose:
 - ticket_contacts, complaint_contacts: phone numbers; never in an event (PIPL), purged;
@@ -21,11 +22,10 @@ from __future__ import annotations
 import hashlib
 import json
 
-from hall.events import HALL_ONLY_COLUMNS, ROW_KEYS
+from hall.events import DERIVED_COLUMNS, HALL_ONLY_COLUMNS, ROW_KEYS
 from hall.store import Store
 
 STATE_TABLES = sorted(set(ROW_KEYS.values()))
-DERIVED_TABLES = ["waiting_counts"]      # kept by triggers on tickets; replay rebuilds it too
 
 
 class RowApplier:
@@ -34,7 +34,8 @@ class RowApplier:
     A payload row is the full row with its NULL columns left out: a missing nullable column is
     NULL. A missing NOT NULL column can only come from an event written before that column
     existed: it takes its default on insert and is left alone on update. Hall-only columns
-    (HALL_ONLY_COLUMNS) are never in events and are not touched."""
+    (HALL_ONLY_COLUMNS) are never in events and are not touched; derived ones
+    (DERIVED_COLUMNS) are the triggers' to keep."""
 
     def __init__(self, c) -> None:
         self.cols: dict[str, list[str]] = {}
@@ -42,7 +43,7 @@ class RowApplier:
         self.nullable: dict[str, list[str]] = {}
         for table in STATE_TABLES:
             info = c.execute(f"PRAGMA table_info({table})").fetchall()
-            hall_only = HALL_ONLY_COLUMNS.get(table, ())
+            hall_only = HALL_ONLY_COLUMNS.get(table, ()) + DERIVED_COLUMNS.get(table, ())
             self.cols[table] = [r[1] for r in info if r[1] not in hall_only]
             self.pks[table] = tuple(r[1] for r in sorted(info, key=lambda r: r[5]) if r[5])
             self.nullable[table] = [r[1] for r in info if not r[3] and not r[5] and r[1] not in hall_only]
@@ -81,7 +82,7 @@ def state_digest(store: Store) -> dict[str, str]:
     """A digest per state table of its contents (hall-only columns aside), in key order."""
     out = {}
     with store.read() as c:
-        for table in STATE_TABLES + DERIVED_TABLES:
+        for table in STATE_TABLES:
             h = hashlib.sha256()
             hall_only = HALL_ONLY_COLUMNS.get(table, ())
             cols = [r[1] for r in c.execute(f"PRAGMA table_info({table})") if r[1] not in hall_only]

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import hmac
 import sqlite3
@@ -30,8 +31,17 @@ def load_secret(conn: sqlite3.Connection) -> bytes:
     return bytes.fromhex(row[0])
 
 
+@functools.lru_cache(maxsize=8)
+def _keyed(secret: bytes) -> hmac.HMAC:
+    """HMAC-SHA256 keyed with the hall secret and fed the token prefix: copied per token
+    rather than keyed afresh (every ticket write returns its token)."""
+    return hmac.new(secret, b"ticket:", hashlib.sha256)
+
+
 def _tag(secret: bytes, raw_id: bytes) -> bytes:
-    return hmac.new(secret, b"ticket:" + raw_id, hashlib.sha256).digest()[:_TAG]
+    mac = _keyed(secret).copy()
+    mac.update(raw_id)
+    return mac.digest()[:_TAG]
 
 
 def ticket_token(secret: bytes, ticket_id: str) -> str:

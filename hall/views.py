@@ -17,10 +17,11 @@ import json
 from hall.errors import (
     NotFound,
 )
+from hall.estimate import estimate, plan
 
 
 class _WindowCache:
-    __slots__ = ("version", "rows", "counts", "open_counts", "serving")
+    __slots__ = ("version", "rows", "counts", "open_counts", "serving", "plans")
 
     def __init__(self, version: tuple[int, int], rows: dict[str, dict]):
         self.version = version
@@ -28,6 +29,9 @@ class _WindowCache:
         self.counts: dict[str, tuple[int, int]] | None = None
         self.open_counts: dict[str, int] = {}
         self.serving: dict[str, list[str]] | None = None
+        # per service: its open windows and their grouping (hall/estimate.py `plan`); emptied
+        # whenever a window opens, closes or changes profile
+        self.plans: dict[str, tuple[list[dict], tuple]] = {}
 
 
 def _profile(row) -> dict:
@@ -76,16 +80,19 @@ class ViewsMixin:
             if old is not None:
                 del cache.rows[row["id"]]
                 cache.counts = cache.serving = None
+                cache.plans = {}
             return
         if (old is not None and old["services_json"] == row["services"] and old["mode"] == row["mode"]
                 and old["weights_json"] == row["weights"]):
             if old["state"] != row["state"]:
                 cache.counts = None
+                cache.plans = {}
             old["state"] = row["state"]
             old["current_ticket_id"] = row["current_ticket_id"]
             return
         cache.rows[row["id"]] = _profile(row)
         cache.counts = cache.serving = None
+        cache.plans = {}
 
     def _window_counts(self, c) -> dict[str, tuple[int, int]]:
         """Per service: (open windows, active windows) that serve it."""
@@ -122,11 +129,18 @@ class ViewsMixin:
     def _estimate_full(self, c, ticket: dict, *, new: bool = False):
         """hall/estimate.py: per open window serving the ticket's service, by its profile.
         `new`: a ticket about to be issued, behind everyone waiting at its rank."""
-        from hall.estimate import estimate
-
-        return estimate(c, ticket["service_id"], ticket["rank"], None if new else ticket["sort_at"],
-                        self.config.queue.default_service_minutes, self._open_window_counts(c),
-                        self._open_serving(c, ticket["service_id"]))
+        service_id = ticket["service_id"]
+        open_counts = self._open_window_counts(c)
+        plans = self._window_cache.plans
+        hit = plans.get(service_id)
+        if hit is None:
+            windows = self._open_serving(c, service_id)
+            hit = plans[service_id] = (windows, plan(windows, service_id))
+        # A waiting ticket is counted in its own day's counters row; every waiting ticket is
+        # of the current business day (the roll-over expires the others).
+        return estimate(c, service_id, ticket["rank"], None if new else ticket["sort_at"],
+                        self.config.queue.default_service_minutes, open_counts, hit[0], hit[1],
+                        business_date=ticket["business_date"])
 
     def _estimate(self, c, ticket: dict, *, new: bool = False) -> tuple[int, int | None]:
         if ticket["state"] != "waiting":
@@ -178,13 +192,17 @@ class ViewsMixin:
         local = self._local(now).strftime("%H:%M")
         day_open = self.hall_days.is_working_day(dt.date.fromisoformat(bd))
         with self.store.read() as c:
-            waiting = dict(c.execute("SELECT service_id, SUM(n) FROM waiting_counts GROUP BY service_id").fetchall())
-            issued = dict(c.execute("SELECT service_id, last_number FROM counters WHERE business_date = ?", (bd,)).fetchall())
+            waiting, issued = {}, {}
+            for sid, last, n in c.execute(
+                    "SELECT service_id, last_number, waiting_r0 + waiting_r1 + waiting_r2 + waiting_away "
+                    "FROM counters WHERE business_date = ?", (bd,)):
+                waiting[sid], issued[sid] = n, last
             out = []
             rows = [dict(s) for s in c.execute("SELECT * FROM services WHERE active = 1 ORDER BY position")]
             for s in rows:
                 n = waiting.get(s["id"], 0)
-                est = self._estimate_full(c, {"service_id": s["id"], "rank": 2, "sort_at": now}, new=True)
+                est = self._estimate_full(c, {"service_id": s["id"], "rank": 2, "sort_at": now,
+                                              "business_date": bd}, new=True)
                 windows = est.open_windows
                 cutoff = min(self.config.day.ticket_cutoff, s["ticket_cutoff"] or "23:59")
                 full = issued.get(s["id"], 0) >= s["daily_cap"]

@@ -35,8 +35,9 @@ def test_an_older_database_migrates_and_its_printed_links_still_work(tmp_path, h
     with store.read() as c:
         cols = [r[1] for r in c.execute("PRAGMA table_info(tickets)")]
         assert not {"token", "idempotency_key", "request_hash"} & set(cols)
-        assert dict(((r[0], r[1]), r[2]) for r in c.execute(
-            "SELECT service_id, checked_in, n FROM waiting_counts")) == {("consult", 1): 2, ("consult", 0): 1}
+        # the waiting counts (kept in the day's counters row since migration 1200)
+        assert c.execute("SELECT last_number, waiting_r2, waiting_away FROM counters WHERE service_id = 'consult' "
+                         "AND business_date = ?", (day,)).fetchone()[:] == (4, 2, 1)
         assert c.execute("SELECT COUNT(*) FROM issue_requests").fetchone()[0] == 0   # no plain hashes kept
     clock = ManualClock(dt.datetime(2026, 11, 27, 9, 0, tzinfo=hall_config.tz).timestamp())
     engine = Engine(store, hall_config, clock)
