@@ -23,9 +23,12 @@ class BusinessDayMixin:
 
     def _ensure_day(self, op: Op) -> str:
         """The business date for `op.now`; rolls the day over (once) when the date moved on."""
-        stored = self._meta(op.c, "business_date")
         today = self._calendar_date(op.now)
+        stored = self._stored_day           # kept between operations (hall/engine.py `_op`)
+        if stored is None or today > stored:
+            stored = self._meta(op.c, "business_date")
         if stored is not None and today <= stored:
+            self._stored_day = stored
             return stored          # never backwards, even if the clock is
         if stored is not None:
             op.business_date = stored

@@ -56,9 +56,7 @@ class Engine(IssuingMixin, QueueMixin, AppointmentsMixin, WindowsMixin, Feedback
         self.config = config
         self.clock = clock or SystemClock()
         self.feed = feed or EventFeed()
-        self.tz = config.tz
-        self.calendar = WorkCalendar(config.calendar.holidays, config.calendar.workdays, (1, 2, 3, 4, 5))
-        self.hall_days = WorkCalendar(config.calendar.holidays, config.calendar.workdays, config.day.weekdays)
+        self._use_config(config)
         self._last_now = 0.0
         self._cols: dict[str, list[str]] = {}
         self._pk: dict[str, tuple[str, ...]] = {}
@@ -74,9 +72,19 @@ class Engine(IssuingMixin, QueueMixin, AppointmentsMixin, WindowsMixin, Feedback
         self._upserts: dict[str, tuple[str, list[str], str, set[str]]] = {}
         self._window_cache = None     # hall/views.py: the active windows' profiles
         self._face_cache = None       # hall/lookups.py: local time and business date, per minute
+        self._seen = None             # (data_version, store generation) the kept rows are valid for
+        self._services: dict[str, dict] = {}          # hall/lookups.py `_op_service`
+        self._stored_day: str | None = None            # hall/businessday.py `_ensure_day`
+        self._working_days: dict[str, tuple] = {}      # hall/lookups.py: per business date
         self.apply_config(config)
         with store.read() as c:
             self.feed.notify(c.execute("SELECT COALESCE(MAX(seq),0) FROM events").fetchone()[0])
+
+    def _use_config(self, config: HallConfig) -> None:
+        self.config = config
+        self.tz = config.tz
+        self.calendar = WorkCalendar(config.calendar.holidays, config.calendar.workdays, (1, 2, 3, 4, 5))
+        self.hall_days = WorkCalendar(config.calendar.holidays, config.calendar.workdays, config.day.weekdays)
 
     def _table(self, key: str) -> tuple[str, list[str]]:
         table = self._row_keys[key]
@@ -109,27 +117,38 @@ class Engine(IssuingMixin, QueueMixin, AppointmentsMixin, WindowsMixin, Feedback
                 now = self._last_now + 1e-6
             self._last_now = now
             op = Op(self, c, now)
+            # What this engine keeps between operations (the services, the stored business
+            # date) holds while every commit on the store was its own: another connection's
+            # commit moves data_version, another writer on this one the store's generation.
+            seen = (c.execute("PRAGMA data_version").fetchone()[0], self.store.generation)
+            if seen != self._seen or self.store._depth > 1:
+                self._forget()
             try:
                 op.business_date = self._ensure_day(op)
                 yield op
             except BaseException:
+                self._forget()
                 self._window_cache = None      # it may hold a window change rolled back
                 raise
             if op._rows:    # a state change no event carries would break replay and sync
                 raise RuntimeError(f"rows written without an event: {sorted(op._rows)}")
+        self._seen = (seen[0], self.store.generation) if self.store._depth == 0 else None
         if op.last_seq:
             self.feed.notify(op.last_seq)
+
+    def _forget(self) -> None:
+        """Drop what the engine keeps of the services and the stored business date."""
+        self._services = {}
+        self._stored_day = None
 
     def apply_config(self, config: HallConfig) -> bool:
         """Bring services and windows in line with `config`; keeps windows' live state.
         Returns True when something changed (one config.applied event)."""
         digest = hashlib.sha256(config.model_dump_json().encode()).hexdigest()[:16]
         with self._op() as op:
+            self._use_config(config)     # holidays and weekdays too: a reload may change them
             if self._meta(op.c, "config_hash") == digest:
-                self.config = config
                 return False
-            self.config = config
-            self.tz = config.tz
             for i, s in enumerate(config.services):
                 op.put("service", {
                     "id": s.id, "name_zh": s.name_zh, "name_en": s.name_en, "prefix": s.prefix,

@@ -113,13 +113,14 @@ def estimate(c: sqlite3.Connection, service_id: str, rank: int, sort_at: float |
              default_minutes: float, open_windows: dict[str, int] | None = None,
              windows: list[dict] | None = None,
              planned: tuple[list[tuple[dict, int]], list[str]] | None = None,
-             business_date: str | None = None) -> Estimate:
+             business_date: str | None = None, averages: dict[str, float] | None = None) -> Estimate:
     """The estimate for a waiting ticket of `service_id`, or for a new one (sort_at None).
 
     The engine passes what it keeps decoded (hall/views.py): `open_windows`, the open windows
     per service, `windows`, the open windows serving `service_id` (services, mode, weights,
-    current_ticket_id), their `planned` grouping (`plan`) and the `business_date` whose
-    counters hold the waiting counts; without them all are read here.
+    current_ticket_id), their `planned` grouping (`plan`), the `business_date` whose
+    counters hold the waiting counts, and the services' `averages`; without them all are
+    read here.
     Windows with the same profile are counted once, times how many share it (a hall has rows
     of identical windows)."""
     if business_date is None:
@@ -141,7 +142,7 @@ def estimate(c: sqlite3.Connection, service_id: str, rank: int, sort_at: float |
     busy = sum(1 for w in windows if w["current_ticket_id"])
     counts = _counts(c, business_date, names, rank, sort_at)
     n_open = open_windows if open_windows is not None else _open_windows_per_service(c, names)
-    avg = average_seconds(c, names, default_minutes)
+    avg = averages if averages is not None else average_seconds(c, names, default_minutes)
     ahead_s = counts.get(service_id, (0, 0))[1]
     people = 0.0
     work = 0.0

@@ -101,6 +101,9 @@ def time_ordered_id(at: float) -> str:
     return f"{int(at * 1000) & 0xFFFFFFFFFFFF:012x}{secrets.token_hex(10)}"
 
 
+_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str).encode   # compact, made once
+
+
 def append_event(conn: sqlite3.Connection, type_: str, payload: dict[str, Any], *,
                  at: float, business_date: str) -> int:
     """Append one event inside the caller's transaction; returns its seq."""
@@ -108,8 +111,7 @@ def append_event(conn: sqlite3.Connection, type_: str, payload: dict[str, Any], 
         raise ValueError(f"unknown event type {type_!r}")
     cur = conn.execute(
         "INSERT INTO events (id, type, at, business_date, payload) VALUES (?, ?, ?, ?, ?)",
-        (time_ordered_id(at), type_, at, business_date,
-         json.dumps(payload, ensure_ascii=False, separators=(",", ":"), default=str)),
+        (time_ordered_id(at), type_, at, business_date, _encode(payload)),
     )
     return cur.lastrowid
 

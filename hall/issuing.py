@@ -37,9 +37,8 @@ class IssuingMixin:
     """Engine methods: issuing tickets: numbers, opening hours, caps, idempotency, remote check-in, walk-outs. Composed into hall.engine.Engine."""
 
     def _check_open_for_tickets(self, op: Op, service: dict) -> None:
-        day = dt.date.fromisoformat(op.business_date)
         hhmm = self._hhmm(op.now)
-        if not self.hall_days.is_working_day(day):
+        if not self._working_day(op.business_date):
             raise Refused("closed_today", "今日大厅不办公，请在工作日前来", "the hall is closed today")
         if hhmm < self.config.day.open:
             raise Refused("not_open_yet", f"尚未开始取号，{self.config.day.open} 开始取号",
@@ -96,7 +95,7 @@ class IssuingMixin:
                         raise IdempotencyConflict("idempotency_conflict", "同一请求标识用于不同的取号请求",
                                                   "this Idempotency-Key was already used for a different request")
                     return self._ticket(op.c, row["ticket_id"]), False
-            service = self._service(op.c, service_id)
+            service = self._op_service(op, service_id)
             self._check_open_for_tickets(op, service)
             ticket = self._new_ticket(op, service, priority=priority, priority_reason=priority_reason,
                                       source=source, source_detail=source_detail, lang=lang,

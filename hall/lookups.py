@@ -32,6 +32,16 @@ class LookupsMixin:
     def _hhmm(self, t: float) -> str:
         return self._face(t)[0]
 
+    def _working_day(self, business_date: str) -> bool:
+        """Whether the hall works on a business date (hall_days), asked once per date."""
+        hit = self._working_days.get(business_date)
+        if hit is None or hit[0] is not self.hall_days:
+            if len(self._working_days) > 64:
+                self._working_days.clear()
+            hit = self._working_days[business_date] = (
+                self.hall_days, self.hall_days.is_working_day(dt.date.fromisoformat(business_date)))
+        return hit[1]
+
     def _face(self, t: float) -> tuple[str, str]:
         """(local HH:MM, calendar date of the business day) at `t`: every operation asks, so
         they are worked out once per local minute (the roll-over is on a whole minute)."""
@@ -59,6 +69,14 @@ class LookupsMixin:
         row = c.execute("SELECT * FROM services WHERE id = ? AND active = 1", (service_id,)).fetchone()
         if not row:
             raise NotFound("unknown_service", f"没有这项业务：{service_id}", f"no such service: {service_id}")
+        return dict(row)
+
+    def _op_service(self, op, service_id: str) -> dict:
+        """`_service` inside an operation, from what the engine keeps (hall/engine.py `_op`
+        drops it when anyone else wrote); a copy, so the caller may change it."""
+        row = self._services.get(service_id)
+        if row is None:
+            row = self._services[service_id] = self._service(op.c, service_id)
         return dict(row)
 
     def _window(self, c, window_id: str) -> dict:

@@ -101,9 +101,15 @@ class Op:
             event_row = full
         self._rows.setdefault(key, []).append(event_row)
         if key == "ticket":
-            return {**full, "token": self.engine.token_for(full["id"])}
-        if key == "window":
+            full["token"] = self.engine.token_for(full["id"])
+        elif key == "window":
             self.engine._window_put(full)
+        elif key in ("service_stat", "service"):
+            self.engine._stats_put()
+            if key == "service":
+                self.engine._services = {}
+        elif key == "meta":
+            self.engine._stored_day = None
         return full
 
     def emit(self, type_: str, **extra: Any) -> int:

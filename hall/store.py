@@ -91,6 +91,7 @@ class Store:
         self._closed = False
         self._commits_since_checkpoint = 0
         self._last_commit = 0.0
+        self.generation = 0     # commits through transaction(): the engine's caches watch it
 
     def checkpoint_if_idle(self) -> bool:
         """Checkpoint the WAL when the hall is between operations; never waits for the lock."""
@@ -180,6 +181,7 @@ class Store:
                 raise
             self._depth = 0
             self.conn.execute("COMMIT")
+            self.generation += 1
             self._commits_since_checkpoint += 1
             self._last_commit = time.monotonic()
 

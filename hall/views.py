@@ -17,11 +17,11 @@ import json
 from hall.errors import (
     NotFound,
 )
-from hall.estimate import estimate, plan
+from hall.estimate import average_seconds, estimate, plan
 
 
 class _WindowCache:
-    __slots__ = ("version", "rows", "counts", "open_counts", "serving", "plans")
+    __slots__ = ("version", "rows", "counts", "open_counts", "serving", "plans", "averages", "stat_writes")
 
     def __init__(self, version: tuple[int, int], rows: dict[str, dict]):
         self.version = version
@@ -32,6 +32,10 @@ class _WindowCache:
         # per service: its open windows and their grouping (hall/estimate.py `plan`); emptied
         # whenever a window opens, closes or changes profile
         self.plans: dict[str, tuple[list[dict], tuple]] = {}
+        # per service: its running average service time (hall/estimate.py average_seconds),
+        # emptied by any write of a service or its stats (`_stats_put`)
+        self.averages: dict[str, float] = {}
+        self.stat_writes = 0
 
 
 def _profile(row) -> dict:
@@ -94,6 +98,24 @@ class ViewsMixin:
         cache.counts = cache.serving = None
         cache.plans = {}
 
+    def _stats_put(self) -> None:
+        """A service or its running average was written in this operation: forget the averages.
+        The store counts these writes, so another Engine on the same connection notices too."""
+        self.store.stat_writes = getattr(self.store, "stat_writes", 0) + 1
+        if self._window_cache is not None:
+            self._window_cache.averages = {}
+
+    def _averages(self, c, cache: _WindowCache, names: list[str]) -> dict[str, float]:
+        """Each service's running average service time, read once until it changes."""
+        writes = getattr(self.store, "stat_writes", 0)
+        if cache.stat_writes != writes:
+            cache.averages, cache.stat_writes = {}, writes
+        averages = cache.averages
+        missing = [s for s in names if s not in averages]
+        if missing:
+            averages.update(average_seconds(c, missing, self.config.queue.default_service_minutes))
+        return averages
+
     def _window_counts(self, c) -> dict[str, tuple[int, int]]:
         """Per service: (open windows, active windows) that serve it."""
         cache = self._windows(c)
@@ -140,7 +162,8 @@ class ViewsMixin:
         # of the current business day (the roll-over expires the others).
         return estimate(c, service_id, ticket["rank"], None if new else ticket["sort_at"],
                         self.config.queue.default_service_minutes, open_counts, hit[0], hit[1],
-                        business_date=ticket["business_date"])
+                        business_date=ticket["business_date"],
+                        averages=self._averages(c, self._window_cache, hit[1][1]))
 
     def _estimate(self, c, ticket: dict, *, new: bool = False) -> tuple[int, int | None]:
         if ticket["state"] != "waiting":
