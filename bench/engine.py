@@ -10,7 +10,7 @@ straight into the tables (that is the bench's set-up, not the engine's work).
 
 The last line of output is one JSON object; progress goes to stderr.
 Also: pages written per issue (`pages_per_issue`, WAL frames per durable issue, with the
-B-trees they belong to) beside the raw commit's; and issue / call-next p99 with 0, 1,000 and
+B-trees they belong to, and `wal_kb_per_issue`) beside the raw commit's; and issue / call-next p99 with 0, 1,000 and
 5,000 waiting per service (the queue-length phase, on its own database).
 Targets: issue_vs_raw >= 0.5; call_next_p99_ms <= 2; call_next_p99_ms_year <= 2 x call_next_p99_ms;
 issue_p99 at 5,000 waiting per service <= 1.5 x with an empty queue.
@@ -209,24 +209,26 @@ class RawBaseline:
 
 
 # ---------------------------------------------------------------------- pages per commit
-def wal_pages(conn: sqlite3.Connection, db: Path, run, n: int) -> tuple[float, dict]:
-    """WAL frames (pages) written per operation over `n` calls of run(i), and by B-tree.
+def wal_pages(conn: sqlite3.Connection, db: Path, run, n: int) -> tuple[float, dict, float]:
+    """WAL frames (pages) written per operation over `n` calls of run(i), by B-tree, and KiB.
     The WAL is truncated first and no checkpoint runs inside the sample (the caller holds
     the idle checkpointer off), so every frame in the file belongs to the sample."""
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
     for i in range(n):
         run(i)
     wal = Path(str(db) + "-wal").read_bytes()
-    pages = [struct.unpack(">I", wal[o:o + 4])[0] for o in range(32, len(wal) - 4095, 4096 + 24)]
+    size = struct.unpack(">I", wal[8:12])[0]         # the WAL header's page size
+    pages = [struct.unpack(">I", wal[o:o + 4])[0] for o in range(32, len(wal) - size + 1, size + 24)]
     try:
         owner = dict(conn.execute("SELECT pageno, name FROM dbstat").fetchall())
     except sqlite3.Error:            # SQLite built without dbstat: the total is still right
         owner = {}
     by = collections.Counter(owner.get(p, "page 1 (header)" if p == 1 else "?") for p in pages)
-    return round(len(pages) / n, 2), {k: round(v / n, 2) for k, v in by.most_common()}
+    kb = round(len(pages) * (size + 24) / 1024 / n, 1)      # what the disk must take per operation
+    return round(len(pages) / n, 2), {k: round(v / n, 2) for k, v in by.most_common()}, kb
 
 
-def issue_pages(engine: Engine, clock: ManualClock, db: Path, n: int, rng: random.Random) -> tuple[float, dict]:
+def issue_pages(engine: Engine, clock: ManualClock, db: Path, n: int, rng: random.Random) -> tuple[float, dict, float]:
     services = [s.id for s in engine.config.services]
     store = engine.store
     held, store._commits_since_checkpoint = store._commits_since_checkpoint, -10**9
@@ -386,10 +388,10 @@ def main() -> None:
         engine = open_hall(tmp / "day.db", config, clock)
         day = run_day(engine, clock, args.tickets, args.steady, random.Random(1), baseline,
                       max(1, args.raw * 500 // args.tickets))
-        result["pages_per_issue"], result["pages_per_issue_by_btree"] = issue_pages(
+        result["pages_per_issue"], result["pages_per_issue_by_btree"], result["wal_kb_per_issue"] = issue_pages(
             engine, clock, tmp / "day.db", args.pages_sample, random.Random(2))
         engine.store.close()
-        result["raw_pages_per_commit"], _ = wal_pages(baseline.conn, tmp / "raw.db",
+        result["raw_pages_per_commit"], _, result["raw_wal_kb_per_commit"] = wal_pages(baseline.conn, tmp / "raw.db",
                                                       lambda i: baseline.run(1), min(args.pages_sample, 200))
         baseline.close()
         result.update(day)

@@ -75,6 +75,8 @@ class Engine(IssuingMixin, QueueMixin, AppointmentsMixin, WindowsMixin, Feedback
         self._seen = None             # (data_version, store generation) the kept rows are valid for
         self._services: dict[str, dict] = {}          # hall/lookups.py `_op_service`
         self._stored_day: str | None = None            # hall/businessday.py `_ensure_day`
+        self._numbers: dict[tuple[str, str], int] = {}  # hall/issuing.py `_next_number`
+        self._op_data_version: int | None = None        # PRAGMA data_version as the op began
         self._working_days: dict[str, tuple] = {}      # hall/lookups.py: per business date
         self.apply_config(config)
         with store.read() as c:
@@ -123,6 +125,7 @@ class Engine(IssuingMixin, QueueMixin, AppointmentsMixin, WindowsMixin, Feedback
             seen = (c.execute("PRAGMA data_version").fetchone()[0], self.store.generation)
             if seen != self._seen or self.store._depth > 1:
                 self._forget()
+            outer, self._op_data_version = self._op_data_version, seen[0]
             try:
                 op.business_date = self._ensure_day(op)
                 yield op
@@ -130,16 +133,21 @@ class Engine(IssuingMixin, QueueMixin, AppointmentsMixin, WindowsMixin, Feedback
                 self._forget()
                 self._window_cache = None      # it may hold a window change rolled back
                 raise
+            finally:
+                self._op_data_version = outer
             if op._rows:    # a state change no event carries would break replay and sync
+                self._forget()
                 raise RuntimeError(f"rows written without an event: {sorted(op._rows)}")
         self._seen = (seen[0], self.store.generation) if self.store._depth == 0 else None
         if op.last_seq:
             self.feed.notify(op.last_seq)
 
     def _forget(self) -> None:
-        """Drop what the engine keeps of the services and the stored business date."""
+        """Drop what the engine keeps of the services, the stored business date and the
+        numbers last given."""
         self._services = {}
         self._stored_day = None
+        self._numbers = {}
 
     def apply_config(self, config: HallConfig) -> bool:
         """Bring services and windows in line with `config`; keeps windows' live state.

@@ -50,7 +50,12 @@ def _marks(n: int) -> str:
     return ",".join("?" * n)
 
 
-_WAITING = "SELECT service_id, waiting_r0, waiting_r1, waiting_r2 FROM counters WHERE business_date = ? "
+# Per service of the day: all checked-in waiting, and those at rank <= ? (waiting_r0..2 are
+# ranks 0, 1 and 2: hall/models.py PRIORITY_RANK); services with nobody waiting are left out.
+_WAITING = ("SELECT service_id, waiting_r0 + waiting_r1 + waiting_r2, CASE WHEN ?1 < 0 THEN 0 "
+            "WHEN ?1 = 0 THEN waiting_r0 WHEN ?1 = 1 THEN waiting_r0 + waiting_r1 "
+            "ELSE waiting_r0 + waiting_r1 + waiting_r2 END FROM counters "
+            "WHERE business_date = ?2 AND waiting_r0 + waiting_r1 + waiting_r2 > 0 AND service_id IN ")
 
 
 def _counts(c: sqlite3.Connection, business_date: str, services: list[str], rank: int,
@@ -60,20 +65,14 @@ def _counts(c: sqlite3.Connection, business_date: str, services: list[str], rank
     tickets: constant cost whatever the queue's length); t's own rank is counted up to t on the
     partial index of waiting tickets, a range that ends at t. `sort_at` None: a ticket being
     issued, behind everyone at its rank (no range at all)."""
-    out: dict[str, tuple[int, int]] = {}
-    rows = c.execute(f"{_WAITING}AND service_id IN ({_marks(len(services))})", (business_date, *services))
-    for s, r0, r1, r2 in rows:
-        total = r0 + r1 + r2
-        if not total:
-            continue
-        by_rank = (r0, r1, r2)
-        before = sum(by_rank[:rank + 1] if sort_at is None else by_rank[:rank])
-        if sort_at is not None:
-            before += c.execute(
-                "SELECT COUNT(*) FROM tickets WHERE service_id = ? AND state = 'waiting' AND rank = ? "
-                "AND sort_at < ? AND checked_in = 1", (s, rank, sort_at)).fetchone()[0]
-        out[s] = (total, before)
-    return out
+    marks = ",".join(f"?{i + 3}" for i in range(len(services)))
+    upto = rank if sort_at is None else rank - 1
+    rows = c.execute(f"{_WAITING}({marks})", (upto, business_date, *services)).fetchall()
+    if sort_at is None:
+        return {r[0]: (r[1], r[2]) for r in rows}
+    return {r[0]: (r[1], r[2] + c.execute(
+        "SELECT COUNT(*) FROM tickets WHERE service_id = ? AND state = 'waiting' AND rank = ? "
+        "AND sort_at < ? AND checked_in = 1", (r[0], rank, sort_at)).fetchone()[0]) for r in rows}
 
 
 def _open_windows_per_service(c: sqlite3.Connection, services: list[str]) -> dict[str, int]:

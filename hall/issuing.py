@@ -49,13 +49,19 @@ class IssuingMixin:
                           f"no more tickets today (cut-off {cutoff}); come back tomorrow or book online")
 
     def _next_number(self, op: Op, service: dict, *, enforce_cap: bool) -> tuple[int, str]:
-        row = op.c.execute("SELECT last_number FROM counters WHERE business_date = ? AND service_id = ?",
-                           (op.business_date, service["id"])).fetchone()
-        last = row[0] if row else 0
+        key = (op.business_date, service["id"])
+        last = self._numbers.get(key)       # kept while every commit is the engine's own
+        if last is None:
+            row = op.c.execute("SELECT last_number FROM counters WHERE business_date = ? AND service_id = ?",
+                               key).fetchone()
+            last = row[0] if row else 0
         if enforce_cap and last >= service["daily_cap"]:
             raise Refused("full", f"{service['name_zh']}今日号源已满（{service['daily_cap']} 个），请明天再来或网上预约",
                           f"{service['name_en'] or service['id']} is full today ({service['daily_cap']} tickets)")
         n = last + 1     # the ticket's insert moves the counter on (schema 1200's trigger)
+        if len(self._numbers) > 256:
+            self._numbers.clear()
+        self._numbers[key] = n      # dropped with the rest if this operation rolls back
         return n, f"{service['prefix']}{n:0{self.config.queue.ticket_digits}d}"
 
     @staticmethod

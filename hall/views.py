@@ -60,7 +60,12 @@ class ViewsMixin:
         """The active windows' profiles, decoded once. Kept up to date by Op.put (which calls
         `_window_put`); rebuilt when another connection committed (PRAGMA data_version moves)
         or an operation rolled back (Engine._op drops it)."""
-        version = (c.execute("PRAGMA data_version").fetchone()[0], getattr(self.store, "window_writes", 0))
+        # Inside an operation the engine read data_version when it began (hall/engine.py `_op`):
+        # nobody else can commit while it holds the write lock.
+        dv = self._op_data_version if self.store._depth else None
+        if dv is None:
+            dv = c.execute("PRAGMA data_version").fetchone()[0]
+        version = (dv, getattr(self.store, "window_writes", 0))
         cache = self._window_cache
         if cache is None or cache.version != version:
             rows = {r["id"]: _profile(r) for r in c.execute(
