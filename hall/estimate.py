@@ -31,11 +31,10 @@ from __future__ import annotations
 import json
 import math
 import sqlite3
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
-@dataclass(frozen=True)
-class Estimate:
+class Estimate(NamedTuple):      # a tuple: made on every issue, and cheaper than a frozen dataclass
     ahead: int
     eta_minutes: int | None     # None: no open window serves this service now
     open_windows: int
@@ -138,7 +137,7 @@ def estimate(c: sqlite3.Connection, service_id: str, rank: int, sort_at: float |
         ahead = _counts(c, business_date, [service_id], rank, sort_at).get(service_id, (0, 0))[1]
         return Estimate(ahead=ahead, eta_minutes=None, open_windows=0)
     profiles, names = planned or plan(windows, service_id)
-    busy = sum(1 for w in windows if w["current_ticket_id"])
+    busy = len(windows) - [w["current_ticket_id"] for w in windows].count(None)
     counts = _counts(c, business_date, names, rank, sort_at)
     n_open = open_windows if open_windows is not None else _open_windows_per_service(c, names)
     avg = averages if averages is not None else average_seconds(c, names, default_minutes)
