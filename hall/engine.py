@@ -76,6 +76,8 @@ class Engine(IssuingMixin, QueueMixin, AppointmentsMixin, WindowsMixin, Feedback
         self._services: dict[str, dict] = {}          # hall/lookups.py `_op_service`
         self._stored_day: str | None = None            # hall/businessday.py `_ensure_day`
         self._numbers: dict[tuple[str, str], int] = {}  # hall/issuing.py `_next_number`
+        self._waiting: dict[str, tuple[int, int, int]] = {}   # hall/views.py `_kept_waiting`
+        self._waiting_day: str | None = None
         self._op_data_version: int | None = None        # PRAGMA data_version as the op began
         self._working_days: dict[str, tuple] = {}      # hall/lookups.py: per business date
         self.apply_config(config)
@@ -143,11 +145,12 @@ class Engine(IssuingMixin, QueueMixin, AppointmentsMixin, WindowsMixin, Feedback
             self.feed.notify(op.last_seq)
 
     def _forget(self) -> None:
-        """Drop what the engine keeps of the services, the stored business date and the
-        numbers last given."""
+        """Drop what the engine keeps of the services, the stored business date, the numbers
+        last given and the waiting counts."""
         self._services = {}
         self._stored_day = None
         self._numbers = {}
+        self._waiting = {}
 
     def apply_config(self, config: HallConfig) -> bool:
         """Bring services and windows in line with `config`; keeps windows' live state.

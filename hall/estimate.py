@@ -57,13 +57,33 @@ _WAITING = ("SELECT service_id, waiting_r0 + waiting_r1 + waiting_r2, CASE WHEN 
             "WHERE business_date = ?2 AND waiting_r0 + waiting_r1 + waiting_r2 > 0 AND service_id IN ")
 
 
+def waiting_by_rank(c: sqlite3.Connection, business_date: str, services: list[str]) -> dict[str, tuple[int, int, int]]:
+    """Checked-in waiting tickets per service at ranks 0, 1 and 2 (zeros for a service with
+    no counters row that day)."""
+    rows = c.execute(f"SELECT service_id, waiting_r0, waiting_r1, waiting_r2 FROM counters WHERE business_date = ? "
+                     f"AND service_id IN ({_marks(len(services))})", (business_date, *services)).fetchall()
+    out = dict.fromkeys(services, (0, 0, 0))
+    out.update((r[0], (r[1], r[2], r[3])) for r in rows)
+    return out
+
+
 def _counts(c: sqlite3.Connection, business_date: str, services: list[str], rank: int,
-            sort_at: float | None) -> dict[str, tuple[int, int]]:
+            sort_at: float | None, waiting: dict[str, tuple[int, int, int]] | None = None,
+            ) -> dict[str, tuple[int, int]]:
     """Per service: (all waiting, waiting that rank before t). Totals and the better ranks come
     from the day's counters rows (waiting checked-in tickets per rank, kept by triggers on
     tickets: constant cost whatever the queue's length); t's own rank is counted up to t on the
     partial index of waiting tickets, a range that ends at t. `sort_at` None: a ticket being
-    issued, behind everyone at its rank (no range at all)."""
+    issued, behind everyone at its rank (no range at all). `waiting`: those counts as the
+    engine keeps them during an operation (`waiting_by_rank`), for a new ticket."""
+    if waiting is not None and sort_at is None:
+        out = {}
+        for s in services:
+            by_rank = waiting[s]
+            total = by_rank[0] + by_rank[1] + by_rank[2]
+            if total:
+                out[s] = (total, sum(by_rank[:rank + 1]))
+        return out
     marks = ",".join(f"?{i + 3}" for i in range(len(services)))
     upto = rank if sort_at is None else rank - 1
     rows = c.execute(f"{_WAITING}({marks})", (upto, business_date, *services)).fetchall()
@@ -111,14 +131,15 @@ def estimate(c: sqlite3.Connection, service_id: str, rank: int, sort_at: float |
              default_minutes: float, open_windows: dict[str, int] | None = None,
              windows: list[dict] | None = None,
              planned: tuple[list[tuple[dict, int]], list[str]] | None = None,
-             business_date: str | None = None, averages: dict[str, float] | None = None) -> Estimate:
+             business_date: str | None = None, averages: dict[str, float] | None = None,
+             waiting: dict[str, tuple[int, int, int]] | None = None) -> Estimate:
     """The estimate for a waiting ticket of `service_id`, or for a new one (sort_at None).
 
     The engine passes what it keeps decoded (hall/views.py): `open_windows`, the open windows
     per service, `windows`, the open windows serving `service_id` (services, mode, weights,
     current_ticket_id), their `planned` grouping (`plan`), the `business_date` whose
-    counters hold the waiting counts, and the services' `averages`; without them all are
-    read here.
+    counters hold the waiting counts, the services' `averages` and, for a new ticket, the
+    `waiting` counts the engine keeps (`waiting_by_rank`); without them all are read here.
     Windows with the same profile are counted once, times how many share it (a hall has rows
     of identical windows)."""
     if business_date is None:
@@ -138,7 +159,7 @@ def estimate(c: sqlite3.Connection, service_id: str, rank: int, sort_at: float |
         return Estimate(ahead=ahead, eta_minutes=None, open_windows=0)
     profiles, names = planned or plan(windows, service_id)
     busy = len(windows) - [w["current_ticket_id"] for w in windows].count(None)
-    counts = _counts(c, business_date, names, rank, sort_at)
+    counts = _counts(c, business_date, names, rank, sort_at, waiting)
     n_open = open_windows if open_windows is not None else _open_windows_per_service(c, names)
     avg = averages if averages is not None else average_seconds(c, names, default_minutes)
     ahead_s = counts.get(service_id, (0, 0))[1]

@@ -128,7 +128,7 @@ class IssuingMixin:
         # Estimate before writing so the ticket does not count itself.
         ahead, eta = self._estimate(op.c, ticket, new=True)
         ticket["ahead_at_issue"], ticket["eta_at_issue"] = ahead, eta
-        ticket = op.put("ticket", ticket)
+        ticket = op.put("ticket", ticket, issued=True)
         if phone:
             purge = (dt.date.fromisoformat(op.business_date)
                      + dt.timedelta(days=self.config.privacy.phone_retention_days)).isoformat()

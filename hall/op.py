@@ -83,9 +83,11 @@ class Op:
         self._rows: dict[str, list[dict]] = {}
         self.last_seq = 0
 
-    def put(self, key: str, row: dict) -> dict:
+    def put(self, key: str, row: dict, *, issued: bool = False) -> dict:
         """Upsert one full row of a state table and keep it for the next event.
-        A ticket comes back with its derived token (hall/tokens.py); the event never has it."""
+        A ticket comes back with its derived token (hall/tokens.py); the event never has it.
+        `issued`: a ticket row just made by hall/issuing.py (the engine's waiting counts
+        follow it); any other ticket write drops them until they are read again."""
         table, cols, sql, hall_only = self.engine._upsert_sql(key)
         values = [row.get(c) for c in cols]
         self.c.execute(sql, values)
@@ -102,6 +104,10 @@ class Op:
         self._rows.setdefault(key, []).append(event_row)
         if key == "ticket":
             full["token"] = self.engine.token_for(full["id"])
+            if issued:
+                self.engine._waiting_issued(full)
+            else:
+                self.engine._waiting = {}
         elif key == "window":
             self.engine._window_put(full)
         elif key in ("service_stat", "service"):

@@ -17,7 +17,7 @@ import json
 from hall.errors import (
     NotFound,
 )
-from hall.estimate import average_seconds, estimate, plan
+from hall.estimate import average_seconds, estimate, plan, waiting_by_rank
 
 
 class _WindowCache:
@@ -165,10 +165,36 @@ class ViewsMixin:
             hit = plans[service_id] = (windows, plan(windows, service_id))
         # A waiting ticket is counted in its own day's counters row; every waiting ticket is
         # of the current business day (the roll-over expires the others).
+        business_date = ticket["business_date"]
         return estimate(c, service_id, ticket["rank"], None if new else ticket["sort_at"],
                         self.config.queue.default_service_minutes, open_counts, hit[0], hit[1],
-                        business_date=ticket["business_date"],
-                        averages=self._averages(c, self._window_cache, hit[1][1]))
+                        business_date=business_date,
+                        averages=self._averages(c, self._window_cache, hit[1][1]),
+                        waiting=self._kept_waiting(c, business_date, hit[1][1]) if new else None)
+
+    def _kept_waiting(self, c, business_date: str, names: list[str]) -> dict | None:
+        """Inside an operation, the day's waiting counts per service and rank as the engine
+        keeps them (hall/engine.py `_op`): read once, moved on by the tickets this engine
+        issues (`_waiting_issued`), dropped by any other ticket write, a rollback or a foreign
+        commit. Outside an operation (a read), None: the caller reads them."""
+        if not self.store._depth or self._op_data_version is None:
+            return None
+        if self._waiting_day != business_date:
+            self._waiting, self._waiting_day = {}, business_date
+        kept = self._waiting
+        missing = [s for s in names if s not in kept]
+        if missing:
+            kept.update(waiting_by_rank(c, business_date, missing))
+        return kept
+
+    def _waiting_issued(self, ticket: dict) -> None:
+        """A ticket this operation issued: count it where the trigger just did (schema 1200)."""
+        by_rank = self._waiting.get(ticket["service_id"])
+        if by_rank is None or self._waiting_day != ticket["business_date"]:
+            return
+        if ticket["state"] == "waiting" and ticket["checked_in"] == 1:
+            bucket = min(max(ticket["rank"], 0), 2)
+            self._waiting[ticket["service_id"]] = tuple(n + (i == bucket) for i, n in enumerate(by_rank))
 
     def _estimate(self, c, ticket: dict, *, new: bool = False) -> tuple[int, int | None]:
         if ticket["state"] != "waiting":

@@ -70,3 +70,58 @@ def test_a_reloaded_config_with_a_new_holiday_closes_the_hall_that_day(engine, h
     with pytest.raises(Refused) as info:
         issue(engine)
     assert info.value.code == "closed_today"
+
+
+def test_estimates_at_issue_match_a_fresh_reading_through_a_busy_random_morning(engine, store, hall_config, clock):
+    """The engine keeps the day's waiting counts between issues (hall/views.py
+    `_kept_waiting`); whatever happens in between (calls, transfers, walk-outs, refusals that
+    roll back, another writer), each issue's estimate equals one read fresh from the tables."""
+    import random
+
+    from hall.errors import DomainError
+
+    rng = random.Random(7)
+    windows = {"w03": "c1", "w05": "c2"}
+    for w, staff in windows.items():
+        engine.sign_in(w, staff)
+        engine.open_window(w)
+    services = ["biz-setup", "biz-change", "biz-seal", "tax-invoice", "tax-return"]
+    reader = Engine(store, hall_config, clock)       # reads outside any operation: no kept counts
+    held = []
+    for step in range(300):
+        clock.advance(7)
+        roll = rng.random()
+        if roll < 0.55:
+            service = rng.choice(services)
+            priority = "elderly" if rng.random() < 0.15 else None
+            rank = 1 if priority else 2
+            with store.read() as c:
+                fresh = reader._estimate_full(c, {"service_id": service, "rank": rank, "business_date":
+                                                  reader.business_date(), "state": "waiting"}, new=True)
+            ticket, _ = engine.issue_ticket(service, priority_reason=priority)
+            assert (ticket["ahead_at_issue"], ticket["eta_at_issue"]) == (fresh.ahead, fresh.eta_minutes), step
+            held.append(ticket["token"])
+        elif roll < 0.75:
+            w = rng.choice(list(windows))
+            try:
+                engine.finish(w, "completed")
+            except DomainError:
+                pass
+            engine.call_next(w)
+        elif roll < 0.82 and held:
+            try:
+                engine.cancel_ticket(held.pop(rng.randrange(len(held))))
+            except DomainError:                       # already called: refused, rolled back
+                pass
+        elif roll < 0.88:
+            try:
+                engine.transfer(rng.choice(list(windows)), rng.choice(services))
+            except DomainError:
+                pass
+        elif roll < 0.94:
+            with pytest.raises(DomainError):          # a refusal inside an operation
+                engine.issue_ticket("no-such-service")
+        else:
+            with store.transaction() as c:            # another writer moves a waiting ticket
+                c.execute("UPDATE tickets SET state = 'walked_out' WHERE id = (SELECT id FROM tickets "
+                          "WHERE state = 'waiting' ORDER BY sort_at DESC LIMIT 1)")
