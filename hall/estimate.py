@@ -158,7 +158,10 @@ def estimate(c: sqlite3.Connection, service_id: str, rank: int, sort_at: float |
         ahead = _counts(c, business_date, [service_id], rank, sort_at).get(service_id, (0, 0))[1]
         return Estimate(ahead=ahead, eta_minutes=None, open_windows=0)
     profiles, names = planned or plan(windows, service_id)
-    busy = len(windows) - [w["current_ticket_id"] for w in windows].count(None)
+    busy = 0
+    for w in windows:
+        if w["current_ticket_id"]:
+            busy += 1
     counts = _counts(c, business_date, names, rank, sort_at, waiting)
     n_open = open_windows if open_windows is not None else _open_windows_per_service(c, names)
     avg = averages if averages is not None else average_seconds(c, names, default_minutes)

@@ -193,8 +193,10 @@ class ViewsMixin:
         if by_rank is None or self._waiting_day != ticket["business_date"]:
             return
         if ticket["state"] == "waiting" and ticket["checked_in"] == 1:
-            bucket = min(max(ticket["rank"], 0), 2)
-            self._waiting[ticket["service_id"]] = tuple(n + (i == bucket) for i, n in enumerate(by_rank))
+            r0, r1, r2 = by_rank
+            rank = ticket["rank"]
+            self._waiting[ticket["service_id"]] = ((r0 + 1, r1, r2) if rank <= 0 else (r0, r1 + 1, r2) if rank == 1
+                                                   else (r0, r1, r2 + 1))
 
     def _estimate(self, c, ticket: dict, *, new: bool = False) -> tuple[int, int | None]:
         if ticket["state"] != "waiting":
