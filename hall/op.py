@@ -83,11 +83,12 @@ class Op:
         self._rows: dict[str, list[dict]] = {}
         self.last_seq = 0
 
-    def put(self, key: str, row: dict, *, issued: bool = False) -> dict:
+    def put(self, key: str, row: dict, *, issued: bool = False, was: dict | None = None) -> dict:
         """Upsert one full row of a state table and keep it for the next event.
         A ticket comes back with its derived token (hall/tokens.py); the event never has it.
-        `issued`: a ticket row just made by hall/issuing.py (the engine's waiting counts
-        follow it); any other ticket write drops them until they are read again."""
+        The engine's kept waiting counts (hall/views.py `_kept_waiting`) follow a ticket write
+        that says what it changes: `issued`, a new ticket; `was`, the ticket's row as this
+        operation read it. Any other ticket write drops them until they are read again."""
         table, cols, sql, hall_only = self.engine._upsert_sql(key)
         values = [row.get(c) for c in cols]
         self.c.execute(sql, values)
@@ -104,8 +105,8 @@ class Op:
         self._rows.setdefault(key, []).append(event_row)
         if key == "ticket":
             full["token"] = self.engine.token_for(full["id"])
-            if issued:
-                self.engine._waiting_issued(full)
+            if issued or was is not None:
+                self.engine._waiting_moved(was, full)
             else:
                 self.engine._waiting = {}
         elif key == "window":

@@ -55,7 +55,7 @@ class QueueMixin:
             if ticket is None:
                 return None
             ticket = op.put("ticket", {**ticket, "state": "called", "called_at": op.now, "window_id": window_id,
-                                       "staff_id": window["staff_id"]})
+                                       "staff_id": window["staff_id"]}, was=ticket)
             served = json.loads(window["served_counts"] or "{}")
             served[ticket["service_id"]] = served.get(ticket["service_id"], 0) + 1
             window = op.put("window", {**window, "current_ticket_id": ticket["id"], "served_counts": _j(served),
@@ -74,7 +74,7 @@ class QueueMixin:
         with self._op() as op:
             window = self._window(op.c, window_id)
             ticket = self._current(op.c, window, states=(TicketState.CALLED,))
-            ticket = op.put("ticket", {**ticket, "recalls": ticket["recalls"] + 1})
+            ticket = op.put("ticket", {**ticket, "recalls": ticket["recalls"] + 1}, was=ticket)
             self._record_call(op, ticket, window, "recall")
             op.emit("ticket.recalled", number=ticket["number"], window_number=window["number"],
                     window_name_zh=window["name_zh"])
@@ -140,7 +140,7 @@ class QueueMixin:
             if ticket["recalls"] < need:
                 raise Refused("recall_first", f"请再呼叫 {need - ticket['recalls']} 次后再标记过号",
                               f"recall {need - ticket['recalls']} more time(s) before marking a no-show")
-            ticket = op.put("ticket", {**ticket, "state": "no_show", "finished_at": op.now})
+            ticket = op.put("ticket", {**ticket, "state": "no_show", "finished_at": op.now}, was=ticket)
             window = op.put("window", {**window, "current_ticket_id": None, "changed_at": op.now})
             op.emit("ticket.no_show", number=ticket["number"], window_number=window["number"])
             return ticket
@@ -149,7 +149,7 @@ class QueueMixin:
         with self._op() as op:
             window = self._window(op.c, window_id)
             ticket = self._current(op.c, window, states=(TicketState.CALLED,))
-            ticket = op.put("ticket", {**ticket, "state": "serving", "started_at": op.now})
+            ticket = op.put("ticket", {**ticket, "state": "serving", "started_at": op.now}, was=ticket)
             op.emit("ticket.started", number=ticket["number"], window_number=window["number"])
             return ticket
 
@@ -173,7 +173,7 @@ class QueueMixin:
             started = ticket["started_at"] or ticket["called_at"]
             detail = {"pending_materials": pending, "note": (note or "")[:500]}
             ticket = op.put("ticket", {**ticket, "state": "done", "started_at": started, "finished_at": op.now,
-                                       "outcome": str(outcome), "outcome_detail": _j(detail)})
+                                       "outcome": str(outcome), "outcome_detail": _j(detail)}, was=ticket)
             window = op.put("window", {**window, "current_ticket_id": None, "changed_at": op.now})
             self._record_service_time(op, ticket["service_id"], op.now - started)
             op.emit("ticket.finished", number=ticket["number"], window_number=window["number"],

@@ -174,9 +174,10 @@ class ViewsMixin:
 
     def _kept_waiting(self, c, business_date: str, names: list[str]) -> dict | None:
         """Inside an operation, the day's waiting counts per service and rank as the engine
-        keeps them (hall/engine.py `_op`): read once, moved on by the tickets this engine
-        issues (`_waiting_issued`), dropped by any other ticket write, a rollback or a foreign
-        commit. Outside an operation (a read), None: the caller reads them."""
+        keeps them (hall/engine.py `_op`): read once, moved on by the ticket writes that say
+        what they change (`_waiting_moved`: issue, call, start, finish, recall, no-show),
+        dropped by any other ticket write, a rollback or a foreign commit. Outside an
+        operation (a read), None: the caller reads them."""
         if not self.store._depth or self._op_data_version is None:
             return None
         if self._waiting_day != business_date:
@@ -187,16 +188,20 @@ class ViewsMixin:
             kept.update(waiting_by_rank(c, business_date, missing))
         return kept
 
-    def _waiting_issued(self, ticket: dict) -> None:
-        """A ticket this operation issued: count it where the trigger just did (schema 1200)."""
-        by_rank = self._waiting.get(ticket["service_id"])
-        if by_rank is None or self._waiting_day != ticket["business_date"]:
-            return
-        if ticket["state"] == "waiting" and ticket["checked_in"] == 1:
+    def _waiting_moved(self, was: dict | None, now: dict) -> None:
+        """A ticket write this operation made (`was` None: a new ticket): move the kept counts
+        as the triggers just moved the counters rows (schema 1200)."""
+        kept, day = self._waiting, self._waiting_day
+        for row, step in ((was, -1), (now, 1)):
+            if row is None or row["state"] != "waiting" or row["checked_in"] != 1 or row["business_date"] != day:
+                continue
+            by_rank = kept.get(row["service_id"])
+            if by_rank is None:          # not read yet: the next reading sees this write
+                continue
             r0, r1, r2 = by_rank
-            rank = ticket["rank"]
-            self._waiting[ticket["service_id"]] = ((r0 + 1, r1, r2) if rank <= 0 else (r0, r1 + 1, r2) if rank == 1
-                                                   else (r0, r1, r2 + 1))
+            rank = row["rank"]
+            kept[row["service_id"]] = ((r0 + step, r1, r2) if rank <= 0 else (r0, r1 + step, r2) if rank == 1
+                                       else (r0, r1, r2 + step))
 
     def _estimate(self, c, ticket: dict, *, new: bool = False) -> tuple[int, int | None]:
         if ticket["state"] != "waiting":
