@@ -12,7 +12,8 @@ The last line of output is one JSON object; progress goes to stderr.
 Also: pages written per issue (`pages_per_issue`, WAL frames per durable issue, with the
 B-trees they belong to, and `wal_kb_per_issue`) beside the raw commit's; and issue / call-next p99 with 0, 1,000 and
 5,000 waiting per service (the queue-length phase, on its own database).
-Targets: issue_vs_raw >= 0.5; call_next_p99_ms <= 2; call_next_p99_ms_year <= 2 x call_next_p99_ms;
+Targets: issue_vs_raw >= 0.5 (issues while the day fills; `issue_vs_raw_steady` is the same
+ratio while windows call and finish between issues); call_next_p99_ms <= 2; call_next_p99_ms_year <= 2 x call_next_p99_ms;
 issue_p99 at 5,000 waiting per service <= 1.5 x with an empty queue.
 """
 
@@ -168,6 +169,7 @@ def run_day(engine: Engine, clock: ManualClock, tickets: int, steady: int, rng: 
         "call_next_per_s": round(len(fill_calls) / sum(fill_calls)),
         "finish_per_s": round(len(fill_finishes) / sum(fill_finishes)),
         "issue_p50_ms": ms(steady_issue, 50), "issue_p99_ms": ms(steady_issue, 99),
+        "issue_per_s_steady": round(len(steady_issue) / sum(steady_issue)),
         "call_next_p50_ms": ms(steady_call, 50), "call_next_p99_ms": ms(steady_call, 99),
         "finish_p50_ms": ms(steady_finish, 50), "finish_p99_ms": ms(steady_finish, 99),
         "issue_p99_ms_whole_day": ms(issue_lat, 99), "call_next_p99_ms_filling": ms(fill_calls, 99),
@@ -400,6 +402,9 @@ def main() -> None:
         result["raw_commit_per_s"] = round(raw)
         result["raw_commits"] = len(baseline.latencies)
         result["issue_vs_raw"] = round(day["issue_per_s"] / raw, 3)
+        # The same ratio while windows call and finish between issues (the steady phase):
+        # printed beside the target, which is measured while the day fills.
+        result["issue_vs_raw_steady"] = round(day["issue_per_s_steady"] / raw, 3)
         # p99 of an engine call cannot beat the p99 of one durable commit: report it beside.
         result["raw_commit_p50_ms"] = ms(baseline.latencies, 50)
         result["raw_commit_p99_ms"] = ms(baseline.latencies, 99)
