@@ -219,9 +219,10 @@ def book(db: CentralDB, *, hall_id: str, service_id: str, date: str, slot: str, 
             (row["id"], code, hall_id, service_id, date, slot, slot_map[slot],
              row["name_masked"], person, phone_hash, mask_phone(phone), "booked", rev,
              time.time()))
-        from central.idsalt import store_id_hash  # the hall's salted hash, for card check-in
+        from central.idsalt import purge_past_id_hashes, store_id_hash
 
-        store_id_hash(db, hall_id, row["id"], id_number)
+        store_id_hash(db, hall_id, row["id"], id_number)   # the hall's salted hash, for card check-in
+        purge_past_id_hashes(db, today)                    # and none kept past its day
     return {**row, "service_name_zh": service["name_zh"], "service_name_en": service["name_en"],
             "hall_name": offer.hall_name, "qr": f"OW1:A:{code}"}
 

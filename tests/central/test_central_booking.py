@@ -142,3 +142,23 @@ def test_slots_only_inside_opening_hours_and_not_already_past():
     # a hall open around the clock (the demo) offers no slot that has already begun today
     always = booking.HallOffer("h", "示范", [], "00:00", "23:59")
     assert ("00:00", "00:30") not in booking.slots(always, day, dt.datetime(2026, 11, 30, 13, 0))
+
+
+def test_an_id_hash_is_kept_only_until_its_appointment_day_has_passed(db):
+    """The salt sits beside the hashes and an ID number has few possible values: a hash of a
+    past appointment is deleted (at the next booking), one still to come is kept."""
+    past = _book(db, date="2026-12-01", today=TODAY)
+    soon = _book(db, date="2026-12-07", today=TODAY, phone="13912345678", service_id="biz-change")
+
+    def kept():
+        return {r[0] for r in db.query("SELECT a.code FROM appointment_id_hashes h "
+                                       "JOIN appointments a ON a.id = h.appointment_id")}
+
+    assert kept() == {past["code"], soon["code"]}
+    mid = _book(db, date="2026-12-03", today=dt.date(2026, 12, 2), phone="13712345678")   # the day after: kept
+    assert {past["code"], soon["code"]} <= kept()
+    later = _book(db, date="2026-12-07", today=dt.date(2026, 12, 3), phone="13612345678",
+                  service_id="re-transfer")
+    assert kept() == {soon["code"], mid["code"], later["code"]}       # 1 December's is gone
+    pulled = booking.changes(db, HALL, "2026-12-07", 0, 10)["appointments"]
+    assert all(a["id_hash"] for a in pulled)            # the coming day's hall still gets them

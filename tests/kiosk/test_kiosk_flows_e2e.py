@@ -117,6 +117,8 @@ def test_scan_finished_ticket_to_rate_it(kiosk, hall, printer_sim, qtbot, qapp):
     qtbot.waitUntil(lambda: kiosk.vm.screen == "confirm", timeout=2000)
     tap(kiosk.view, "确认取号")
     assert wait_job(qtbot, printer_sim, 5) is not None
+    # the printer has it; the kiosk shows the ticket once the print job reports back
+    qtbot.waitUntil(lambda: kiosk.vm.screen == "ticket", timeout=3000)
     status_url = kiosk.vm.ticket["status_url"]
     clerk = {"Authorization": "Bearer " + hall.staff_token("c9", window_id="w03")}
     for action, body in (("open", None), ("call-next", None), ("start", None),
@@ -165,6 +167,7 @@ def test_early_and_late_appointments_get_a_clear_answer(kiosk, hall, printer_sim
     assert kiosk.vm.code == "33334444", (kiosk.vm.screen, kiosk.vm.code)
     tap(kiosk.view, "签到")
     assert wait_job(qtbot, printer_sim, 5) is not None, (kiosk.vm.screen, kiosk.vm.notice)
+    qtbot.waitUntil(lambda: kiosk.vm.screen == "ticket", timeout=3000)     # the job reported back
     [row] = _rows(hall.db_path, "SELECT * FROM tickets")
     assert row["source"] == "appointment_late" and row["number"] == kiosk.vm.ticket["number"]
 
