@@ -110,7 +110,12 @@ def _scenes(vm):
         vm._phone, vm._phone_consent = "1380013", False
         vm._set_screen("phone")
 
+    def complaint_phone():
+        vm._phone, vm._phone_consent, vm._phone_target = "13800138000", True, "complaint"
+        vm._set_screen("phone")
+
     def printing():
+        vm._phone_target = "ticket"
         vm._busy_text = _text("正在打印，请稍候", "Printing")
         vm._set_screen("printing")
 
@@ -203,7 +208,8 @@ def _scenes(vm):
             ("checkin_no_reader", checkin_no_reader), ("ticket_idcard", ticket_idcard),
             ("checkin_early", checkin_early), ("service_full", closed_service),
             ("help", help_waiting), ("help_acknowledged", help_acked),
-            ("complaint", complaint), ("complaint_done", complaint_done), ("rate", rate),
+            ("complaint", complaint), ("complaint_phone", complaint_phone),
+            ("complaint_done", complaint_done), ("rate", rate),
             ("manager_pin", pin), ("manager", manager)]
 
 

@@ -3,13 +3,18 @@
 Rules this flow owns:
 - A category is required (hall.toml [kiosk] complaint_categories, known to the hall by id);
   canned phrases are optional chips; the kind toggles complaint <-> suggestion.
-- A phone number is attached only if complete and consented to (the shared phone screen).
+- A phone number is attached only if complete and consented to (the shared phone screen,
+  whose consent reads "only to call me back about this" here), and the hall is told so.
+- A submission carries an idempotency key, kept while its content stays the same: a retry
+  after a lost answer returns the complaint already filed, never a second one.
 - One submission at a time; the receipt with the tracking code is printed after the hall
   accepted it, and a failed receipt print is shown, not hidden (the code is on screen).
 - The "write it on your phone" QR appears only when the hall serves COMPLAINT_PAGE.
 """
 
 from __future__ import annotations
+
+import uuid
 
 from PySide6.QtCore import Slot
 
@@ -70,6 +75,10 @@ class ComplaintFlow:
         phrase_text = [p["zh"] for p in self.settings.complaint_phrases
                        if p["id"] in (c.get("phrases") or [])]
         phone = self._phone if (self._phone_ok() and self._phone_consent) else None
+        content = [cat["id"], phrase_text, c.get("kind", "complaint"), bool(phone)]
+        if c.get("key_for") != content:         # a new complaint, or one changed since: a new key
+            c = dict(c, key=uuid.uuid4().hex, key_for=content)
+        key = c["key"]
         self._complaint = dict(c, sending=True)
         self._busy_text = _text("正在提交，请稍候", "Submitting")
         self._set_screen("printing")
@@ -77,7 +86,8 @@ class ComplaintFlow:
         def call():
             # The hall knows categories by id (hall.toml [kiosk] complaint_categories).
             return self.client.file_complaint(cat["id"], phrases=phrase_text, phone=phone,
-                                              kind=c.get("kind", "complaint"))
+                                              kind=c.get("kind", "complaint"),
+                                              contact_consent=phone is not None, idempotency_key=key)
 
         def done(result, err):
             if err is not None:

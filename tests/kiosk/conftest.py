@@ -43,6 +43,7 @@ class FakeHall:
         self.help_state = "open"
         self.ticket_views: dict[str, dict] = {}
         self.fail_once_after_commit = False
+        self.complaint_keys: list[tuple] = []   # (idempotency key, contact consent) per filing
 
     def _call(self, name, *args):
         with self.lock:
@@ -101,7 +102,9 @@ class FakeHall:
         self._call("rate", token, level, reasons)
         return {"ok": True}
 
-    def file_complaint(self, category, *, text="", phrases=None, phone=None, kind="complaint"):
+    def file_complaint(self, category, *, text="", phrases=None, phone=None, kind="complaint",
+                       contact_consent=False, idempotency_key=None):
+        self.complaint_keys.append((idempotency_key, contact_consent))
         self._call("file_complaint", category, phrases, phone, kind)
         return {"code": "TS20261128-0007"}
 

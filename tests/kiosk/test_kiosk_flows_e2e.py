@@ -74,7 +74,7 @@ def test_complaint_is_filed_and_a_receipt_printed(kiosk, hall, printer_sim, qtbo
     qtbot.waitUntil(lambda: kiosk.vm.screen == "phone", timeout=2000)
     for digit in "13912345678":
         tap(kiosk.view, digit)
-    tap(kiosk.view, "☐ 我同意：仅用于今日叫号通知")
+    tap(kiosk.view, "☐ 我同意：仅用于本次反映的回访")       # what the number is for, here
     tap(kiosk.view, "确定")
     qtbot.waitUntil(lambda: kiosk.vm.screen == "complaint", timeout=2000)
     tap(kiosk.view, "提交并打印回执")
@@ -83,6 +83,8 @@ def test_complaint_is_filed_and_a_receipt_printed(kiosk, hall, printer_sim, qtbo
     [row] = _rows(hall.db_path, "SELECT * FROM complaints")
     assert row["code"] == code and row["category"] == "efficiency"
     assert json.loads(row["phrases"]) == ["多次跑腿"] and row["has_contact"] == 1
+    [contact] = _rows(hall.db_path, "SELECT consent FROM complaint_contacts")
+    assert contact["consent"] == 1                    # the call-back the citizen agreed to
     receipt = wait_job(qtbot, printer_sim, 3)
     assert receipt is not None and code.encode() in receipt
     assert "13912345678" not in caplog.text

@@ -207,6 +207,25 @@ def test_complaint_needs_category_then_prints_receipt(vm, qtbot, fake_hall, fake
     assert ("file_complaint", "efficiency", ["等候时间太长"], None, "complaint") in fake_hall.calls
 
 
+def test_a_complaint_retried_after_a_lost_answer_keeps_its_key_and_a_changed_one_gets_a_new_one(
+        vm, qtbot, fake_hall):
+    vm.openComplaint()
+    vm.chooseCategory("efficiency")
+    fake_hall.down = True                            # the answer never comes back
+    vm.submitComplaint()
+    qtbot.waitUntil(lambda: vm.screen == "unreachable", timeout=3000)
+    fake_hall.down = False
+    vm.submitComplaint()                             # the citizen tries again
+    qtbot.waitUntil(lambda: vm.screen == "complaint_done", timeout=3000)
+    first, again = fake_hall.complaint_keys
+    assert first[0] and first == again and first[1] is False       # no phone: no consent sent
+    vm.openComplaint()                               # a new complaint
+    vm.chooseCategory("efficiency")
+    vm.submitComplaint()
+    qtbot.waitUntil(lambda: len(fake_hall.complaint_keys) == 3, timeout=3000)
+    assert fake_hall.complaint_keys[2][0] != first[0]
+
+
 def test_pickup_button_goes_to_confirm(vm):
     vm.openPickup()
     assert vm.screen == "confirm" and vm.service["id"] == "pickup"

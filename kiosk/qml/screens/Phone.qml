@@ -39,8 +39,11 @@ Item {
             width: parent.width
             selected: vm.phoneConsent
             titleSize: ui.body
-            title: (vm.phoneConsent ? "✔ " : "☐ ") + (root.en ? "I agree: use this number only to notify me today"
-                                                            : "我同意：仅用于今日叫号通知")
+            title: (vm.phoneConsent ? "✔ " : "☐ ") + (vm.phoneTarget === "complaint"
+                ? (root.en ? "I agree: use this number only to call me back about this"
+                           : "我同意：仅用于本次反映的回访")
+                : (root.en ? "I agree: use this number only to notify me today"
+                           : "我同意：仅用于今日叫号通知"))
             onTapped: vm.togglePhoneConsent()
         }
         Text {
