@@ -145,12 +145,23 @@ def ticket_matters(ticket_id: MatterId, request: Request,
 def slip(matter_id: MatterId, request: Request,
          principal: Principal = Depends(require_staff("clerk"))) -> dict:
     """The acceptance slip (受理回执) for the accepting clerk: code, promise, materials, the QR
-    to the citizen's page and the pickup code. Only the clerk who prints it gets the keys."""
+    to the citizen's page and the pickup code. Only the clerk who accepted the matter (or a
+    manager, for a reprint) gets the keys."""
     engine = _engine(request)
     m = engine.get_matter(matter_id)
+    _slip_holder(principal, m)
     acc = engine.matter_access(m["code"])
     matters = engine.matters_by_code(m["code"])
     return slip_data(request, matters, acc, with_qr=True)
+
+
+def _slip_holder(principal: Principal, matter: dict) -> None:
+    """The slip holds the citizen's pickup code: only the accepting clerk or a manager."""
+    from hall.errors import Forbidden
+
+    if principal.role != "manager" and principal.id != matter.get("staff_id"):
+        raise Forbidden("not_your_slip", "回执只能由受理该件的工作人员或大厅主任补打",
+                        "only the clerk who accepted this matter, or a manager, can print its slip")
 
 
 def slip_data(request: Request, matters: list[dict], acc: dict, *, with_qr: bool = False) -> dict:
@@ -182,6 +193,7 @@ def print_slip(matter_id: MatterId, request: Request,
 
     engine = _engine(request)
     m = engine.get_matter(matter_id)
+    _slip_holder(principal, m)
     config = request.app.state.config
     dev = next((p for p in config.devices.printers if p.name == m["window_id"]), None)
     if dev is None:

@@ -132,3 +132,14 @@ def test_report_dates_that_do_not_exist_are_a_clear_refusal(manager):
     assert_error(manager.get("/admin/matters/report.png", params={"from": "2026-02-30"}), 422, "bad_date")
     assert_error(manager.get("/admin/matters/report", params={"from": "2026-12-01", "to": "2026-11-01"}), 422,
                  "bad_range")
+
+
+def test_only_the_accepting_clerk_or_a_manager_gets_the_slip_with_its_pickup_code(hall, kiosk, clerk, manager):
+    _, out = accept(kiosk, clerk)
+    mid, code = out["matters"][0]["id"], out["slip"]["pickup_code"]
+    other = Client(hall.url, hall.staff_token("c2", window_id="w05"))
+    err = assert_error(other.get(f"/matters/{mid}/slip"), 403, "not_your_slip")
+    assert "主任" in err["message"] and code not in str(err)
+    assert_error(other.post(f"/matters/{mid}/print-slip"), 403, "not_your_slip")
+    assert clerk.get(f"/matters/{mid}/slip").json()["pickup_code"] == code
+    assert manager.get(f"/matters/{mid}/slip").json()["pickup_code"] == code     # a reprint
