@@ -72,13 +72,12 @@ class Engine(IssuingMixin, QueueMixin, AppointmentsMixin, WindowsMixin, Feedback
         self._upserts: dict[str, tuple[str, list[str], str, set[str]]] = {}
         self._window_cache = None     # hall/views.py: the active windows' profiles
         self._face_cache = None       # hall/lookups.py: local time and business date, per minute
-        self._seen = None             # (data_version, store generation) the kept rows are valid for
+        self._seen = None             # (data_version, store generation) what is kept is valid for
         self._services: dict[str, dict] = {}          # hall/lookups.py `_op_service`
         self._stored_day: str | None = None            # hall/businessday.py `_ensure_day`
         self._numbers: dict[tuple[str, str], int] = {}  # hall/issuing.py `_next_number`
         self._waiting: dict[str, tuple[int, int, int]] = {}   # hall/views.py `_kept_waiting`
         self._waiting_day: str | None = None
-        self._op_data_version: int | None = None        # PRAGMA data_version as the op began
         self._working_days: dict[str, tuple] = {}      # hall/lookups.py: per business date
         self.apply_config(config)
         with store.read() as c:
@@ -121,36 +120,58 @@ class Engine(IssuingMixin, QueueMixin, AppointmentsMixin, WindowsMixin, Feedback
                 now = self._last_now + 1e-6
             self._last_now = now
             op = Op(self, c, now)
-            # What this engine keeps between operations (the services, the stored business
-            # date) holds while every commit on the store was its own: another connection's
-            # commit moves data_version, another writer on this one the store's generation.
-            seen = (c.execute("PRAGMA data_version").fetchone()[0], self.store.generation)
-            if seen != self._seen or self.store._depth > 1:
+            self._trusted(c)
+            if self.store._depth > 1:      # inside someone else's transaction: nothing kept holds
                 self._forget()
-            outer, self._op_data_version = self._op_data_version, seen[0]
             try:
                 op.business_date = self._ensure_day(op)
                 yield op
             except BaseException:
-                self._forget()
-                self._window_cache = None      # it may hold a window change rolled back
+                self._forget()                 # it may hold a change rolled back
                 raise
-            finally:
-                self._op_data_version = outer
             if op._rows:    # a state change no event carries would break replay and sync
                 self._forget()
                 raise RuntimeError(f"rows written without an event: {sorted(op._rows)}")
-        self._seen = (seen[0], self.store.generation) if self.store._depth == 0 else None
+        # Our own commit moved the store's generation; what we keep moved along with it.
+        self._seen = (self._seen[0], self.store.generation) if self._seen and not self.store._depth else None
         if op.last_seq:
             self.feed.notify(op.last_seq)
 
+    def _trusted(self, c) -> None:
+        """What the engine keeps between operations (the windows' profiles, the services and
+        their averages, the stored business date, the numbers last given, the waiting counts)
+        holds while every commit on the store was its own: another connection's commit moves
+        PRAGMA data_version, any other writer on this connection the store's generation.
+        Otherwise it is all dropped here and read again when needed."""
+        seen = (c.execute("PRAGMA data_version").fetchone()[0], self.store.generation)
+        if seen != self._seen:
+            self._forget()
+            self._seen = seen
+
     def _forget(self) -> None:
-        """Drop what the engine keeps of the services, the stored business date, the numbers
-        last given and the waiting counts."""
+        """Drop everything the engine keeps between operations."""
+        self._window_cache = None
         self._services = {}
         self._stored_day = None
         self._numbers = {}
         self._waiting = {}
+
+    def _written(self, key: str, row: dict, *, issued: bool = False, was: dict | None = None) -> None:
+        """Op.put wrote `row` under payload key `key`: bring what the engine keeps along."""
+        if key == "ticket":
+            if issued or was is not None:
+                self._waiting_moved(was, row)        # hall/views.py
+            else:
+                self._waiting = {}
+        elif key == "window":
+            self._window_put(row)
+        elif key in ("service_stat", "service"):
+            if self._window_cache is not None:
+                self._window_cache.averages = {}
+            if key == "service":
+                self._services = {}
+        elif key == "meta":
+            self._stored_day = None
 
     def apply_config(self, config: HallConfig) -> bool:
         """Bring services and windows in line with `config`; keeps windows' live state.

@@ -49,17 +49,10 @@ def _marks(n: int) -> str:
     return ",".join("?" * n)
 
 
-# Per service of the day: all checked-in waiting, and those at rank <= ? (waiting_r0..2 are
-# ranks 0, 1 and 2: hall/models.py PRIORITY_RANK); services with nobody waiting are left out.
-_WAITING = ("SELECT service_id, waiting_r0 + waiting_r1 + waiting_r2, CASE WHEN ?1 < 0 THEN 0 "
-            "WHEN ?1 = 0 THEN waiting_r0 WHEN ?1 = 1 THEN waiting_r0 + waiting_r1 "
-            "ELSE waiting_r0 + waiting_r1 + waiting_r2 END FROM counters "
-            "WHERE business_date = ?2 AND waiting_r0 + waiting_r1 + waiting_r2 > 0 AND service_id IN ")
-
-
 def waiting_by_rank(c: sqlite3.Connection, business_date: str, services: list[str]) -> dict[str, tuple[int, int, int]]:
-    """Checked-in waiting tickets per service at ranks 0, 1 and 2 (zeros for a service with
-    no counters row that day)."""
+    """Checked-in waiting tickets per service at ranks 0, 1 and 2 (hall/models.py
+    PRIORITY_RANK), from the day's counters rows the tickets' triggers keep (zeros for a
+    service with no row that day)."""
     rows = c.execute(f"SELECT service_id, waiting_r0, waiting_r1, waiting_r2 FROM counters WHERE business_date = ? "
                      f"AND service_id IN ({_marks(len(services))})", (business_date, *services)).fetchall()
     out = dict.fromkeys(services, (0, 0, 0))
@@ -71,27 +64,25 @@ def _counts(c: sqlite3.Connection, business_date: str, services: list[str], rank
             sort_at: float | None, waiting: dict[str, tuple[int, int, int]] | None = None,
             ) -> dict[str, tuple[int, int]]:
     """Per service: (all waiting, waiting that rank before t). Totals and the better ranks come
-    from the day's counters rows (waiting checked-in tickets per rank, kept by triggers on
-    tickets: constant cost whatever the queue's length); t's own rank is counted up to t on the
-    partial index of waiting tickets, a range that ends at t. `sort_at` None: a ticket being
-    issued, behind everyone at its rank (no range at all). `waiting`: those counts as the
-    engine keeps them during an operation (`waiting_by_rank`), for a new ticket."""
-    if waiting is not None and sort_at is None:
-        out = {}
-        for s in services:
-            by_rank = waiting[s]
-            total = by_rank[0] + by_rank[1] + by_rank[2]
-            if total:
-                out[s] = (total, sum(by_rank[:rank + 1]))
-        return out
-    marks = ",".join(f"?{i + 3}" for i in range(len(services)))
-    upto = rank if sort_at is None else rank - 1
-    rows = c.execute(f"{_WAITING}({marks})", (upto, business_date, *services)).fetchall()
-    if sort_at is None:
-        return {r[0]: (r[1], r[2]) for r in rows}
-    return {r[0]: (r[1], r[2] + c.execute(
-        "SELECT COUNT(*) FROM tickets WHERE service_id = ? AND state = 'waiting' AND rank = ? "
-        "AND sort_at < ? AND checked_in = 1", (r[0], rank, sort_at)).fetchone()[0]) for r in rows}
+    from `waiting_by_rank` (constant cost whatever the queue's length), or from `waiting`, the
+    same counts as the engine keeps them during an operation; t's own rank is counted up to t
+    on the partial index of waiting tickets, a range that ends at t. `sort_at` None: a ticket
+    being issued, behind everyone at its rank (no range at all)."""
+    if waiting is None:
+        waiting = waiting_by_rank(c, business_date, services)
+    out = {}
+    for s in services:
+        by_rank = waiting[s]
+        total = by_rank[0] + by_rank[1] + by_rank[2]
+        if not total:
+            continue
+        if sort_at is None:
+            out[s] = (total, sum(by_rank[:rank + 1]))
+        else:
+            out[s] = (total, sum(by_rank[:max(rank, 0)]) + c.execute(
+                "SELECT COUNT(*) FROM tickets WHERE service_id = ? AND state = 'waiting' AND rank = ? "
+                "AND sort_at < ? AND checked_in = 1", (s, rank, sort_at)).fetchone()[0])
+    return out
 
 
 def _open_windows_per_service(c: sqlite3.Connection, services: list[str]) -> dict[str, int]:

@@ -45,7 +45,7 @@ def queue_notices(conn: sqlite3.Connection, event_type: str, payload: dict, conf
     if event_type in _QUEUE_MOVES or event_type == "ticket.recalled":
         # Only the queues of the services this event touched moved. In each, the first
         # near_front + 1 checked-in waiting tickets in call order (rank, then sort time) are
-        # the ones with at most near_front ahead: the k-th has k ahead (policy.count_ahead).
+        # the ones with at most near_front ahead: the k-th has k ahead.
         # A few index steps per service, whatever the queue's length (issue 12).
         touched = {t.get("service_id") for t in _rows(payload.get("ticket")) if t.get("service_id")}
         for service_id in sorted(touched):

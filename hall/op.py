@@ -105,18 +105,7 @@ class Op:
         self._rows.setdefault(key, []).append(event_row)
         if key == "ticket":
             full["token"] = self.engine.token_for(full["id"])
-            if issued or was is not None:
-                self.engine._waiting_moved(was, full)
-            else:
-                self.engine._waiting = {}
-        elif key == "window":
-            self.engine._window_put(full)
-        elif key in ("service_stat", "service"):
-            self.engine._stats_put()
-            if key == "service":
-                self.engine._services = {}
-        elif key == "meta":
-            self.engine._stored_day = None
+        self.engine._written(key, full, issued=issued, was=was)
         return full
 
     def emit(self, type_: str, **extra: Any) -> int:

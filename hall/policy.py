@@ -53,29 +53,6 @@ def pick_next(c: sqlite3.Connection, window: dict, now: float) -> dict | None:
     return None
 
 
-def waiting_up_to_rank(c: sqlite3.Connection, business_date: str, service_id: str, rank: int) -> int:
-    """Checked-in waiting tickets of a service at `rank` or better (lower), from the counts the
-    tickets' triggers keep in the day's counters row: constant cost whatever the queue's length."""
-    row = c.execute("SELECT waiting_r0, waiting_r1, waiting_r2 FROM counters WHERE business_date = ? "
-                    "AND service_id = ?", (business_date, service_id)).fetchone()
-    return sum(tuple(row)[:max(rank + 1, 0)]) if row else 0
-
-
-def count_ahead(c: sqlite3.Connection, ticket: dict) -> int:
-    """Waiting tickets of the same service that will be called before this one: the better
-    ranks from the day's counters row, plus those of its own rank queued before it (an index range
-    that ends at the ticket: its cost follows the ticket's place, not the queue's length)."""
-    if ticket["state"] != "waiting":
-        return 0
-    better = (waiting_up_to_rank(c, ticket["business_date"], ticket["service_id"], ticket["rank"] - 1)
-              if ticket["rank"] > 0 else 0)
-    return better + c.execute(
-        "SELECT COUNT(*) FROM tickets WHERE service_id = ? AND state = 'waiting' AND rank = ? "
-        "AND sort_at < ? AND checked_in = 1",
-        (ticket["service_id"], ticket["rank"], ticket["sort_at"]),
-    ).fetchone()[0]
-
-
 def eta_minutes(ahead: int, avg_seconds: float, open_windows: int) -> int:
     """Estimated minutes until called: the people ahead shared over the open windows."""
     if ahead <= 0:

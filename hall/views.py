@@ -21,10 +21,9 @@ from hall.estimate import average_seconds, estimate, plan, waiting_by_rank
 
 
 class _WindowCache:
-    __slots__ = ("version", "rows", "counts", "open_counts", "serving", "plans", "averages", "stat_writes")
+    __slots__ = ("rows", "counts", "open_counts", "serving", "plans", "averages")
 
-    def __init__(self, version: tuple[int, int], rows: dict[str, dict]):
-        self.version = version
+    def __init__(self, rows: dict[str, dict]):
         self.rows = rows
         self.counts: dict[str, tuple[int, int]] | None = None
         self.open_counts: dict[str, int] = {}
@@ -33,9 +32,8 @@ class _WindowCache:
         # whenever a window opens, closes or changes profile
         self.plans: dict[str, tuple[list[dict], tuple]] = {}
         # per service: its running average service time (hall/estimate.py average_seconds),
-        # emptied by any write of a service or its stats (`_stats_put`)
+        # emptied by any write of a service or its stats (Engine._written)
         self.averages: dict[str, float] = {}
-        self.stat_writes = 0
 
 
 def _profile(row) -> dict:
@@ -57,33 +55,24 @@ class ViewsMixin:
         return 60.0 * (service["avg_minutes"] or self.config.queue.default_service_minutes)
 
     def _windows(self, c) -> _WindowCache:
-        """The active windows' profiles, decoded once. Kept up to date by Op.put (which calls
-        `_window_put`); rebuilt when another connection committed (PRAGMA data_version moves)
-        or an operation rolled back (Engine._op drops it)."""
-        # Inside an operation the engine read data_version when it began (hall/engine.py `_op`):
-        # nobody else can commit while it holds the write lock.
-        dv = self._op_data_version if self.store._depth else None
-        if dv is None:
-            dv = c.execute("PRAGMA data_version").fetchone()[0]
-        version = (dv, getattr(self.store, "window_writes", 0))
+        """The active windows' profiles, decoded once. Kept up to date by Op.put (through
+        `_window_put`); dropped, like all the engine keeps, when anyone else wrote
+        (hall/engine.py `_trusted`, checked here on a read, when an operation begins otherwise)
+        or an operation rolled back."""
+        if not self.store._depth:
+            self._trusted(c)
         cache = self._window_cache
-        if cache is None or cache.version != version:
+        if cache is None:
             rows = {r["id"]: _profile(r) for r in c.execute(
                 "SELECT id, state, services, mode, weights, current_ticket_id FROM windows WHERE active = 1")}
-            cache = self._window_cache = _WindowCache(version, rows)
+            cache = self._window_cache = _WindowCache(rows)
         return cache
 
     def _window_put(self, row: dict) -> None:
-        """A window row was written in this operation: bring the cache along (no re-read).
-        The store counts window writes, so another Engine on the same connection (which
-        PRAGMA data_version cannot see) makes this one re-read."""
-        writes = getattr(self.store, "window_writes", 0)
-        self.store.window_writes = writes + 1
+        """A window row was written in this operation: bring the cache along (no re-read)."""
         cache = self._window_cache
-        if cache is None or cache.version[1] != writes:
-            self._window_cache = None
+        if cache is None:
             return
-        cache.version = (cache.version[0], writes + 1)
         old = cache.rows.get(row["id"])
         if not row.get("active"):
             if old is not None:
@@ -103,18 +92,8 @@ class ViewsMixin:
         cache.counts = cache.serving = None
         cache.plans = {}
 
-    def _stats_put(self) -> None:
-        """A service or its running average was written in this operation: forget the averages.
-        The store counts these writes, so another Engine on the same connection notices too."""
-        self.store.stat_writes = getattr(self.store, "stat_writes", 0) + 1
-        if self._window_cache is not None:
-            self._window_cache.averages = {}
-
     def _averages(self, c, cache: _WindowCache, names: list[str]) -> dict[str, float]:
         """Each service's running average service time, read once until it changes."""
-        writes = getattr(self.store, "stat_writes", 0)
-        if cache.stat_writes != writes:
-            cache.averages, cache.stat_writes = {}, writes
         averages = cache.averages
         missing = [s for s in names if s not in averages]
         if missing:
@@ -178,7 +157,7 @@ class ViewsMixin:
         what they change (`_waiting_moved`: issue, call, start, finish, recall, no-show),
         dropped by any other ticket write, a rollback or a foreign commit. Outside an
         operation (a read), None: the caller reads them."""
-        if not self.store._depth or self._op_data_version is None:
+        if not self.store._depth:
             return None
         if self._waiting_day != business_date:
             self._waiting, self._waiting_day = {}, business_date

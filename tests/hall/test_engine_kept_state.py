@@ -130,3 +130,18 @@ def test_estimates_at_issue_match_a_fresh_reading_through_a_busy_random_morning(
             with store.transaction() as c:            # another writer moves a waiting ticket
                 c.execute("UPDATE tickets SET state = 'walked_out' WHERE id = (SELECT id FROM tickets "
                           "WHERE state = 'waiting' ORDER BY sort_at DESC LIMIT 1)")
+
+
+def test_a_window_closed_by_another_engine_on_the_same_store_is_seen_on_the_next_read(store, hall_config, clock):
+    a = Engine(store, hall_config, clock)
+    b = Engine(store, hall_config, clock)
+    a.add_staff("c1", "张晓明", "clerk")
+    a.sign_in("w01", "c1")
+    a.open_window("w01")
+
+    def open_for_consult(engine):
+        return next(s["open_windows"] for s in engine.services_overview() if s["id"] == "consult")
+
+    assert open_for_consult(a) == 1                  # a now keeps the windows' profiles
+    b.close_window("w01")
+    assert open_for_consult(a) == 0
